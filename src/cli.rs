@@ -1,0 +1,213 @@
+//! The command line: clap definitions of every command and flag, and the dispatch to the library.
+//!
+//! Only this file knows about clap; every command converts its arguments into library types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit;
+
+/// EdgeGate — a CI regression gate for on-device AI models.
+///
+/// A model change can silently make a model slower, larger, push layers off the NPU or change
+/// its answers on one device. EdgeGate runs your model on the devices of `edgegate.yaml`
+/// (Qualcomm AI Hub devices or the local CPU), checks every case and gate, and exits with a
+/// code CI can trust.
+///
+/// Exit codes: 0 passed, 1 a gate failed, 2 invalid input (nothing ran),
+/// 3 could not complete (something could not be measured).
+#[derive(Debug, Parser)]
+#[command(name = "edgegate", version, about, long_about, max_term_width = 100)]
+#[command(after_help = "Start with `edgegate init` to write a starter config, then \
+`edgegate validate` and `edgegate run --dry-run`.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check edgegate.yaml and its promptpack; print every problem with file, line and column.
+    Validate(ValidateArgs),
+    /// Print the JSON schema of edgegate.yaml, of promptpack files or of results.json.
+    Schema(SchemaArgs),
+    /// Write a commented starter edgegate.yaml and promptpack that validate as written.
+    Init(InitArgs),
+    /// Run the device matrix, evaluate cases and gates, and exit with the verdict.
+    Run(RunArgs),
+    /// List Qualcomm AI Hub devices (filter by name or attributes).
+    Devices(DevicesArgs),
+    /// Serve a local AI Hub simulator on loopback, for tests and demos.
+    #[command(name = "hub-sim")]
+    HubSim(HubSimArgs),
+}
+
+/// How `validate` prints problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// Compiler-style errors with the offending line and a caret.
+    Text,
+    /// One JSON document with every diagnostic.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The config file.
+    #[arg(default_value = "edgegate.yaml")]
+    pub config: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+}
+
+/// Which schema `schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// edgegate.yaml
+    Config,
+    /// promptpack files (YAML or JSON)
+    Promptpack,
+    /// results.json written by `edgegate run`
+    Results,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema to print.
+    #[arg(value_enum, default_value_t = SchemaKind::Config)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to write edgegate.yaml and promptpack.yaml into.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// How `run --dry-run` prints the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// A readable plan.
+    Text,
+    /// The plan as JSON.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The config file.
+    #[arg(default_value = "edgegate.yaml")]
+    pub config: PathBuf,
+    /// Print the plan (jobs per device, cases, gates, estimated device minutes) and stop:
+    /// no network, no device minutes.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the plan.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+/// How `devices` prints the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table.
+    Text,
+    /// JSON.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// AI Hub API base URL (default: $QAIHUB_API_URL, the client.ini, then the public service).
+    #[arg(long)]
+    pub hub_url: Option<String>,
+    /// Only the device with this name (an alias such as `RB5` is resolved first).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only devices with this attribute (`key:value`, repeatable, ANDed), e.g. `framework:qnn`.
+    #[arg(long = "attribute")]
+    pub attributes: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HubSimArgs {
+    /// Address to listen on (port 0 picks a free port; the first line printed names it).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub bind: String,
+    /// The API token the simulator accepts; any other gets 401.
+    #[arg(long, default_value = crate::sim::DEFAULT_TOKEN)]
+    pub token: String,
+    /// A YAML scenario: per-device latency, memory, compute-unit split, job durations, faults.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+}
+
+/// Parses the process arguments, runs the command and returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Command::Validate(args) => crate::commands::validate(&args.config, args.format.into()),
+        Command::Schema(args) => crate::commands::schema(args.kind.into()),
+        Command::Init(args) => crate::commands::init(&args.dir, args.force),
+        Command::Run(args) => {
+            if args.dry_run {
+                crate::commands::dry_run(&args.config, args.format == PlanFormat::Json)
+            } else {
+                eprintln!(
+                    "error: `edgegate run` without `--dry-run` is not available in this build yet; \
+                     use `edgegate run --dry-run` to see the plan"
+                );
+                exit::COULD_NOT_COMPLETE
+            }
+        }
+        Command::Devices(_args) => {
+            eprintln!("error: `edgegate devices` is not available in this build yet");
+            exit::COULD_NOT_COMPLETE
+        }
+        Command::HubSim(_args) => {
+            eprintln!("error: `edgegate hub-sim` is not available in this build yet");
+            exit::COULD_NOT_COMPLETE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EDGEGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+impl From<ValidateFormat> for crate::commands::DiagnosticFormat {
+    fn from(f: ValidateFormat) -> Self {
+        match f {
+            ValidateFormat::Text => Self::Text,
+            ValidateFormat::Json => Self::Json,
+            ValidateFormat::Github => Self::Github,
+        }
+    }
+}
+
+impl From<SchemaKind> for crate::commands::SchemaKind {
+    fn from(k: SchemaKind) -> Self {
+        match k {
+            SchemaKind::Config => Self::Config,
+            SchemaKind::Promptpack => Self::Promptpack,
+            SchemaKind::Results => Self::Results,
+        }
+    }
+}

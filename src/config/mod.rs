@@ -1,0 +1,1 @@
+//! edgegate.yaml and promptpack types, loading with source positions, validation.

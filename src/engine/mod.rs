@@ -1,0 +1,1 @@
+//! Execution: the plan (jobs graph, dry-run) and, later, its execution on devices.

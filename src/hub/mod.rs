@@ -1,0 +1,1 @@
+//! Qualcomm AI Hub: protocol messages, HTTP client, device selection.

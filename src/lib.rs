@@ -1,0 +1,12 @@
+//! EdgeGate: a CI regression gate for on-device AI models.
+//!
+//! Layers (data flows downward; lower layers never call upward):
+//! `config` → `hub` / `sim` → `engine` → `cli`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod engine;
+pub mod exit;
+pub mod hub;
+pub mod sim;
