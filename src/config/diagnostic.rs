@@ -88,9 +88,8 @@ impl Diagnostic {
                 {
                     let num = pos.line.to_string();
                     let pad = " ".repeat(num.len());
-                    let line = line.replace('\t', " ");
-                    let col = pos.col.max(1) as usize;
-                    let width = token_width(&line, col);
+                    let (line, col) = window(&line.replace('\t', " "), pos.col.max(1) as usize);
+                    let width = token_width(&line, col).min(80);
                     let _ = writeln!(out, "{pad} |");
                     let _ = writeln!(out, "{num} | {line}");
                     let _ = writeln!(out, "{pad} | {}{}", " ".repeat(col - 1), "^".repeat(width));
@@ -128,6 +127,28 @@ impl Diagnostic {
         }
         format!("::{cmd} {props}::{}", escape_data(&msg))
     }
+}
+
+/// Cuts a long line to about 100 characters around the column; returns the text and the new column.
+fn window(line: &str, col: usize) -> (String, usize) {
+    const HALF: usize = 50;
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= 2 * HALF {
+        return (line.to_string(), col.min(chars.len() + 1));
+    }
+    let col = col.min(chars.len() + 1);
+    let start = col.saturating_sub(HALF).max(1) - 1;
+    let end = (start + 2 * HALF).min(chars.len());
+    let mut text: String = chars[start..end].iter().collect();
+    let mut new_col = col - start;
+    if start > 0 {
+        text.insert(0, '…');
+        new_col += 1;
+    }
+    if end < chars.len() {
+        text.push('…');
+    }
+    (text, new_col)
 }
 
 /// How many characters of the line, from the 1-based column, belong to the offending token.
@@ -183,6 +204,15 @@ mod tests {
     fn quoted_tokens_are_underlined_whole() {
         assert_eq!(token_width(r#"  name: "a b", x"#, 9), 5);
         assert_eq!(token_width("  threshold: 150.5  # ms", 14), 5);
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(300), "b".repeat(300));
+        let (text, col) = window(&line, 301);
+        assert!(text.chars().count() <= 102, "{}", text.len());
+        assert_eq!(text.chars().nth(col - 1), Some('X'));
+        assert_eq!(window("short", 3), ("short".to_string(), 3));
     }
 
     #[test]

@@ -109,6 +109,8 @@ pub fn load_promptpack(path: &Path) -> Result<(Promptpack, Vec<Diagnostic>, Sour
 struct Loader {
     diags: Vec<Diagnostic>,
     sources: Sources,
+    /// Regexes and JSON schemas already checked, with their error (cases often repeat them).
+    checked_patterns: HashMap<String, Option<String>>,
 }
 
 /// Where a document sits: its file, its parsed positions, and the pointer prefix of the part checked.
@@ -126,6 +128,11 @@ impl Site<'_> {
     fn error(&self, rel: &str, message: impl Into<String>) -> Diagnostic {
         let p = self.at(rel);
         Diagnostic::error(self.file, Some(self.doc.pos_of_value(&p)), &p, message)
+    }
+
+    fn error_at_key(&self, rel: &str, message: impl Into<String>) -> Diagnostic {
+        let p = self.at(rel);
+        Diagnostic::error(self.file, Some(self.doc.pos_of_key(&p)), &p, message)
     }
 
     fn warning(&self, rel: &str, message: impl Into<String>) -> Diagnostic {
@@ -259,7 +266,7 @@ impl Loader {
             self.diags.extend(errors);
             return None;
         }
-        match serde_json::from_value::<T>(doc.value.clone()) {
+        match T::deserialize(&doc.value) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.diags.push(Diagnostic::error(
@@ -280,7 +287,20 @@ impl Loader {
             "pass the config path (`edgegate validate path/to/edgegate.yaml`) or run `edgegate init`",
         )?;
         let doc = self.parse(config_path, &text)?;
-        let config: Config = self.typed(config_path, &doc, DocKind::Config)?;
+        let Some(config) = self.typed::<Config>(config_path, &doc, DocKind::Config) else {
+            if let Some(rel) = doc
+                .value
+                .pointer("/promptpack/path")
+                .and_then(|v| v.as_str())
+            {
+                let dir = config_path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                self.load_pack_file(&dir.join(rel));
+            }
+            return None;
+        };
         let base_dir = config_path
             .parent()
             .map(Path::to_path_buf)
@@ -504,7 +524,7 @@ impl Loader {
         }
         if !config.device_matrix.iter().any(|d| d.enabled) {
             self.diags.push(
-                site.error(
+                site.error_at_key(
                     "/device_matrix",
                     "no device is enabled, so nothing would run",
                 )
@@ -772,15 +792,23 @@ impl Loader {
         let eat = format!("{at}/expected");
         match &case.expected {
             Expected::Regex { pattern } => {
-                if let Err(e) = regex::Regex::new(pattern) {
-                    let detail = e.to_string();
-                    let last = detail
-                        .lines()
-                        .rev()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("invalid pattern")
-                        .trim()
-                        .to_string();
+                let error = self
+                    .checked_patterns
+                    .entry(pattern.clone())
+                    .or_insert_with(|| {
+                        regex::Regex::new(pattern).err().map(|e| {
+                            let detail = e.to_string();
+                            detail
+                                .lines()
+                                .rev()
+                                .find(|l| !l.trim().is_empty())
+                                .unwrap_or("invalid pattern")
+                                .trim()
+                                .to_string()
+                        })
+                    })
+                    .clone();
+                if let Some(last) = error {
                     self.diags.push(
                         site.error(
                             &format!("{eat}/pattern"),

@@ -286,6 +286,14 @@ impl Ctx<'_> {
             ValidationErrorKind::OneOfNotValid { context } => {
                 self.map_one_of(err, &ptr, context, out)
             }
+            ValidationErrorKind::AnyOf { context } => {
+                let non_null: Vec<&Vec<ValidationError<'static>>> =
+                    context.iter().filter(|b| !is_null_type_error(b)).collect();
+                match non_null.as_slice() {
+                    [branch] => branch.iter().for_each(|e| self.map(e, out)),
+                    _ => out.push(self.err_value(&ptr, err.to_string())),
+                }
+            }
             ValidationErrorKind::OneOfMultipleValid { .. } => {
                 let (msg, help) = union_text(self.schema_holding(err), true);
                 out.push(self.err_value(&ptr, msg).with_help(help));
@@ -360,6 +368,28 @@ impl Ctx<'_> {
             })
         });
         if !is_tagged {
+            let matched: Vec<&Vec<ValidationError<'static>>> = context
+                .iter()
+                .filter(|b| {
+                    !b.iter()
+                        .any(|e| matches!(e.kind(), ValidationErrorKind::Required { .. }))
+                })
+                .collect();
+            if let [branch] = matched.as_slice() {
+                branch.iter().for_each(|e| self.map(e, out));
+                return;
+            }
+            let matched: Vec<&Vec<ValidationError<'static>>> = context
+                .iter()
+                .filter(|b| {
+                    !b.iter()
+                        .any(|e| matches!(e.kind(), ValidationErrorKind::Required { .. }))
+                })
+                .collect();
+            if let [branch] = matched.as_slice() {
+                branch.iter().for_each(|e| self.map(e, out));
+                return;
+            }
             let only_structure = context.iter().all(|branch| {
                 branch.iter().all(|e| {
                     e.instance_path().as_str() == ptr
@@ -385,17 +415,22 @@ impl Ctx<'_> {
             }
             return;
         }
-        let types: Vec<String> = context
-            .iter()
-            .flat_map(|b| b.iter())
-            .filter(|e| e.instance_path().as_str() == tag_ptr)
-            .filter_map(|e| match e.kind() {
-                ValidationErrorKind::Constant { expected_value } => {
-                    expected_value.as_str().map(str::to_string)
-                }
-                _ => None,
+        let types: Vec<String> = self
+            .schema_holding(err)
+            .and_then(|s| s.get("oneOf"))
+            .and_then(Value::as_array)
+            .map(|branches| {
+                branches
+                    .iter()
+                    .filter_map(|b| {
+                        self.deref(b)
+                            .pointer("/properties/type/const")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         let tag = here.and_then(|v| v.get("type"));
         match tag {
             None => {
@@ -442,6 +477,10 @@ impl Ctx<'_> {
             ),
         }
     }
+}
+
+fn is_null_type_error(branch: &[ValidationError<'static>]) -> bool {
+    matches!(branch, [e] if matches!(e.kind(), ValidationErrorKind::Type { kind: TypeKind::Single(t) } if t.to_string() == "null"))
 }
 
 /// What to say when an "either this or that" object matches no alternative (or several).

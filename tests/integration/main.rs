@@ -1,1 +1,5 @@
+//! All integration tests, compiled into one test binary so the crate links once.
 
+mod config_cli;
+mod config_errors;
+mod support;

@@ -1,0 +1,304 @@
+//! The config commands end to end: examples, schemas, init, dry-run, help, and hostile input.
+
+use proptest::prelude::*;
+
+use crate::support::{Sandbox, repo, run_in};
+
+#[test]
+fn every_example_validates() {
+    for config in [
+        "examples/quickstart/edgegate.yaml",
+        "examples/quickstart/edgegate-regressed.yaml",
+        "examples/aihub/edgegate.yaml",
+    ] {
+        let r = run_in(&repo(), &["validate", config]);
+        r.code(0);
+        assert!(r.stdout.contains("is valid"), "{config}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn the_aihub_example_is_the_consumer_guide_scenario() {
+    let r = run_in(&repo(), &["validate", "examples/aihub/edgegate.yaml"]);
+    r.code(0);
+    assert!(
+        r.stdout
+            .contains("1 device, 1 gate, 1 case (promptpack vision-qa 1.0.0)"),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(
+        &repo(),
+        &[
+            "run",
+            "examples/aihub/edgegate.yaml",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    r.code(0);
+    let plan: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(plan["pipeline"], "Production Gate - RB5");
+    assert_eq!(plan["devices"][0]["hub_device"], "RB5 (Proxy)");
+    assert_eq!(
+        plan["devices"][0]["gates"][0]["text"],
+        "inference_time_ms lte 150"
+    );
+    assert_eq!(plan["total_hub_jobs"], 3);
+}
+
+#[test]
+fn committed_schemas_are_in_sync_with_the_types() {
+    for (kind, file) in [
+        ("config", "schemas/edgegate.schema.json"),
+        ("promptpack", "schemas/promptpack.schema.json"),
+    ] {
+        let committed = std::fs::read_to_string(repo().join(file)).unwrap();
+        let r = run_in(&repo(), &["schema", kind]);
+        r.code(0);
+        assert!(
+            committed == r.stdout,
+            "{file} is out of date: run `cargo run -- schema {kind} > {file}` and commit it"
+        );
+    }
+}
+
+#[test]
+fn examples_validate_against_the_committed_schemas() {
+    let load = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(repo().join(p)).unwrap()).unwrap()
+    };
+    let cv = jsonschema::validator_for(&load("schemas/edgegate.schema.json")).unwrap();
+    let pv = jsonschema::validator_for(&load("schemas/promptpack.schema.json")).unwrap();
+    let parse = |p: &str| {
+        edgegate::config::yaml::parse(&std::fs::read_to_string(repo().join(p)).unwrap())
+            .unwrap()
+            .value
+    };
+    for c in [
+        "examples/quickstart/edgegate.yaml",
+        "examples/quickstart/edgegate-regressed.yaml",
+        "examples/aihub/edgegate.yaml",
+        "templates/init/edgegate.yaml",
+    ] {
+        let errs: Vec<String> = cv.iter_errors(&parse(c)).map(|e| e.to_string()).collect();
+        assert!(errs.is_empty(), "{c}: {errs:?}");
+    }
+    for p in [
+        "examples/quickstart/promptpack.yaml",
+        "examples/aihub/promptpack.yaml",
+        "templates/init/promptpack.yaml",
+    ] {
+        let errs: Vec<String> = pv.iter_errors(&parse(p)).map(|e| e.to_string()).collect();
+        assert!(errs.is_empty(), "{p}: {errs:?}");
+    }
+}
+
+#[test]
+fn init_writes_a_starter_that_validates_and_never_overwrites() {
+    let sb = Sandbox::new();
+    let r = sb.run(&["init", "proj"]);
+    r.code(0);
+    let config = sb.path().join("proj/edgegate.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with("# yaml-language-server: $schema=.edgegate/edgegate.schema.json\n"));
+    assert!(
+        sb.path()
+            .join("proj/.edgegate/edgegate.schema.json")
+            .is_file()
+    );
+    sb.run(&["validate", "proj/edgegate.yaml"]).code(0);
+    sb.run(&["run", "proj/edgegate.yaml", "--dry-run"]).code(0);
+
+    std::fs::write(&config, "# mine\n").unwrap();
+    let r = sb.run(&["init", "proj"]);
+    r.code(2);
+    assert!(r.stderr.contains("refusing to overwrite"), "{}", r.stderr);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), "# mine\n");
+    sb.run(&["init", "proj", "--force"]).code(0);
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("version: 1")
+    );
+}
+
+#[test]
+fn dry_run_shows_jobs_cases_gates_and_minutes() {
+    let sb = Sandbox::new();
+    sb.run(&["init", "."]).code(0);
+    let config = std::fs::read_to_string(sb.path().join("edgegate.yaml")).unwrap().replace(
+        "  # - name: s24                    # a Samsung Galaxy S24 on Qualcomm AI Hub (needs QAIHUB_API_TOKEN)\n  #   runtime: tflite",
+        "  - name: s24\n    runtime: qnn_context_binary\n  - name: x-elite\n    enabled: false",
+    );
+    sb.write("edgegate.yaml", config);
+    let r = sb.run(&["run", "--dry-run"]);
+    r.code(0);
+    let expected = [
+        "device host (local CPU)",
+        "run on this CPU: 1 warm-up + 5 timed runs per case, 2 cases",
+        "device s24 (AI Hub: Samsung Galaxy S24)",
+        "1. upload model (once, shared by all AI Hub devices)",
+        "2. upload inputs of 2 cases as one dataset (once, shared)",
+        "3. compile for qnn_context_binary",
+        "4. profile (6 iterations)",
+        "5. inference over 2 cases",
+        "device x-elite: disabled, skipped",
+        "total: 3 AI Hub jobs, about 1.5 device minutes",
+    ];
+    for e in expected {
+        assert!(r.stdout.contains(e), "missing `{e}` in\n{}", r.stdout);
+    }
+    let r = sb.run(&["run", "--dry-run", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(plan["total_hub_jobs"], 3);
+    assert_eq!(
+        plan["devices"][1]["jobs"][2],
+        serde_json::json!({"kind": "compile", "runtime": "qnn_context_binary", "options": null})
+    );
+}
+
+#[test]
+fn dry_run_of_an_invalid_config_exits_2() {
+    let sb = Sandbox::new();
+    sb.write("edgegate.yaml", "version: 2\n");
+    sb.run(&["run", "--dry-run"]).code(2);
+}
+
+#[test]
+fn help_teaches_the_commands() {
+    let r = run_in(&repo(), &["--help"]);
+    r.code(0);
+    insta::assert_snapshot!("help", r.stdout);
+    let r = run_in(&repo(), &["validate", "--help"]);
+    r.code(0);
+    insta::assert_snapshot!("validate_help", r.stdout);
+}
+
+#[test]
+fn huge_and_binary_files_are_refused_cleanly() {
+    let sb = Sandbox::new();
+    sb.write("edgegate.yaml", [0xff, 0xfe, 0x00, 0x41]);
+    let r = sb.run(&["validate"]);
+    r.code(2);
+    assert!(r.stderr.contains("is not UTF-8 text"), "{}", r.stderr);
+    let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    sb.write("edgegate.yaml", deep);
+    let r = sb.run(&["validate"]);
+    r.code(2);
+    let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+    sb.write("edgegate.yaml", bomb);
+    sb.run(&["validate"]).code(2);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_parser(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = edgegate::config::yaml::parse(&text);
+    }
+
+    #[test]
+    fn arbitrary_yaml_never_panics_the_loader(doc in yaml_doc()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("edgegate.yaml");
+        std::fs::write(&path, &doc).unwrap();
+        let _ = edgegate::config::load_project(&path);
+        let pack = dir.path().join("pack.yaml");
+        std::fs::write(&pack, &doc).unwrap();
+        let _ = edgegate::config::load_promptpack(&pack);
+    }
+}
+
+/// YAML documents built from the real keys and values, mutated: the loader's hardest inputs.
+fn yaml_doc() -> impl Strategy<Value = String> {
+    let keys = prop::sample::select(vec![
+        "version",
+        "name",
+        "model",
+        "path",
+        "kind",
+        "promptpack",
+        "content",
+        "promptpack_ref",
+        "device_matrix",
+        "provider",
+        "runtime",
+        "gates",
+        "metric",
+        "operator",
+        "threshold",
+        "max_regression_pct",
+        "devices",
+        "run_policy",
+        "report",
+        "cases",
+        "case_id",
+        "expected",
+        "type",
+        "pattern",
+        "label",
+        "k",
+        "inputs",
+        "npy",
+        "image",
+        "resize",
+        "promptpack_id",
+        "labels",
+        "schema",
+        "text",
+        "x",
+    ]);
+    let scalars = prop::sample::select(vec![
+        "1",
+        "-1",
+        "0.5",
+        "1e309",
+        ".nan",
+        "~",
+        "true",
+        "host",
+        "local",
+        "lte",
+        "accuracy",
+        "exact",
+        "\"(\"",
+        "[]",
+        "{}",
+        "[1, 2]",
+        "model.onnx",
+        "1.0.0",
+        "'x'",
+        "*a",
+        "&a x",
+        "!!binary aGk=",
+        "|\n  text",
+    ]);
+    let leaf = (keys.clone(), scalars).prop_map(|(k, v)| format!("{k}: {v}"));
+    let block = prop::collection::vec(leaf, 1..6).prop_map(|lines| lines.join("\n"));
+    (prop::collection::vec((keys, block, any::<bool>()), 1..8)).prop_map(|sections| {
+        sections
+            .into_iter()
+            .map(|(k, body, list)| {
+                let indent = if list { "  - " } else { "  " };
+                let body: Vec<String> = body
+                    .lines()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == 0 {
+                            format!("{indent}{l}")
+                        } else {
+                            format!("{}{l}", " ".repeat(indent.len()))
+                        }
+                    })
+                    .collect();
+                format!("{k}:\n{}", body.join("\n"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
