@@ -1,1 +1,3 @@
 //! Qualcomm AI Hub: protocol messages, HTTP client, device selection.
+
+pub mod proto;
