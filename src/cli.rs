@@ -19,8 +19,10 @@ use crate::exit;
 /// 3 could not complete (something could not be measured).
 #[derive(Debug, Parser)]
 #[command(name = "edgegate", version, about, long_about, max_term_width = 100)]
-#[command(after_help = "Start with `edgegate init` to write a starter config, then \
-`edgegate validate` and `edgegate run --dry-run`.")]
+#[command(
+    after_help = "Start with `edgegate init` to write a starter config, then \
+`edgegate validate` and `edgegate run --dry-run`."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
