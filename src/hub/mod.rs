@@ -1,3 +1,4 @@
 //! Qualcomm AI Hub: protocol messages, HTTP client, device selection.
 
 pub mod dataset;
+pub mod proto;
