@@ -138,7 +138,7 @@ fn ts(seconds: i64) -> Option<proto::Timestamp> {
 fn urm(id: &str, created: Option<i64>, expires: Option<i64>) -> Response {
     pb(&proto::CreateUpdateResponse {
         id: id.to_owned(),
-        status: "OK".into(),
+        status: String::new(),
         creation_time: created.and_then(ts),
         expiration_time: expires.and_then(ts),
         validation_error: None,

@@ -384,9 +384,14 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for FaultService {
                     return Ok(fault_response(status, fault.retry_after_s));
                 }
             }
+            let method = req.method().clone();
+            let uri = req.uri().clone();
             let resp: Result<Response, Infallible> = router.oneshot(req.map(Body::new)).await;
             match resp {
-                Ok(r) => Ok(r),
+                Ok(r) => {
+                    tracing::debug!("hub-sim {method} {uri} -> {}", r.status());
+                    Ok(r)
+                }
                 Err(never) => match never {},
             }
         })
