@@ -2,6 +2,7 @@
 //! measurements. `proto` is shared with the simulator; the rest is the client.
 
 pub mod client;
+pub mod commands;
 pub mod config;
 pub mod devices;
 pub mod error;
