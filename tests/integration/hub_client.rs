@@ -171,15 +171,16 @@ async fn handle(
         s.etags.push(etag.clone());
         return ([("etag", etag)], "").into_response();
     }
-    if !s.fault_path.is_empty() && path.starts_with(&s.fault_path.clone()) {
-        if let Some((status, retry_after)) = s.faults.pop_front() {
-            let mut r = detail(status, "injected fault");
-            if let Some(ra) = retry_after {
-                r.headers_mut()
-                    .insert("retry-after", ra.parse().expect("static header"));
-            }
-            return r;
+    if !s.fault_path.is_empty()
+        && path.starts_with(&s.fault_path.clone())
+        && let Some((status, retry_after)) = s.faults.pop_front()
+    {
+        let mut r = detail(status, "injected fault");
+        if let Some(ra) = retry_after {
+            r.headers_mut()
+                .insert("retry-after", ra.parse().expect("static header"));
         }
+        return r;
     }
     if h("authorization").as_deref() != Some(&format!("token {TOKEN}")) {
         return detail(401, "Invalid token.");
