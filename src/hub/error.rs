@@ -74,6 +74,9 @@ pub enum HubError {
     /// No device matched the selection.
     #[error("ai hub device {0} is not available")]
     DeviceNotAvailable(String),
+    /// An input or output dataset file could not be written or read.
+    #[error("invalid ai hub dataset")]
+    Dataset(#[from] super::dataset::DatasetError),
     /// Local file access.
     #[error("i/o error on {path}")]
     Io {

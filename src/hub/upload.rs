@@ -17,6 +17,7 @@ use tokio_util::io::ReaderStream;
 use url::Url;
 
 use super::client::{Failure, HubClient, classify, host_of};
+use super::dataset::{self, NamedSamples};
 use super::error::HubError;
 use super::jobs::created_id;
 use super::proto::{
@@ -353,6 +354,40 @@ impl HubClient {
             .await?;
         created_id(urm, "PATCH datasets/<id>/")?;
         Ok(dataset_id)
+    }
+
+    /// Writes named input tensors as an HDF5 dataset in the AI Hub layout and uploads it;
+    /// returns the dataset id for an inference job.
+    pub async fn upload_inputs(
+        &self,
+        inputs: Vec<NamedSamples>,
+        name: &str,
+    ) -> Result<String, HubError> {
+        let dir = tempfile::tempdir().map_err(io_err(Path::new("temporary directory")))?;
+        let path = dir.path().join("inputs.h5");
+        let write_to = path.clone();
+        tokio::task::spawn_blocking(move || dataset::write(&write_to, &inputs))
+            .await
+            .map_err(|e| HubError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })??;
+        self.upload_dataset_file(&path, name).await
+    }
+
+    /// Downloads a dataset (e.g. an inference job's outputs) and decodes its named tensors.
+    pub async fn download_outputs(&self, dataset_id: &str) -> Result<Vec<NamedSamples>, HubError> {
+        let dir = tempfile::tempdir().map_err(io_err(Path::new("temporary directory")))?;
+        let path = dir.path().join("outputs.h5");
+        self.download_dataset(dataset_id, &path).await?;
+        let read_from = path.clone();
+        let entries = tokio::task::spawn_blocking(move || dataset::read(&read_from))
+            .await
+            .map_err(|e| HubError::Io {
+                path,
+                source: std::io::Error::other(e.to_string()),
+            })??;
+        Ok(entries)
     }
 
     /// Downloads a model (e.g. a compiled target model) to `dest`; a directory gets the server's
