@@ -51,6 +51,9 @@ struct Fake {
     completed_etags: Vec<String>,
     jobs: BTreeMap<String, (Job, u32)>,
     next_id: u32,
+    form_parts: Vec<(String, Option<String>, Option<String>)>,
+    dataset_bytes: Vec<u8>,
+    dataset_confirm: Vec<u8>,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -138,6 +141,33 @@ fn profile_detail() -> proto::ProfileDetail {
     }
 }
 
+type FormParts = Vec<(String, Option<String>, Option<String>)>;
+
+async fn read_form(headers: &HeaderMap, body: Bytes) -> Option<(FormParts, Vec<u8>)> {
+    use axum::extract::FromRequest;
+    let ctype = headers.get("content-type")?.clone();
+    let req = axum::extract::Request::builder()
+        .header("content-type", ctype)
+        .body(axum::body::Body::from(body))
+        .ok()?;
+    let mut mp = axum::extract::Multipart::from_request(req, &())
+        .await
+        .ok()?;
+    let mut parts = Vec::new();
+    let mut file = Vec::new();
+    while let Ok(Some(field)) = mp.next_field().await {
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field.file_name().map(str::to_string);
+        let ctype = field.content_type().map(str::to_string);
+        let data = field.bytes().await.ok()?;
+        if filename.is_some() {
+            file = data.to_vec();
+        }
+        parts.push((name, filename, ctype));
+    }
+    Some((parts, file))
+}
+
 async fn handle(
     State(state): State<Shared>,
     method: Method,
@@ -153,6 +183,11 @@ async fn handle(
     };
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();
+    let form = if path == "/blob/form" {
+        Some(read_form(&headers, body.clone()).await)
+    } else {
+        None
+    };
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
     s.seen.push(Seen {
         method: method.to_string(),
@@ -170,6 +205,17 @@ async fn handle(
         s.parts.insert(i, body.to_vec());
         s.etags.push(etag.clone());
         return ([("etag", etag)], "").into_response();
+    }
+    if let Some(form) = form {
+        let Some((parts, file)) = form else {
+            return detail(400, "not a multipart form");
+        };
+        s.form_parts = parts;
+        s.dataset_bytes = file;
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    if path.starts_with("/blob/dl/") {
+        return s.dataset_bytes.clone().into_response();
     }
     if !s.fault_path.is_empty()
         && path.starts_with(&s.fault_path.clone())
@@ -244,6 +290,44 @@ async fn handle(
             }
             s.completed_etags = c.etags;
             urm(id)
+        }
+        ("POST", ["datasets"]) => {
+            let Ok(d) = proto::Dataset::decode(body) else {
+                return detail(400, "bad dataset");
+            };
+            if d.name.is_none() || d.permanent != Some(false) {
+                return detail(400, "dataset needs a name and permanent=false");
+            }
+            urm("dfake0001")
+        }
+        ("GET", ["datasets", id, "upload_url"]) => {
+            let host = h("host").unwrap_or_default();
+            pb(&FileUploadResponse {
+                method: Some(file_upload_response::Method::Url(proto::FileUploadUrl {
+                    url: format!("http://{host}/blob/form"),
+                    file_field_name: "file".into(),
+                    fields: [
+                        ("key".to_string(), format!("datasets/{id}/inputs.h5")),
+                        ("policy".to_string(), "p0".to_string()),
+                    ]
+                    .into(),
+                })),
+            })
+        }
+        ("PATCH", ["datasets", id]) => {
+            s.dataset_confirm = body.to_vec();
+            urm(id)
+        }
+        ("GET", ["datasets", id, "download_data"]) => {
+            let host = h("host").unwrap_or_default();
+            pb(&proto::FileDownloadResponse {
+                method: Some(proto::file_download_response::Method::Url(
+                    proto::FileDownloadUrl {
+                        url: format!("http://{host}/blob/dl/{id}"),
+                        filename: "outputs.h5".into(),
+                    },
+                )),
+            })
         }
         ("POST", ["jobs"]) => {
             let Ok(mut j) = Job::decode(body) else {
@@ -748,4 +832,46 @@ async fn fake_failed_job_surfaces_its_failure_reason() {
         other => panic!("expected a failed job, got {other:?}"),
     }
     assert!(err.to_string().contains("model exceeds device memory"));
+}
+
+#[tokio::test]
+async fn fake_dataset_form_upload_then_download_decodes_tensors() {
+    use edgegate::hub::dataset::NamedSamples;
+    use edgegate::tensor::Tensor;
+
+    let srv = Server::start().await;
+    let c = srv.client();
+    let inputs = vec![NamedSamples {
+        name: "x".into(),
+        samples: vec![
+            Tensor::from_f32(vec![1, 4], &[1.0, 2.0, 3.0, 4.0]).expect("tensor"),
+            Tensor::from_f32(vec![1, 4], &[5.0, 6.0, 7.0, 8.0]).expect("tensor"),
+        ],
+    }];
+    let id = c
+        .upload_inputs(inputs.clone(), "h5-dataset")
+        .await
+        .expect("dataset uploaded");
+    assert_eq!(id, "dfake0001");
+    {
+        let f = srv.fake();
+        let names: Vec<&str> = f.form_parts.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(
+            names,
+            ["key", "policy", "file"],
+            "server fields first, file last"
+        );
+        let file = &f.form_parts[2];
+        assert_eq!(file.1.as_deref(), Some("model"));
+        assert_eq!(file.2.as_deref(), Some("application/x-hdf5"));
+        assert_eq!(f.dataset_confirm, vec![0x30, 0x01]);
+        let form = f
+            .seen
+            .iter()
+            .find(|s| s.path == "/blob/form")
+            .expect("form posted");
+        assert_eq!(form.auth, None, "the token must never reach blob urls");
+    }
+    let outputs = c.download_outputs(&id).await.expect("downloaded");
+    assert_eq!(outputs, inputs);
 }
