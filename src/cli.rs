@@ -182,9 +182,8 @@ pub fn main() -> i32 {
                 json: args.format == ListFormat::Json,
             })
         }
-        Command::HubSim(_args) => {
-            eprintln!("error: `edgegate hub-sim` is not available in this build yet");
-            exit::COULD_NOT_COMPLETE
+        Command::HubSim(args) => {
+            crate::sim::run_command(&args.bind, &args.token, args.scenario.as_deref())
         }
     }
 }
