@@ -1,1 +1,1 @@
-
+mod hub_client;
