@@ -1,1 +1,2 @@
 mod hub_client;
+mod sim;
