@@ -336,6 +336,7 @@ async fn serve(
         let mut stop = shutdown.clone();
         conns.spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), svc);
             tokio::select! {

@@ -777,3 +777,51 @@ async fn fault_injection_is_seeded_limited_and_can_drop_connections() {
     assert!(t0.elapsed() >= Duration::from_millis(300), "slow answer");
     assert_eq!(sim.stats().faults_injected, 3);
 }
+
+#[tokio::test]
+async fn hub_sim_command_announces_its_url_first_and_serves() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgegate"))
+        .args(["hub-sim", "--bind", "127.0.0.1:0", "--token", "cli-token"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn edgegate hub-sim");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map(|_| line)
+    })
+    .await
+    .expect("join")
+    .expect("first line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("announces its url")
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let ok = reqwest::Client::new()
+        .get(format!("{url}/api/v1/devices/?name=Samsung+Galaxy+S24"))
+        .header("Authorization", "token cli-token")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ok.status(), StatusCode::OK);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "durations: { compile: 1 }\n").expect("write");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_edgegate"))
+        .args(["hub-sim", "--scenario"])
+        .arg(&bad)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run");
+    assert_eq!(status.code(), Some(edgegate::exit::INVALID_INPUT));
+}
