@@ -18,6 +18,8 @@ use crate::tensor::{DType, Tensor, TensorError};
 
 /// The gzip level used for every sample, as the official client uses gzip.
 const GZIP_LEVEL: u8 = 4;
+/// The largest sample read, so a file declaring a huge shape is refused instead of exhausting memory.
+pub const MAX_SAMPLE_BYTES: usize = 4 << 30;
 
 /// One named input or output with its samples (AI Hub calls a sample a batch).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +215,16 @@ fn read_sample(ds: &hdf5::Dataset) -> Result<Tensor, DatasetError> {
         }
     };
     let shape = ds.shape();
+    shape
+        .iter()
+        .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d))
+        .filter(|&b| b <= MAX_SAMPLE_BYTES)
+        .ok_or_else(|| {
+            DatasetError::Layout(format!(
+                "{} declares shape {shape:?}, over the {MAX_SAMPLE_BYTES}-byte sample limit",
+                ds.name()
+            ))
+        })?;
     let data: Vec<u8> = match dtype {
         DType::F16 => ds
             .read_raw::<half::f16>()?
