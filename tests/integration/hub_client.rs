@@ -875,3 +875,396 @@ async fn fake_dataset_form_upload_then_download_decodes_tensors() {
     let outputs = c.download_outputs(&id).await.expect("downloaded");
     assert_eq!(outputs, inputs);
 }
+
+const SIM_TOKEN: &str = "sim-test-token";
+
+fn client_for(url: &str, token: &str, retry: RetryPolicy) -> HubClient {
+    let base = url::Url::parse(url).expect("sim url");
+    HubClient::new(
+        HubConfig {
+            api_token: ApiToken::new(token),
+            api_url: base.clone(),
+            web_url: base,
+        },
+        ClientOptions {
+            retry,
+            poll: PollPolicy {
+                initial: Duration::from_millis(10),
+                factor: 1.5,
+                max: Duration::from_millis(50),
+                timeout: Some(Duration::from_secs(20)),
+            },
+            ..ClientOptions::default()
+        },
+    )
+    .expect("client builds")
+}
+
+async fn sim(yaml: &str) -> (edgegate::sim::SimHandle, HubClient) {
+    let scenario = edgegate::sim::Scenario::from_yaml(yaml, "test scenario").expect("scenario");
+    let handle = edgegate::sim::start(edgegate::sim::SimConfig {
+        token: SIM_TOKEN.into(),
+        scenario,
+        ..edgegate::sim::SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let client = client_for(&handle.url(), SIM_TOKEN, fast_retry(4));
+    (handle, client)
+}
+
+fn model_file(dir: &std::path::Path, name: &str, len: usize) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+    std::fs::write(&path, bytes).expect("write model");
+    path
+}
+
+#[tokio::test]
+async fn sim_devices_listing_filtering_and_selection() {
+    let (_sim, c) = sim("").await;
+    let all = c.list_devices(&DeviceQuery::default()).await.expect("list");
+    assert!(all.len() > 5, "the catalogue is served: {}", all.len());
+    assert!(
+        all.iter()
+            .all(|d| d.attributes.iter().all(|a| a.matches(':').count() == 1))
+    );
+    let picked = c
+        .select_device(&DeviceQuery {
+            name: Some("RB5".into()),
+            ..DeviceQuery::default()
+        })
+        .await
+        .expect("alias selects one device");
+    assert_eq!(picked.name, "RB5 (Proxy)");
+    let gen3 = c
+        .list_devices(&DeviceQuery {
+            attributes: vec!["chipset:qualcomm-snapdragon-8gen3".into()],
+            ..DeviceQuery::default()
+        })
+        .await
+        .expect("by attribute");
+    assert!(!gen3.is_empty());
+    assert!(gen3.iter().any(|d| d.name == "Samsung Galaxy S24"));
+    let one = c
+        .select_device(&DeviceQuery {
+            attributes: vec!["chipset:qualcomm-snapdragon-8gen3".into()],
+            ..DeviceQuery::default()
+        })
+        .await
+        .expect("select by attribute returns one");
+    assert!(gen3.contains(&one));
+}
+
+#[tokio::test]
+async fn sim_multipart_model_upload_stores_the_exact_bytes() {
+    let (sim, c) = sim("upload: { max_part_size: 1000 }").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = model_file(dir.path(), "tiny.onnx", 2500);
+    let up = c.upload_model(&path, None).await.expect("upload");
+    assert_eq!(up.parts, 3);
+    assert_eq!(up.size, 2500);
+    let want = hex::encode(sha2::Sha256::digest(std::fs::read(&path).expect("read")));
+    assert_eq!(sim.model_sha256(&up.model_id), Some(want));
+}
+
+#[tokio::test]
+async fn sim_dropped_blob_connection_is_retried() {
+    let (sim, c) = sim(
+        "upload: { max_part_size: 1000 }\nhttp_faults:\n  - { path: /blobs/, drop: true, limit: 1 }\n",
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = model_file(dir.path(), "tiny.onnx", 1500);
+    let up = c
+        .upload_model(&path, None)
+        .await
+        .expect("upload survives a drop");
+    let want = hex::encode(sha2::Sha256::digest(std::fs::read(&path).expect("read")));
+    assert_eq!(sim.model_sha256(&up.model_id), Some(want));
+    assert_eq!(sim.stats().faults_injected, 1);
+}
+
+#[tokio::test]
+async fn sim_compile_profile_inference_outputs_decoded() {
+    use edgegate::hub::dataset::NamedSamples;
+    use edgegate::hub::proto::{NamedTensorType, TensorDtype, TensorType};
+    use edgegate::tensor::Tensor;
+
+    let (sim, c) = sim(r#"
+durations: { compile_s: 0.05, provision_s: 0.05, run_s: 0.05 }
+devices:
+  "Samsung Galaxy S24":
+    latency_ms: 4.2
+    peak_memory_mb: 55
+    load_time_ms: 80
+    compute_units: { npu: 30, gpu: 0, cpu: 2 }
+"#)
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = model_file(dir.path(), "tiny.onnx", 300);
+    let model = c.upload_model(&path, None).await.expect("upload");
+    let device = c
+        .select_device(&DeviceQuery {
+            name: Some("s24".into()),
+            ..DeviceQuery::default()
+        })
+        .await
+        .expect("device");
+    assert_eq!(device.name, "Samsung Galaxy S24");
+
+    let compile = c
+        .submit_compile(&CompileRequest {
+            model_id: model.model_id.clone(),
+            device: device.clone(),
+            name: "tiny".into(),
+            options: "--target_runtime tflite".into(),
+            input_specs: vec![NamedTensorType {
+                name: "x".into(),
+                tensor_type: Some(TensorType {
+                    shape: vec![1, 4],
+                    dtype: TensorDtype::Float32 as i32,
+                    ..TensorType::default()
+                }),
+                graph_name: None,
+            }],
+            calibration_dataset_id: None,
+        })
+        .await
+        .expect("compile submitted");
+    assert_eq!(
+        compile.job.url,
+        format!("{}/jobs/{}/", sim.url(), compile.job.job_id)
+    );
+    c.wait_job(&compile.job.job_id).await.expect("compiled");
+    let target_path = c
+        .download_model(&compile.target_model_id, dir.path())
+        .await
+        .expect("target model downloads");
+    assert_eq!(
+        target_path.extension().and_then(|e| e.to_str()),
+        Some("tflite")
+    );
+    let target = std::fs::read_to_string(&target_path).expect("target model text");
+    assert!(target.contains(&model.model_id), "{target}");
+
+    let profile = c
+        .submit_inference(&InferenceRequest {
+            model_id: compile.target_model_id.clone(),
+            device: device.clone(),
+            name: "tiny".into(),
+            options: "--max_profiler_iterations 10".into(),
+            dataset_id: None,
+            profile: true,
+        })
+        .await
+        .expect("profile submitted");
+    c.wait_job(&profile.job_id).await.expect("profiled");
+    let outcome = c.inference_outcome(&profile.job_id).await.expect("result");
+    assert_eq!(outcome.output_dataset_id, None);
+    let m = outcome.profile.expect("profile detail");
+    assert!(
+        (m.inference_time_ms - 4.2).abs() < 1e-9,
+        "{}",
+        m.inference_time_ms
+    );
+    assert_eq!(m.all_inference_times_ms.len(), 10);
+    assert!(
+        m.all_inference_times_ms
+            .iter()
+            .all(|t| (t - 4.2).abs() <= 4.2 * 0.05 + 1e-9)
+    );
+    assert_eq!(m.first_load_time_ms, Some(80.0));
+    assert_eq!(m.layer_placement.npu, 30);
+    assert_eq!(m.layer_placement.cpu, 2);
+    assert_eq!(m.layer_placement.gpu, 0);
+    let mb = m.peak_memory_mb().expect("peak memory");
+    assert!((mb - 55.0).abs() < 0.01, "{mb}");
+
+    let inputs = vec![NamedSamples {
+        name: "x".into(),
+        samples: vec![Tensor::from_f32(vec![1, 4], &[1.0, 2.0, 3.0, 4.0]).expect("tensor")],
+    }];
+    let dataset_id = c
+        .upload_inputs(inputs.clone(), "h5-dataset")
+        .await
+        .expect("inputs uploaded");
+    let run = c
+        .submit_inference(&InferenceRequest {
+            model_id: compile.target_model_id.clone(),
+            device,
+            name: "tiny".into(),
+            options: String::new(),
+            dataset_id: Some(dataset_id),
+            profile: false,
+        })
+        .await
+        .expect("inference submitted");
+    c.wait_job(&run.job_id).await.expect("inference done");
+    let outcome = c.inference_outcome(&run.job_id).await.expect("result");
+    let out_id = outcome.output_dataset_id.expect("output dataset");
+    let outputs = c.download_outputs(&out_id).await.expect("outputs decode");
+    assert_eq!(outputs.len(), 1);
+    assert_eq!(outputs[0].name, "output_0");
+    assert_eq!(outputs[0].samples, inputs[0].samples);
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.compile_jobs, stats.profile_jobs, stats.inference_jobs),
+        (1, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn sim_failed_job_surfaces_its_failure_reason() {
+    let (_sim, c) = sim(r#"
+failures:
+  - { device: "RB5 (Proxy)", job_type: compile, reason: "device lost", failure_type: 2001 }
+"#)
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = model_file(dir.path(), "tiny.onnx", 100);
+    let model = c.upload_model(&path, None).await.expect("upload");
+    let device = c
+        .select_device(&DeviceQuery {
+            name: Some("RB5".into()),
+            ..DeviceQuery::default()
+        })
+        .await
+        .expect("device");
+    let compile = c
+        .submit_compile(&CompileRequest {
+            model_id: model.model_id,
+            device,
+            name: "tiny".into(),
+            options: "--target_runtime tflite".into(),
+            input_specs: Vec::new(),
+            calibration_dataset_id: None,
+        })
+        .await
+        .expect("submitted");
+    let err = c
+        .wait_job(&compile.job.job_id)
+        .await
+        .expect_err("job fails");
+    match err {
+        HubError::JobFailed {
+            reason,
+            failure_type,
+            ..
+        } => {
+            assert_eq!(reason, "device lost");
+            assert_eq!(failure_type, proto::JobFailureType::RuntimeCrash);
+        }
+        other => panic!("expected a failed job, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sim_wrong_token_is_rejected() {
+    let (sim, _) = sim("").await;
+    let c = client_for(&sim.url(), "not-the-token", fast_retry(4));
+    let err = c
+        .list_devices(&DeviceQuery::default())
+        .await
+        .expect_err("401");
+    assert!(matches!(err, HubError::Unauthorized), "{err:?}");
+    assert_eq!(sim.stats().requests, 1, "401 is not retried");
+}
+
+#[tokio::test]
+async fn sim_unknown_job_is_not_found() {
+    let (_sim, c) = sim("").await;
+    let err = c.get_job("jnotthere").await.expect_err("404");
+    assert!(
+        matches!(&err, HubError::NotFound { what, .. } if what == "job jnotthere"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn sim_rate_limit_honours_retry_after() {
+    let (sim, c) = sim(
+        "http_faults:\n  - { path: /api/v1/devices/, status: 429, retry_after_s: 1, limit: 1 }\n",
+    )
+    .await;
+    let started = Instant::now();
+    c.list_devices(&DeviceQuery::default())
+        .await
+        .expect("succeeds after waiting");
+    assert!(started.elapsed() >= Duration::from_millis(950));
+    assert_eq!(sim.stats().faults_injected, 1);
+}
+
+#[tokio::test]
+async fn sim_503_is_retried_then_succeeds() {
+    let (sim, c) =
+        sim("http_faults:\n  - { path: /api/v1/devices/, status: 503, limit: 2 }\n").await;
+    let devices = c
+        .list_devices(&DeviceQuery::default())
+        .await
+        .expect("third attempt succeeds");
+    assert!(!devices.is_empty());
+    assert_eq!(sim.stats().faults_injected, 2);
+}
+
+#[tokio::test]
+async fn sim_retries_are_bounded_when_the_fault_persists() {
+    let (sim, _) = sim("http_faults:\n  - { path: /api/v1/devices/, status: 503 }\n").await;
+    let c = client_for(&sim.url(), SIM_TOKEN, fast_retry(3));
+    let err = c
+        .list_devices(&DeviceQuery::default())
+        .await
+        .expect_err("gives up");
+    assert!(
+        matches!(
+            err,
+            HubError::Server {
+                status: 503,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(sim.stats().faults_injected, 3);
+}
+
+#[tokio::test]
+async fn sim_old_client_version_gets_upgrade_message() {
+    let (_sim, c) = sim("min_client_version: \"9.0.0\"\n").await;
+    let err = c
+        .list_devices(&DeviceQuery::default())
+        .await
+        .expect_err("426");
+    assert!(matches!(err, HubError::UpgradeRequired { .. }), "{err:?}");
+    assert!(err.to_string().contains("upgrade"));
+}
+
+#[tokio::test]
+async fn sim_devices_command_lists_through_the_config_chain() {
+    let (sim, _) = sim("").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ini = dir.path().join("client.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[api]\napi_token = {SIM_TOKEN}\napi_url = {}\nweb_url = {}\n",
+            sim.url(),
+            sim.url()
+        ),
+    )
+    .expect("write ini");
+    let env = edgegate::hub::config::HubEnv {
+        client_ini: Some(ini),
+        ..Default::default()
+    };
+    let opts = edgegate::hub::commands::DevicesOptions {
+        name: Some("RB5".into()),
+        ..Default::default()
+    };
+    let devices = edgegate::hub::commands::list(&opts, &env)
+        .await
+        .expect("listed");
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].name, "RB5 (Proxy)");
+}
