@@ -172,13 +172,16 @@ pub fn main() -> i32 {
                 exit::COULD_NOT_COMPLETE
             }
         }
-        Command::Devices(_args) => {
-            eprintln!("error: `edgegate devices` is not available in this build yet");
-            exit::COULD_NOT_COMPLETE
+        Command::Devices(args) => {
+            crate::hub::commands::devices(&crate::hub::commands::DevicesOptions {
+                hub_url: args.hub_url,
+                name: args.name,
+                attributes: args.attributes,
+                json: args.format == ListFormat::Json,
+            })
         }
-        Command::HubSim(_args) => {
-            eprintln!("error: `edgegate hub-sim` is not available in this build yet");
-            exit::COULD_NOT_COMPLETE
+        Command::HubSim(args) => {
+            crate::sim::run_command(&args.bind, &args.token, args.scenario.as_deref())
         }
     }
 }

@@ -10,3 +10,4 @@ pub mod engine;
 pub mod exit;
 pub mod hub;
 pub mod sim;
+pub mod tensor;

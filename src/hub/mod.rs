@@ -1,1 +1,18 @@
-//! Qualcomm AI Hub: protocol messages, HTTP client, device selection.
+//! Qualcomm AI Hub: protocol messages, HTTP client, device selection, uploads, jobs and
+//! measurements. `proto` is shared with the simulator; the rest is the client.
+
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod dataset;
+pub mod devices;
+pub mod error;
+pub mod jobs;
+pub mod measure;
+pub mod proto;
+pub mod retry;
+pub mod upload;
+
+pub use client::{ClientOptions, HubClient};
+pub use config::{ApiToken, HubConfig, HubEnv, HubOptions};
+pub use error::HubError;

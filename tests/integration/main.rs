@@ -2,4 +2,6 @@
 
 mod config_cli;
 mod config_errors;
+mod hub_client;
+mod sim;
 mod support;

@@ -1,0 +1,529 @@
+//! The HTTP layer of the AI Hub client: URL building, headers, the strict protobuf answer check,
+//! status mapping and bounded retries. Routes and flows live in `devices`, `upload` and `jobs`.
+//!
+//! Header choice: `User-Agent: edgegate/<version>` names the real client honestly, while
+//! `Client-Version: 0.56.0` and `Client-Mode: library` declare the protocol revision EdgeGate
+//! speaks (that of `qai-hub` 0.56.0), which is what a server checks before answering 426.
+//! The token is attached per request to API routes only; the blob client that talks to
+//! presigned upload and download URLs never sees it.
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use prost::Message;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use super::config::HubConfig;
+use super::error::HubError;
+use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+
+/// The only content type the API answers with and accepts.
+pub const PROTOBUF: &str = "application/x-protobuf";
+/// The `qai-hub` protocol revision EdgeGate implements.
+pub const CLIENT_VERSION: &str = "0.56.0";
+
+/// Timeouts, retries and polling of one client; tests shrink them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientOptions {
+    /// Retries of API and blob requests.
+    pub retry: RetryPolicy,
+    /// TCP/TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// Wait for an API answer (the service's web tier gives up at 26 s).
+    pub api_timeout: Duration,
+    /// Longest silence while downloading a blob.
+    pub blob_read_timeout: Duration,
+    /// Job polling cadence.
+    pub poll: super::jobs::PollPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_millis(3050),
+            api_timeout: Duration::from_secs(28),
+            blob_read_timeout: Duration::from_secs(30),
+            poll: super::jobs::PollPolicy::default(),
+        }
+    }
+}
+
+/// Why one attempt failed, as the retry loop sees it.
+pub(crate) enum Failure {
+    /// A retryable status (429, 5xx gateway errors).
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+        detail: String,
+    },
+    /// A dropped connection, reset or timeout.
+    Transport(Box<dyn std::error::Error + Send + Sync>),
+    /// Anything retrying cannot fix.
+    Fatal(HubError),
+}
+
+impl Failure {
+    /// A transport failure from any error (reqwest, a stalled read).
+    pub(crate) fn transport(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Transport(e.into())
+    }
+}
+
+impl From<HubError> for Failure {
+    fn from(e: HubError) -> Self {
+        Self::Fatal(e)
+    }
+}
+
+/// A connection to one AI Hub service.
+#[derive(Debug, Clone)]
+pub struct HubClient {
+    pub(crate) config: HubConfig,
+    pub(crate) options: ClientOptions,
+    api: reqwest::Client,
+    pub(crate) blob: reqwest::Client,
+}
+
+impl HubClient {
+    /// Builds the API and blob HTTP clients for a resolved configuration.
+    pub fn new(config: HubConfig, options: ClientOptions) -> Result<Self, HubError> {
+        let build = |b: reqwest::ClientBuilder| {
+            b.connect_timeout(options.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| HubError::Protocol {
+                    route: "client setup".into(),
+                    reason: e.to_string(),
+                })
+        };
+        let api = build(reqwest::Client::builder().timeout(options.api_timeout))?;
+        let blob = build(reqwest::Client::builder())?;
+        Ok(Self {
+            config,
+            options,
+            api,
+            blob,
+        })
+    }
+
+    /// The configuration this client talks with.
+    pub fn config(&self) -> &HubConfig {
+        &self.config
+    }
+
+    /// The timeouts, retries and polling in effect.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// `{api_url}/api/v1/<parts>/` with urljoin semantics (a base without a trailing slash loses
+    /// its last path segment, as the official client does) and the query encoded like `requests`.
+    pub fn api_url(&self, parts: &[&str], query: &[(&str, &str)]) -> Result<Url, HubError> {
+        api_url(&self.config.api_url, parts, query)
+    }
+
+    /// The web page of a job, for links in reports.
+    pub fn job_web_url(&self, job_id: &str) -> String {
+        web_url(&self.config.web_url, "jobs", job_id)
+    }
+
+    /// The web page of a model.
+    pub fn model_web_url(&self, model_id: &str) -> String {
+        web_url(&self.config.web_url, "models", model_id)
+    }
+
+    /// Sends one API request with retries and decodes the protobuf answer.
+    ///
+    /// `what` names the object for a 404 ("job j123"), so the message says what was missing.
+    pub async fn call<R: Message + Default>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        what: &str,
+    ) -> Result<R, HubError> {
+        let body = body.map(Bytes::from);
+        let route = format!("{method} {}", url.path());
+        let host = host_of(&url);
+        self.retrying(&host, || {
+            let method = method.clone();
+            let url = url.clone();
+            let body = body.clone();
+            let route = route.clone();
+            async move {
+                tracing::debug!(%route, "ai hub request");
+                let mut req = self.api.request(method, url).headers(self.api_headers()?);
+                if let Some(b) = body {
+                    req = req.body(b);
+                }
+                let resp = req.send().await.map_err(Failure::transport)?;
+                let status = resp.status();
+                let headers = resp.headers().clone();
+                let bytes = resp.bytes().await.map_err(Failure::transport)?;
+                if !status.is_success() {
+                    return Err(classify(status, &headers, &bytes, what));
+                }
+                let ctype = headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes);
+                if ctype != Some(PROTOBUF.as_bytes()) {
+                    return Err(Failure::Fatal(HubError::Protocol {
+                        route,
+                        reason: format!(
+                            "status {} with content type {:?}, expected exactly {PROTOBUF}",
+                            status.as_u16(),
+                            ctype.map(String::from_utf8_lossy).unwrap_or_default()
+                        ),
+                    }));
+                }
+                R::decode(bytes).map_err(|e| {
+                    Failure::Fatal(HubError::Protocol {
+                        route,
+                        reason: format!("undecodable protobuf: {e}"),
+                    })
+                })
+            }
+        })
+        .await
+    }
+
+    /// `GET` an API route.
+    pub async fn get<R: Message + Default>(&self, url: Url, what: &str) -> Result<R, HubError> {
+        self.call(Method::GET, url, None, what).await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retry budget is spent.
+    pub(crate) async fn retrying<T, F, Fut>(
+        &self,
+        host: &str,
+        mut attempt: F,
+    ) -> Result<T, HubError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let policy = self.options.retry;
+        let max = policy.max_attempts.max(1);
+        let mut n = 0u32;
+        loop {
+            n += 1;
+            let failure = match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(Failure::Fatal(e)) => return Err(e),
+                Err(f) => f,
+            };
+            if n >= max {
+                return Err(match failure {
+                    Failure::Status {
+                        status: 429,
+                        detail,
+                        ..
+                    } => HubError::RateLimited {
+                        attempts: n,
+                        detail,
+                    },
+                    Failure::Status { status, detail, .. } => HubError::Server {
+                        status,
+                        attempts: n,
+                        detail,
+                    },
+                    Failure::Transport(source) => HubError::Transport {
+                        host: host.to_string(),
+                        attempts: n,
+                        source,
+                    },
+                    Failure::Fatal(e) => e,
+                });
+            }
+            let delay = match &failure {
+                Failure::Status {
+                    status,
+                    retry_after,
+                    ..
+                } => {
+                    let honoured = if matches!(status, 429 | 503) {
+                        *retry_after
+                    } else {
+                        None
+                    };
+                    tracing::warn!(status, attempt = n, "ai hub answered {status}; retrying");
+                    policy.delay(n - 1, honoured)
+                }
+                Failure::Transport(e) => {
+                    tracing::warn!(attempt = n, error = %e, "request to {host} failed; retrying");
+                    policy.delay(n - 1, None)
+                }
+                Failure::Fatal(_) => Duration::ZERO,
+            };
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn api_headers(&self) -> Result<HeaderMap, Failure> {
+        let mut h = HeaderMap::new();
+        let mut auth = HeaderValue::from_str(&format!("token {}", self.config.api_token.expose()))
+            .map_err(|_| {
+                Failure::Fatal(HubError::Protocol {
+                    route: "authorization header".into(),
+                    reason: "the api token contains characters not allowed in a header".into(),
+                })
+            })?;
+        auth.set_sensitive(true);
+        h.insert(AUTHORIZATION, auth);
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(PROTOBUF));
+        h.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("edgegate/", env!("CARGO_PKG_VERSION"))),
+        );
+        h.insert("Client-Version", HeaderValue::from_static(CLIENT_VERSION));
+        h.insert("Client-Mode", HeaderValue::from_static("library"));
+        h.insert("OS-Type", HeaderValue::from_static(os_type()));
+        Ok(h)
+    }
+}
+
+fn os_type() -> &'static str {
+    match std::env::consts::OS {
+        "linux" => "Linux",
+        "macos" => "Darwin",
+        "windows" => "Windows",
+        _ => "Unknown",
+    }
+}
+
+pub(crate) fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => url.scheme().to_string(),
+    }
+}
+
+/// Checks one path segment (an id or name) so it cannot change the route.
+pub fn check_segment(part: &str) -> Result<&str, HubError> {
+    if part.is_empty()
+        || part == "."
+        || part == ".."
+        || part
+            .chars()
+            .any(|c| matches!(c, '/' | '?' | '#' | '%' | '\\') || c.is_whitespace())
+    {
+        return Err(HubError::InvalidId(part.to_string()));
+    }
+    Ok(part)
+}
+
+/// Builds `{base}/api/v1/<parts>/?<query>` (see [`HubClient::api_url`]).
+pub fn api_url(base: &Url, parts: &[&str], query: &[(&str, &str)]) -> Result<Url, HubError> {
+    let mut path = String::from("api/v1/");
+    for p in parts {
+        path.push_str(check_segment(p)?);
+        path.push('/');
+    }
+    let mut url = base.join(&path).map_err(|e| HubError::InvalidUrl {
+        url: base.to_string(),
+        reason: e.to_string(),
+    })?;
+    if !query.is_empty() {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in query {
+            ser.append_pair(k, v);
+        }
+        url.set_query(Some(&ser.finish()));
+    }
+    Ok(url)
+}
+
+fn web_url(base: &Url, kind: &str, id: &str) -> String {
+    base.join(&format!("{kind}/{id}/"))
+        .map(String::from)
+        .unwrap_or_else(|_| format!("{base}{kind}/{id}/"))
+}
+
+/// Maps a non-2xx answer: retryable statuses go back to the loop, the rest become errors.
+pub(crate) fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    what: &str,
+) -> Failure {
+    let code = status.as_u16();
+    let detail = detail_of(status, body);
+    if is_retryable_status(code) {
+        return Failure::Status {
+            status: code,
+            retry_after: parse_retry_after(headers),
+            detail,
+        };
+    }
+    Failure::Fatal(match code {
+        401 => HubError::Unauthorized,
+        404 => HubError::NotFound {
+            what: what.to_string(),
+            detail,
+        },
+        426 => HubError::UpgradeRequired { detail },
+        500..=599 => HubError::Server {
+            status: code,
+            attempts: 1,
+            detail,
+        },
+        _ => HubError::Rejected {
+            status: code,
+            detail,
+        },
+    })
+}
+
+/// The server's explanation: `detail` of a JSON body, else the body text, else the reason phrase.
+pub(crate) fn detail_of(status: StatusCode, body: &[u8]) -> String {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(d) = v.get("detail").and_then(|d| d.as_str())
+    {
+        return d.to_string();
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return status
+            .canonical_reason()
+            .unwrap_or("no detail")
+            .to_lowercase();
+    }
+    let mut short: String = text.chars().take(300).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(s: &str) -> Url {
+        Url::parse(s).expect("valid url")
+    }
+
+    #[test]
+    fn api_urls_end_with_a_slash_and_follow_urljoin() {
+        let b = base("http://127.0.0.1:8000");
+        assert_eq!(
+            api_url(&b, &["devices"], &[]).expect("url").as_str(),
+            "http://127.0.0.1:8000/api/v1/devices/"
+        );
+        assert_eq!(
+            api_url(&b, &["models", "mabc12345", "multipart_upload"], &[])
+                .expect("url")
+                .as_str(),
+            "http://127.0.0.1:8000/api/v1/models/mabc12345/multipart_upload/"
+        );
+        assert_eq!(
+            api_url(&base("http://h/prefix"), &["jobs"], &[])
+                .expect("url")
+                .as_str(),
+            "http://h/api/v1/jobs/"
+        );
+        assert_eq!(
+            api_url(&base("http://h/prefix/"), &["jobs"], &[])
+                .expect("url")
+                .as_str(),
+            "http://h/prefix/api/v1/jobs/"
+        );
+    }
+
+    #[test]
+    fn queries_are_encoded_like_requests() {
+        let url = api_url(
+            &base("http://h"),
+            &["devices"],
+            &[
+                ("name", "Samsung Galaxy S24"),
+                ("os", "[12,13)"),
+                ("select", "True"),
+                ("attributes", "chipset:qualcomm-snapdragon-8gen3"),
+                ("attributes", "framework:qnn"),
+            ],
+        )
+        .expect("url");
+        assert_eq!(
+            url.query(),
+            Some(
+                "name=Samsung+Galaxy+S24&os=%5B12%2C13%29&select=True&attributes=chipset%3Aqualcomm-snapdragon-8gen3&attributes=framework%3Aqnn"
+            )
+        );
+    }
+
+    #[test]
+    fn ids_cannot_escape_their_route() {
+        for bad in ["a/b", "..", "", "x?y", "a b", "%2e"] {
+            assert!(
+                matches!(
+                    api_url(&base("http://h"), &["jobs", bad], &[]),
+                    Err(HubError::InvalidId(_))
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn web_links_point_at_the_job_page() {
+        assert_eq!(
+            web_url(
+                &base("https://workbench.aihub.qualcomm.com"),
+                "jobs",
+                "j5wy64q6g"
+            ),
+            "https://workbench.aihub.qualcomm.com/jobs/j5wy64q6g/"
+        );
+    }
+
+    #[test]
+    fn statuses_map_to_actionable_errors() {
+        let h = HeaderMap::new();
+        let f = |code: u16, body: &str| {
+            classify(
+                StatusCode::from_u16(code).expect("status"),
+                &h,
+                body.as_bytes(),
+                "job j1",
+            )
+        };
+        assert!(matches!(f(401, ""), Failure::Fatal(HubError::Unauthorized)));
+        match f(404, r#"{"detail":"Not found."}"#) {
+            Failure::Fatal(HubError::NotFound { what, detail }) => {
+                assert_eq!(what, "job j1");
+                assert_eq!(detail, "Not found.");
+            }
+            _ => panic!("404 must be not-found"),
+        }
+        match f(409, r#"{"detail":"model upload not complete"}"#) {
+            Failure::Fatal(HubError::Rejected { status, detail }) => {
+                assert_eq!(status, 409);
+                assert_eq!(detail, "model upload not complete");
+            }
+            _ => panic!("409 must be rejected"),
+        }
+        assert!(matches!(
+            f(426, "please upgrade"),
+            Failure::Fatal(HubError::UpgradeRequired { detail }) if detail == "please upgrade"
+        ));
+        assert!(matches!(f(503, ""), Failure::Status { status: 503, .. }));
+        assert!(matches!(f(429, ""), Failure::Status { status: 429, .. }));
+        assert!(matches!(
+            f(501, ""),
+            Failure::Fatal(HubError::Server { status: 501, .. })
+        ));
+    }
+
+    #[test]
+    fn unauthorized_message_says_how_to_set_the_token() {
+        let msg = HubError::Unauthorized.to_string();
+        assert!(msg.contains("token rejected"));
+        assert!(msg.contains("QAIHUB_API_TOKEN"));
+        assert!(msg.contains("qai-hub configure"));
+    }
+}
