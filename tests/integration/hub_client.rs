@@ -1268,3 +1268,40 @@ async fn sim_devices_command_lists_through_the_config_chain() {
     assert_eq!(devices.len(), 1);
     assert_eq!(devices[0].name, "RB5 (Proxy)");
 }
+
+#[tokio::test]
+async fn sim_slow_part_upload_is_abandoned_and_retried() {
+    let (sim, _) = sim(
+        "upload: { max_part_size: 1000 }\nhttp_faults:\n  - { path: /blobs/, method: PUT, delay_ms: 5000, limit: 1 }\n",
+    )
+    .await;
+    let base = url::Url::parse(&sim.url()).expect("url");
+    let c = HubClient::new(
+        HubConfig {
+            api_token: ApiToken::new(SIM_TOKEN),
+            api_url: base.clone(),
+            web_url: base,
+        },
+        ClientOptions {
+            retry: fast_retry(3),
+            blob_read_timeout: Duration::from_millis(300),
+            min_upload_rate: 1024 * 1024 * 1024,
+            ..ClientOptions::default()
+        },
+    )
+    .expect("client");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = model_file(dir.path(), "tiny.onnx", 1500);
+    let started = Instant::now();
+    let up = c
+        .upload_model(&path, None)
+        .await
+        .expect("upload succeeds on retry");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(4),
+        "the slow part was neither awaited in full nor skipped: {took:?}"
+    );
+    let want = hex::encode(sha2::Sha256::digest(std::fs::read(&path).expect("read")));
+    assert_eq!(sim.model_sha256(&up.model_id), Some(want));
+}
