@@ -1,7 +1,12 @@
 //! The body of each command: calls into the library, prints, and returns an exit code.
 
-use std::path::Path;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
+use crate::config::diagnostic::Severity;
+use crate::config::schema::{DocKind, schema_text};
+use crate::config::{Diagnostic, LoadFailure, Sources, load_project};
+use crate::engine::plan;
 use crate::exit;
 
 /// How diagnostics are printed.
@@ -17,21 +22,252 @@ pub enum DiagnosticFormat {
 pub enum SchemaKind {
     Config,
     Promptpack,
-    Results,
 }
 
-pub fn validate(_config: &Path, _format: DiagnosticFormat) -> i32 {
-    exit::INVALID_INPUT
+/// `edgegate validate`: exit 0 when the config and its promptpack are valid, 2 otherwise.
+pub fn validate(config: &Path, format: DiagnosticFormat) -> i32 {
+    let (diags, sources, summary) = match load_project(config) {
+        Ok(project) => {
+            let cases = project.promptpack.as_ref().map(|p| p.cases.len());
+            let enabled = project
+                .config
+                .device_matrix
+                .iter()
+                .filter(|d| d.enabled)
+                .count();
+            let summary = format!(
+                "{} is valid: {enabled} device{}, {} gate{}{}",
+                config.display(),
+                plural(enabled),
+                project.config.gates.len(),
+                plural(project.config.gates.len()),
+                match (&project.promptpack, cases) {
+                    (Some(p), Some(n)) => format!(
+                        ", {n} case{} (promptpack {} {})",
+                        plural(n),
+                        p.promptpack_id,
+                        p.version
+                    ),
+                    _ => String::new(),
+                }
+            );
+            (project.warnings, project.sources, Some(summary))
+        }
+        Err(LoadFailure {
+            diagnostics,
+            sources,
+        }) => (diagnostics, sources, None),
+    };
+    print_diagnostics(&diags, &sources, format, config, summary.as_deref());
+    if summary.is_some() {
+        exit::PASSED
+    } else {
+        exit::INVALID_INPUT
+    }
 }
 
-pub fn schema(_kind: SchemaKind) -> i32 {
-    exit::INVALID_INPUT
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
-pub fn init(_dir: &Path, _force: bool) -> i32 {
-    exit::INVALID_INPUT
+fn print_diagnostics(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    format: DiagnosticFormat,
+    config: &Path,
+    summary: Option<&str>,
+) {
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diags.len() - errors;
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        DiagnosticFormat::Text => {
+            let mut stderr = std::io::stderr().lock();
+            for d in diags {
+                let _ = writeln!(stderr, "{}", d.render_text(sources.get(&d.file)));
+            }
+            match summary {
+                Some(s) => {
+                    let _ = writeln!(
+                        stdout,
+                        "✓ {s}{}",
+                        if warnings > 0 {
+                            format!(" ({warnings} warning{})", plural(warnings))
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        stderr,
+                        "{} is invalid: {errors} error{}{}",
+                        config.display(),
+                        plural(errors),
+                        if warnings > 0 {
+                            format!(", {warnings} warning{}", plural(warnings))
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+            }
+        }
+        DiagnosticFormat::Json => {
+            let doc = serde_json::json!({
+                "valid": summary.is_some(),
+                "config": config.display().to_string(),
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": diags,
+            });
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            );
+        }
+        DiagnosticFormat::Github => {
+            for d in diags {
+                let _ = writeln!(stdout, "{}", d.render_github());
+            }
+            match summary {
+                Some(s) => {
+                    let _ = writeln!(stdout, "{s}");
+                }
+                None => {
+                    let _ = writeln!(
+                        stdout,
+                        "{} is invalid: {errors} error{}",
+                        config.display(),
+                        plural(errors)
+                    );
+                }
+            }
+        }
+    }
 }
 
-pub fn dry_run(_config: &Path, _json: bool) -> i32 {
-    exit::INVALID_INPUT
+/// `edgegate schema`: prints a JSON schema.
+pub fn schema(kind: SchemaKind) -> i32 {
+    let kind = match kind {
+        SchemaKind::Config => DocKind::Config,
+        SchemaKind::Promptpack => DocKind::Promptpack,
+    };
+    print!("{}", schema_text(kind));
+    exit::PASSED
+}
+
+/// The starter files `edgegate init` writes, relative to the target folder.
+pub fn starter_files() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        (
+            "edgegate.yaml",
+            include_bytes!("../templates/init/edgegate.yaml").to_vec(),
+        ),
+        (
+            "promptpack.yaml",
+            include_bytes!("../templates/init/promptpack.yaml").to_vec(),
+        ),
+        (
+            "model.onnx",
+            include_bytes!("../examples/quickstart/model.onnx").to_vec(),
+        ),
+        (
+            "labels.txt",
+            include_bytes!("../examples/quickstart/labels.txt").to_vec(),
+        ),
+        (
+            "inputs/digit_0.npy",
+            include_bytes!("../examples/quickstart/inputs/case_000.npy").to_vec(),
+        ),
+        (
+            "inputs/digit_1.npy",
+            include_bytes!("../examples/quickstart/inputs/case_001.npy").to_vec(),
+        ),
+        (
+            ".edgegate/edgegate.schema.json",
+            schema_text(DocKind::Config).into_bytes(),
+        ),
+        (
+            ".edgegate/promptpack.schema.json",
+            schema_text(DocKind::Promptpack).into_bytes(),
+        ),
+    ]
+}
+
+/// `edgegate init`: writes starter files; never overwrites without `--force`.
+pub fn init(dir: &Path, force: bool) -> i32 {
+    let files = starter_files();
+    let targets: Vec<(PathBuf, &Vec<u8>)> = files
+        .iter()
+        .map(|(rel, bytes)| (dir.join(rel), bytes))
+        .collect();
+    let existing: Vec<String> = targets
+        .iter()
+        .filter(|(p, _)| p.exists())
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    if !existing.is_empty() && !force {
+        eprintln!("error: refusing to overwrite existing files:");
+        for e in &existing {
+            eprintln!("  {e}");
+        }
+        eprintln!(
+            "help: pass `--force` to overwrite them, or choose another folder: `edgegate init path/to/dir`"
+        );
+        return exit::INVALID_INPUT;
+    }
+    for (path, bytes) in &targets {
+        if let Some(parent) = path.parent()
+            && let Err(e) = std::fs::create_dir_all(parent)
+        {
+            eprintln!("error: cannot create folder `{}`: {e}", parent.display());
+            return exit::COULD_NOT_COMPLETE;
+        }
+        if let Err(e) = std::fs::write(path, bytes) {
+            eprintln!("error: cannot write `{}`: {e}", path.display());
+            return exit::COULD_NOT_COMPLETE;
+        }
+        println!("wrote {}", path.display());
+    }
+    let config = dir.join("edgegate.yaml");
+    println!(
+        "\nnext:\n  edgegate validate {0}\n  edgegate run {0} --dry-run",
+        config.display()
+    );
+    println!(
+        "then replace model.onnx and the cases with your own (the starter is a handwritten-digit classifier)."
+    );
+    exit::PASSED
+}
+
+/// `edgegate run --dry-run`: prints the plan; no network.
+pub fn dry_run(config: &Path, json: bool) -> i32 {
+    let project = match load_project(config) {
+        Ok(p) => p,
+        Err(LoadFailure {
+            diagnostics,
+            sources,
+        }) => {
+            print_diagnostics(&diagnostics, &sources, DiagnosticFormat::Text, config, None);
+            return exit::INVALID_INPUT;
+        }
+    };
+    for w in &project.warnings {
+        eprintln!("{}", w.render_text(project.sources.get(&w.file)));
+    }
+    let plan = plan::build(&project);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&plan).unwrap_or_default()
+        );
+    } else {
+        print!("{}", plan.render_text());
+    }
+    exit::PASSED
 }

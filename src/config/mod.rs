@@ -3,3 +3,15 @@
 //! This layer knows nothing of AI Hub, devices or reports: it turns files into checked types.
 
 pub mod catalog;
+pub mod diagnostic;
+pub mod load;
+pub mod promptpack;
+pub mod schema;
+pub mod schema_errors;
+pub mod types;
+pub mod yaml;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use load::{LoadFailure, Project, PromptpackOrigin, Sources, load_project, load_promptpack};
+pub use promptpack::{Case, CaseInput, Expected, Promptpack};
+pub use types::{Config, Device, Gate, Metric, ModelKind, Operator, Provider};

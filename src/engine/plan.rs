@@ -1,0 +1,337 @@
+//! The plan of a run: per device, which jobs are submitted, which cases run and which gates apply.
+//! `edgegate run --dry-run` prints it without touching the network; the executor follows it.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::config::types::{Gate, ModelKind, Provider, Runtime};
+use crate::config::{Expected, Project};
+
+/// Device minutes an AI Hub profile job is estimated to hold a device (provisioning + measuring).
+pub const EST_PROFILE_MINUTES: f64 = 1.0;
+/// Device minutes an AI Hub inference job is estimated to hold a device, before per-case time.
+pub const EST_INFERENCE_MINUTES: f64 = 0.5;
+/// Device minutes added per case of an inference job.
+pub const EST_MINUTES_PER_CASE: f64 = 0.01;
+
+/// What a run will do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub pipeline: String,
+    pub model: ModelPlan,
+    pub promptpack: Option<PackPlan>,
+    pub devices: Vec<DevicePlan>,
+    /// Disabled devices, listed so nobody wonders where they went.
+    pub skipped_devices: Vec<String>,
+    /// AI Hub jobs over all devices.
+    pub total_hub_jobs: u32,
+    /// Rough AI Hub device minutes over all devices.
+    pub estimated_device_minutes: f64,
+    /// Whether some gate compares against a baseline (`--baseline` needed).
+    pub needs_baseline: bool,
+}
+
+/// The model as the plan sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelPlan {
+    pub path: String,
+    pub kind: &'static str,
+    pub size_bytes: Option<u64>,
+}
+
+/// The promptpack as the plan sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackPlan {
+    pub promptpack_id: String,
+    pub version: String,
+    pub cases: usize,
+    /// Cases with an expectation (the denominator of `accuracy`).
+    pub checked_cases: usize,
+}
+
+/// One job the executor will submit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum JobPlan {
+    /// Upload the model file (once per run, shared by every AI Hub device).
+    UploadModel,
+    /// Upload the case inputs as one dataset (once per run, shared).
+    UploadDataset { cases: usize },
+    /// Compile for a target runtime.
+    Compile {
+        runtime: &'static str,
+        options: Option<String>,
+    },
+    /// Profile: warm-up and timed iterations on the device.
+    Profile { iterations: u32 },
+    /// Inference over every case in one dataset.
+    Inference { cases: usize },
+    /// Local CPU run: load once, warm-up, timed repeats per case.
+    LocalRun {
+        warmup_runs: u32,
+        measurement_repeats: u32,
+        cases: usize,
+    },
+}
+
+/// What happens on one device.
+#[derive(Debug, Clone, Serialize)]
+pub struct DevicePlan {
+    pub name: String,
+    pub provider: Provider,
+    /// The AI Hub device name it resolves to.
+    pub hub_device: Option<String>,
+    pub jobs: Vec<JobPlan>,
+    pub gates: Vec<GatePlan>,
+    pub hub_jobs: u32,
+    pub estimated_device_minutes: f64,
+}
+
+/// A gate as it applies to one device.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatePlan {
+    pub index: usize,
+    pub text: String,
+    pub relative: bool,
+}
+
+/// A gate in one line: `inference_time_ms ≤ 150` or `inference_time_ms +10% max vs baseline`.
+pub fn gate_text(g: &Gate) -> String {
+    match (g.operator, g.threshold, g.max_regression_pct) {
+        (Some(op), Some(t), _) => format!("{} {} {t}", g.metric.as_str(), op.as_str()),
+        (_, _, Some(pct)) => format!("{} regresses at most {pct}% vs baseline", g.metric.as_str()),
+        _ => g.metric.as_str().to_string(),
+    }
+}
+
+/// Builds the plan of a loaded project.
+pub fn build(project: &Project) -> Plan {
+    let config = &project.config;
+    let policy = &config.run_policy;
+    let (cases, checked) = project
+        .promptpack
+        .as_ref()
+        .map(|p| {
+            (
+                p.cases.len(),
+                p.cases
+                    .iter()
+                    .filter(|c| !matches!(c.expected, Expected::None {}))
+                    .count(),
+            )
+        })
+        .unwrap_or((0, 0));
+    let mut devices = Vec::new();
+    let mut first_hub = true;
+    for d in config.device_matrix.iter().filter(|d| d.enabled) {
+        let gates: Vec<GatePlan> = config
+            .gates
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.devices.as_ref().is_none_or(|l| l.contains(&d.name)))
+            .map(|(i, g)| GatePlan {
+                index: i,
+                text: gate_text(g),
+                relative: g.max_regression_pct.is_some(),
+            })
+            .collect();
+        let mut jobs = Vec::new();
+        let mut hub_jobs = 0;
+        let mut minutes = 0.0;
+        match d.provider {
+            Provider::Local => jobs.push(JobPlan::LocalRun {
+                warmup_runs: policy.warmup_runs,
+                measurement_repeats: policy.measurement_repeats,
+                cases,
+            }),
+            Provider::Aihub => {
+                if first_hub {
+                    jobs.push(JobPlan::UploadModel);
+                    if cases > 0 {
+                        jobs.push(JobPlan::UploadDataset { cases });
+                    }
+                    first_hub = false;
+                }
+                let runtime = d.runtime.unwrap_or(Runtime::Tflite);
+                if needs_compile(project.model_kind, runtime) {
+                    jobs.push(JobPlan::Compile {
+                        runtime: runtime.as_str(),
+                        options: d.compile_options.clone(),
+                    });
+                    hub_jobs += 1;
+                }
+                jobs.push(JobPlan::Profile {
+                    iterations: policy.warmup_runs + policy.measurement_repeats,
+                });
+                hub_jobs += 1;
+                minutes += EST_PROFILE_MINUTES;
+                if cases > 0 {
+                    jobs.push(JobPlan::Inference { cases });
+                    hub_jobs += 1;
+                    minutes += EST_INFERENCE_MINUTES + EST_MINUTES_PER_CASE * cases as f64;
+                }
+            }
+        }
+        devices.push(DevicePlan {
+            name: d.name.clone(),
+            provider: d.provider,
+            hub_device: project.hub_devices.get(&d.name).cloned(),
+            jobs,
+            gates,
+            hub_jobs,
+            estimated_device_minutes: minutes,
+        });
+    }
+    Plan {
+        pipeline: config.name.clone(),
+        model: ModelPlan {
+            path: config.model.path.clone(),
+            kind: project.model_kind.as_str(),
+            size_bytes: std::fs::metadata(&project.model_path).ok().map(|m| m.len()),
+        },
+        promptpack: project.promptpack.as_ref().map(|p| PackPlan {
+            promptpack_id: p.promptpack_id.clone(),
+            version: p.version.clone(),
+            cases,
+            checked_cases: checked,
+        }),
+        total_hub_jobs: devices.iter().map(|d| d.hub_jobs).sum(),
+        estimated_device_minutes: devices.iter().map(|d| d.estimated_device_minutes).sum(),
+        skipped_devices: config
+            .device_matrix
+            .iter()
+            .filter(|d| !d.enabled)
+            .map(|d| d.name.clone())
+            .collect(),
+        needs_baseline: config.gates.iter().any(|g| g.max_regression_pct.is_some()),
+        devices,
+    }
+}
+
+/// Whether AI Hub must compile a model of this kind before it runs with this runtime.
+pub fn needs_compile(kind: ModelKind, runtime: Runtime) -> bool {
+    !matches!(
+        (kind, runtime),
+        (ModelKind::Tflite, Runtime::Tflite)
+            | (ModelKind::QnnDlc, Runtime::QnnDlc)
+            | (ModelKind::QnnContextBinary, Runtime::QnnContextBinary)
+    )
+}
+
+impl Plan {
+    /// The plan as readable text.
+    pub fn render_text(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "Plan for pipeline \"{}\" (dry run: nothing is uploaded or run)",
+            self.pipeline
+        );
+        let size = self
+            .model
+            .size_bytes
+            .map(human_bytes)
+            .unwrap_or_else(|| "size unknown".into());
+        let _ = writeln!(
+            o,
+            "  model:      {} ({}, {size})",
+            self.model.path, self.model.kind
+        );
+        match &self.promptpack {
+            Some(p) => {
+                let _ = writeln!(
+                    o,
+                    "  promptpack: {} {} — {} case{} ({} checked)",
+                    p.promptpack_id,
+                    p.version,
+                    p.cases,
+                    if p.cases == 1 { "" } else { "s" },
+                    p.checked_cases
+                );
+            }
+            None => {
+                let _ = writeln!(o, "  promptpack: resolved by the server at run time");
+            }
+        }
+        for d in &self.devices {
+            let target = match (&d.provider, &d.hub_device) {
+                (Provider::Local, _) => "local CPU".to_string(),
+                (Provider::Aihub, Some(h)) => format!("AI Hub: {h}"),
+                (Provider::Aihub, None) => "AI Hub".to_string(),
+            };
+            let _ = writeln!(o, "\n  device {} ({target})", d.name);
+            for (i, j) in d.jobs.iter().enumerate() {
+                let _ = writeln!(o, "    {}. {}", i + 1, job_text(j));
+            }
+            if d.gates.is_empty() {
+                let _ = writeln!(o, "    gates: none");
+            } else {
+                let _ = writeln!(o, "    gates:");
+                for g in &d.gates {
+                    let _ = writeln!(o, "      - [{}] {}", g.index, g.text);
+                }
+            }
+        }
+        for s in &self.skipped_devices {
+            let _ = writeln!(o, "\n  device {s}: disabled, skipped");
+        }
+        let _ = writeln!(
+            o,
+            "\n  total: {} AI Hub job{}, about {:.1} device minute{}",
+            self.total_hub_jobs,
+            if self.total_hub_jobs == 1 { "" } else { "s" },
+            self.estimated_device_minutes,
+            if (self.estimated_device_minutes - 1.0).abs() < f64::EPSILON {
+                ""
+            } else {
+                "s"
+            }
+        );
+        if self.needs_baseline {
+            let _ = writeln!(
+                o,
+                "  relative gates need a baseline: pass `--baseline <earlier edgegate-results.json>`"
+            );
+        }
+        o
+    }
+}
+
+fn job_text(j: &JobPlan) -> String {
+    match j {
+        JobPlan::UploadModel => "upload model (once, shared by all AI Hub devices)".into(),
+        JobPlan::UploadDataset { cases } => format!(
+            "upload inputs of {cases} case{} as one dataset (once, shared)",
+            if *cases == 1 { "" } else { "s" }
+        ),
+        JobPlan::Compile { runtime, options } => match options {
+            Some(o) => format!("compile for {runtime} ({o})"),
+            None => format!("compile for {runtime}"),
+        },
+        JobPlan::Profile { iterations } => format!("profile ({iterations} iterations)"),
+        JobPlan::Inference { cases } => format!(
+            "inference over {cases} case{}",
+            if *cases == 1 { "" } else { "s" }
+        ),
+        JobPlan::LocalRun {
+            warmup_runs,
+            measurement_repeats,
+            cases,
+        } => {
+            format!(
+                "run on this CPU: {warmup_runs} warm-up + {measurement_repeats} timed runs per case, {cases} cases"
+            )
+        }
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} B")
+    }
+}
