@@ -1,6 +1,7 @@
 //! Upload benchmark client: uploads one model file to an AI Hub (normally `edgegate hub-sim`)
 //! and prints wall time and throughput as JSON, so `scripts/bench-upload.sh` can measure the
-//! client's peak RSS around it. Configuration comes from the usual chain (`QAIHUB_API_URL`,
+//! client's peak RSS around it. Without a file argument (as under `cargo test --all-targets` or
+//! `cargo bench`) it does nothing. Configuration comes from the usual chain (`QAIHUB_API_URL`,
 //! `QAIHUB_API_TOKEN`, client.ini).
 
 use std::path::PathBuf;
@@ -10,9 +11,14 @@ use edgegate::hub::client::{ClientOptions, HubClient};
 use edgegate::hub::config::{HubEnv, HubOptions, resolve};
 
 fn main() {
-    let Some(path) = std::env::args_os().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: hub_upload <model file>");
-        std::process::exit(2);
+    let file = std::env::args_os()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with("--"));
+    let Some(path) = file.map(PathBuf::from) else {
+        eprintln!(
+            "hub_upload: no model file given, nothing to measure (see scripts/bench-upload.sh)"
+        );
+        return;
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -34,8 +34,12 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Wait for an API answer (the service's web tier gives up at 26 s).
     pub api_timeout: Duration,
-    /// Longest silence while downloading a blob.
+    /// Longest silence while downloading a blob, and the fixed part of an upload's time limit.
     pub blob_read_timeout: Duration,
+    /// Slowest acceptable upload, in bytes per second: an upload of `n` bytes is abandoned
+    /// (and retried) after `blob_read_timeout + n / min_upload_rate`, so a hung server cannot
+    /// stall a run forever.
+    pub min_upload_rate: u64,
     /// Job polling cadence.
     pub poll: super::jobs::PollPolicy,
 }
@@ -47,6 +51,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_millis(3050),
             api_timeout: Duration::from_secs(28),
             blob_read_timeout: Duration::from_secs(30),
+            min_upload_rate: 64 * 1024,
             poll: super::jobs::PollPolicy::default(),
         }
     }
@@ -108,6 +113,12 @@ impl HubClient {
             api,
             blob,
         })
+    }
+
+    /// The time limit of one upload request of `bytes` bytes.
+    pub fn upload_time_limit(&self, bytes: u64) -> Duration {
+        let rate = self.options.min_upload_rate.max(1);
+        self.options.blob_read_timeout + Duration::from_secs(bytes.div_ceil(rate))
     }
 
     /// The configuration this client talks with.

@@ -235,13 +235,16 @@ impl HubClient {
     ) -> Result<String, HubError> {
         self.retrying(&host_of(url), || async move {
             let body = file_body(path, offset, len).await?;
-            let resp = self
+            let limit = self.upload_time_limit(len);
+            let send = self
                 .blob
                 .put(url.clone())
                 .header(CONTENT_LENGTH, len)
                 .body(body)
-                .send()
+                .send();
+            let resp = tokio::time::timeout(limit, send)
                 .await
+                .map_err(|_| Failure::transport(too_slow(limit)))?
                 .map_err(Failure::transport)?;
             if !resp.status().is_success() {
                 let status = resp.status();
@@ -294,12 +297,11 @@ impl HubClient {
                     multipart = multipart.text(k.clone(), v.clone());
                 }
                 multipart = multipart.part(form.file_field_name.clone(), part);
-                let resp = self
-                    .blob
-                    .post(url)
-                    .multipart(multipart)
-                    .send()
+                let limit = self.upload_time_limit(size);
+                let send = self.blob.post(url).multipart(multipart).send();
+                let resp = tokio::time::timeout(limit, send)
                     .await
+                    .map_err(|_| Failure::transport(too_slow(limit)))?
                     .map_err(Failure::transport)?;
                 if resp.status().is_success() {
                     return Ok(());
@@ -485,6 +487,10 @@ impl HubClient {
         })
         .await
     }
+}
+
+fn too_slow(limit: Duration) -> String {
+    format!("upload did not finish within {} s", limit.as_secs())
 }
 
 fn stalled(after: Duration) -> String {

@@ -1268,3 +1268,101 @@ async fn sim_devices_command_lists_through_the_config_chain() {
     assert_eq!(devices.len(), 1);
     assert_eq!(devices[0].name, "RB5 (Proxy)");
 }
+
+#[tokio::test]
+async fn sim_slow_part_upload_is_abandoned_and_retried() {
+    let (sim, _) = sim(
+        "upload: { max_part_size: 1000 }\nhttp_faults:\n  - { path: /blobs/, method: PUT, delay_ms: 5000, limit: 1 }\n",
+    )
+    .await;
+    let base = url::Url::parse(&sim.url()).expect("url");
+    let c = HubClient::new(
+        HubConfig {
+            api_token: ApiToken::new(SIM_TOKEN),
+            api_url: base.clone(),
+            web_url: base,
+        },
+        ClientOptions {
+            retry: fast_retry(3),
+            blob_read_timeout: Duration::from_millis(300),
+            min_upload_rate: 1024 * 1024 * 1024,
+            ..ClientOptions::default()
+        },
+    )
+    .expect("client");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = model_file(dir.path(), "tiny.onnx", 1500);
+    let started = Instant::now();
+    let up = c
+        .upload_model(&path, None)
+        .await
+        .expect("upload succeeds on retry");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(4),
+        "the slow part was neither awaited in full nor skipped: {took:?}"
+    );
+    let want = hex::encode(sha2::Sha256::digest(std::fs::read(&path).expect("read")));
+    assert_eq!(sim.model_sha256(&up.model_id), Some(want));
+}
+
+fn run_devices_cli(url: &str, token: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_edgegate"))
+        .arg("devices")
+        .arg("--hub-url")
+        .arg(url)
+        .args(args)
+        .env("QAIHUB_API_TOKEN", token)
+        .env("QAIHUB_CLIENT_INI", "/dev/null")
+        .env_remove("QAIHUB_API_URL")
+        .output()
+        .expect("edgegate runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_devices_cli_prints_json_and_exit_codes() {
+    let (sim, _) = sim("").await;
+    let url = sim.url();
+    let ok = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            run_devices_cli(&url, SIM_TOKEN, &["--name", "RB5", "--format", "json"])
+        })
+        .await
+        .expect("joined")
+    };
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).expect("json on stdout");
+    assert_eq!(v[0]["name"], "RB5 (Proxy)");
+    assert_eq!(v.as_array().map(Vec::len), Some(1));
+
+    let table = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            run_devices_cli(
+                &url,
+                SIM_TOKEN,
+                &["--attribute", "chipset:qualcomm-snapdragon-8gen3"],
+            )
+        })
+        .await
+        .expect("joined")
+    };
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert_eq!(table.status.code(), Some(0));
+    assert!(text.starts_with("DEVICE"), "{text}");
+    assert!(text.contains("Samsung Galaxy S24"), "{text}");
+
+    let denied = tokio::task::spawn_blocking(move || run_devices_cli(&url, "wrong", &[]))
+        .await
+        .expect("joined");
+    let err = String::from_utf8_lossy(&denied.stderr);
+    assert_eq!(denied.status.code(), Some(3));
+    assert!(err.contains("token rejected"), "{err}");
+    assert!(!err.contains("wrong"), "the token is never printed: {err}");
+}
