@@ -32,7 +32,7 @@ pub struct Cli {
 pub enum Command {
     /// Check edgegate.yaml and its promptpack; print every problem with file, line and column.
     Validate(ValidateArgs),
-    /// Print the JSON schema of edgegate.yaml or of promptpack files (for editors and other tools).
+    /// Print the JSON schema of edgegate.yaml, of promptpack files or of results.json.
     Schema(SchemaArgs),
     /// Write a commented starter edgegate.yaml and promptpack that validate as written.
     Init(InitArgs),
@@ -73,6 +73,8 @@ pub enum SchemaKind {
     Config,
     /// promptpack files (YAML or JSON)
     Promptpack,
+    /// results.json written by `edgegate run`
+    Results,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +212,7 @@ impl From<SchemaKind> for crate::commands::SchemaKind {
         match k {
             SchemaKind::Config => Self::Config,
             SchemaKind::Promptpack => Self::Promptpack,
+            SchemaKind::Results => Self::Results,
         }
     }
 }

@@ -22,6 +22,7 @@ pub enum DiagnosticFormat {
 pub enum SchemaKind {
     Config,
     Promptpack,
+    Results,
 }
 
 /// `edgegate validate`: exit 0 when the config and its promptpack are valid, 2 otherwise.
@@ -153,11 +154,17 @@ fn print_diagnostics(
 
 /// `edgegate schema`: prints a JSON schema.
 pub fn schema(kind: SchemaKind) -> i32 {
-    let kind = match kind {
-        SchemaKind::Config => DocKind::Config,
-        SchemaKind::Promptpack => DocKind::Promptpack,
+    let text = match kind {
+        SchemaKind::Config => schema_text(DocKind::Config),
+        SchemaKind::Promptpack => schema_text(DocKind::Promptpack),
+        SchemaKind::Results => {
+            let mut s =
+                serde_json::to_string_pretty(&crate::report::Results::schema()).unwrap_or_default();
+            s.push('\n');
+            s
+        }
     };
-    print!("{}", schema_text(kind));
+    print!("{text}");
     exit::PASSED
 }
 

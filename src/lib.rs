@@ -6,8 +6,11 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod device;
 pub mod engine;
+pub mod eval;
 pub mod exit;
 pub mod hub;
+pub mod report;
 pub mod sim;
 pub mod tensor;
