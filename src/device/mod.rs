@@ -12,6 +12,9 @@ use crate::config::ModelKind;
 use crate::config::types::TensorSpec;
 use crate::tensor::Tensor;
 
+pub mod aihub;
+pub mod cache;
+
 /// The model file under test, hashed once per run.
 #[derive(Debug, Clone)]
 pub struct ModelArtifact {
