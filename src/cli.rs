@@ -199,7 +199,14 @@ pub fn main() -> i32 {
         Command::Init(args) => crate::commands::init(&args.dir, args.force),
         Command::Run(args) => {
             if args.dry_run {
-                crate::commands::dry_run(&args.config, args.format == PlanFormat::Json)
+                crate::commands::dry_run(
+                    &args.config,
+                    args.format == PlanFormat::Json,
+                    &crate::commands::DryRunCache {
+                        hub_url: args.hub_url,
+                        no_cache: args.no_cache,
+                    },
+                )
             } else {
                 match run_options(args) {
                     Ok(opts) => crate::commands::run(&opts),

@@ -252,8 +252,17 @@ pub fn init(dir: &Path, force: bool) -> i32 {
     exit::PASSED
 }
 
-/// `edgegate run --dry-run`: prints the plan; no network.
-pub fn dry_run(config: &Path, json: bool) -> i32 {
+/// What the dry run needs to show cache reuse: `--hub-url` and `--no-cache`.
+#[derive(Debug, Clone, Default)]
+pub struct DryRunCache {
+    /// `--hub-url`.
+    pub hub_url: Option<String>,
+    /// `--no-cache`.
+    pub no_cache: bool,
+}
+
+/// `edgegate run --dry-run`: prints the plan, with the jobs the job cache would reuse; no network.
+pub fn dry_run(config: &Path, json: bool, cache: &DryRunCache) -> i32 {
     let project = match load_project(config) {
         Ok(p) => p,
         Err(LoadFailure {
@@ -267,7 +276,10 @@ pub fn dry_run(config: &Path, json: bool) -> i32 {
     for w in &project.warnings {
         eprintln!("{}", w.render_text(project.sources.get(&w.file)));
     }
-    let plan = plan::build(&project);
+    let mut plan = plan::build(&project);
+    if !cache.no_cache {
+        mark_cached(&mut plan, &project, cache);
+    }
     if json {
         println!(
             "{}",
@@ -277,6 +289,47 @@ pub fn dry_run(config: &Path, json: bool) -> i32 {
         print!("{}", plan.render_text());
     }
     exit::PASSED
+}
+
+fn mark_cached(plan: &mut plan::Plan, project: &crate::config::Project, cache: &DryRunCache) {
+    use crate::hub::{ApiToken, HubEnv, HubOptions};
+    if !plan
+        .devices
+        .iter()
+        .any(|d| d.provider == crate::config::Provider::Aihub)
+    {
+        return;
+    }
+    let path = crate::device::cache::JobCache::default_path(&project.base_dir);
+    if !path.is_file() {
+        return;
+    }
+    let job_cache = crate::device::cache::JobCache::open(&path);
+    let opts = HubOptions {
+        api_token: Some(ApiToken::new("dry-run")),
+        api_url: cache.hub_url.clone(),
+        web_url: None,
+    };
+    let Ok(hub) = crate::hub::config::resolve(&opts, &HubEnv::from_process()) else {
+        return;
+    };
+    let Ok(model) = crate::engine::run::model_artifact(project) else {
+        return;
+    };
+    let inputs = crate::engine::run::case_inputs(project, &model)
+        .ok()
+        .map(|c| crate::device::aihub::digest_inputs(&c));
+    let hub_url = hub.api_url.to_string();
+    plan::mark_reused(
+        plan,
+        project,
+        &plan::CacheLookup {
+            cache: &job_cache,
+            hub_url: &hub_url,
+            model_sha256: &model.sha256,
+            inputs_sha256: inputs.as_deref(),
+        },
+    );
 }
 
 /// What `edgegate run` (without `--dry-run`) was asked to do.

@@ -78,16 +78,7 @@ impl HubContext {
     }
 
     fn upload_key(&self, model: &ModelArtifact) -> CacheKey {
-        CacheKey {
-            kind: CachedKind::Upload,
-            hub_url: self.hub_url(),
-            model_sha256: model.sha256.clone(),
-            device: String::new(),
-            runtime: String::new(),
-            compile_options: String::new(),
-            job_options: String::new(),
-            inputs_sha256: String::new(),
-        }
+        upload_key(&self.hub_url(), &model.sha256)
     }
 
     /// The AI Hub id of the model: uploaded once per run, or reused from the cache.
@@ -181,27 +172,23 @@ impl AihubDevice {
     }
 
     fn compile_options(&self) -> String {
-        join_options(
-            &format!("--target_runtime {}", self.runtime.as_str()),
-            self.compile_options.as_deref(),
-        )
+        compile_options(self.runtime, self.compile_options.as_deref())
     }
 
     fn key(&self, kind: CachedKind, model: &str, job_options: &str, inputs: &str) -> CacheKey {
-        CacheKey {
-            kind,
-            hub_url: self.ctx.hub_url(),
-            model_sha256: model.to_string(),
-            device: self.hub_device.clone(),
-            runtime: self.runtime.as_str().to_string(),
-            compile_options: if needs_compile(self.model_kind, self.runtime) {
-                self.compile_options()
-            } else {
-                String::new()
+        job_key(
+            &JobKeyParts {
+                hub_url: &self.ctx.hub_url(),
+                model_sha256: model,
+                model_kind: self.model_kind,
+                hub_device: &self.hub_device,
+                runtime: self.runtime,
+                compile_options: self.compile_options.as_deref(),
             },
-            job_options: job_options.to_string(),
-            inputs_sha256: inputs.to_string(),
-        }
+            kind,
+            job_options,
+            inputs,
+        )
     }
 
     async fn device(&self) -> Result<proto::Device, DeviceError> {
@@ -291,9 +278,8 @@ impl AihubDevice {
     }
 
     fn profile_options(&self, settings: &RunSettings) -> String {
-        let iterations = (settings.warmup_runs + settings.measurement_repeats).max(1);
-        join_options(
-            &format!("--max_profiler_iterations {iterations}"),
+        profile_options(
+            settings.warmup_runs + settings.measurement_repeats,
             self.profile_options.as_deref(),
         )
     }
@@ -477,9 +463,7 @@ impl Device for AihubDevice {
             return Ok(InferResult::default());
         }
         let sha = self.model_sha();
-        let options = join_options("", self.profile_options.as_deref())
-            .trim()
-            .to_string();
+        let options = inference_options(self.profile_options.as_deref());
         let key = self.key(
             CachedKind::Inference,
             &sha,
@@ -531,6 +515,77 @@ impl Device for AihubDevice {
             jobs: vec![self.link(JobKind::Inference, &job.job_id, false)],
         })
     }
+}
+
+/// What decides a device's cached jobs, besides the job's own options.
+pub struct JobKeyParts<'a> {
+    /// The AI Hub API base URL.
+    pub hub_url: &'a str,
+    /// sha256 of the model file.
+    pub model_sha256: &'a str,
+    /// The model's format.
+    pub model_kind: ModelKind,
+    /// The AI Hub device name.
+    pub hub_device: &'a str,
+    /// The target runtime.
+    pub runtime: Runtime,
+    /// The user's extra compile options.
+    pub compile_options: Option<&'a str>,
+}
+
+/// The cache key of a device's job; the plan and the backend compute it the same way.
+pub fn job_key(
+    parts: &JobKeyParts<'_>,
+    kind: CachedKind,
+    job_options: &str,
+    inputs_sha256: &str,
+) -> CacheKey {
+    CacheKey {
+        kind,
+        hub_url: parts.hub_url.to_string(),
+        model_sha256: parts.model_sha256.to_string(),
+        device: parts.hub_device.to_string(),
+        runtime: parts.runtime.as_str().to_string(),
+        compile_options: if needs_compile(parts.model_kind, parts.runtime) {
+            compile_options(parts.runtime, parts.compile_options)
+        } else {
+            String::new()
+        },
+        job_options: job_options.to_string(),
+        inputs_sha256: inputs_sha256.to_string(),
+    }
+}
+
+/// The cache key of a model upload.
+pub fn upload_key(hub_url: &str, model_sha256: &str) -> CacheKey {
+    CacheKey {
+        kind: CachedKind::Upload,
+        hub_url: hub_url.to_string(),
+        model_sha256: model_sha256.to_string(),
+        device: String::new(),
+        runtime: String::new(),
+        compile_options: String::new(),
+        job_options: String::new(),
+        inputs_sha256: String::new(),
+    }
+}
+
+/// The options of a compile job: the target runtime, then the user's.
+pub fn compile_options(runtime: Runtime, extra: Option<&str>) -> String {
+    join_options(&format!("--target_runtime {}", runtime.as_str()), extra)
+}
+
+/// The options of a profile job: iterations (warm-up + repeats), then the user's.
+pub fn profile_options(iterations: u32, extra: Option<&str>) -> String {
+    join_options(
+        &format!("--max_profiler_iterations {}", iterations.max(1)),
+        extra,
+    )
+}
+
+/// The options of an inference job: the user's profile options.
+pub fn inference_options(extra: Option<&str>) -> String {
+    extra.map(str::trim).unwrap_or_default().to_string()
 }
 
 /// `base` and the user's extra options, space-separated.

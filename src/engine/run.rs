@@ -84,6 +84,14 @@ pub fn model_artifact(project: &Project) -> Result<ModelArtifact, RunFailure> {
     })
 }
 
+/// Every case's input tensors, read from the promptpack's files.
+pub fn case_inputs(
+    project: &Project,
+    model: &ModelArtifact,
+) -> Result<Vec<CaseInputs>, RunFailure> {
+    eval::inputs::load_case_inputs(project, model).map_err(RunFailure::Invalid)
+}
+
 /// sha256 over the config file's bytes and the promptpack file's bytes.
 pub fn config_digest(project: &Project) -> String {
     let mut h = Sha256::new();
@@ -126,8 +134,7 @@ pub async fn run(
         )),
         None => None,
     };
-    let inputs: Vec<CaseInputs> =
-        eval::inputs::load_case_inputs(project, &model).map_err(RunFailure::Invalid)?;
+    let inputs = case_inputs(project, &model)?;
     let labels = load_labels(project)?;
     let enabled: Vec<&crate::config::Device> =
         config.device_matrix.iter().filter(|d| d.enabled).collect();
@@ -206,7 +213,10 @@ pub async fn run(
         .zip(&execution.devices)
         .map(|(d, run)| evaluate_device(project, d, run, &ctx, baseline.as_ref().map(|(_, b)| b)))
         .collect();
-    let (summary, verdict) = eval::summarize(&device_results);
+    let (summary, mut verdict) = eval::summarize(&device_results);
+    if execution.stopped.is_some() {
+        verdict = crate::report::Verdict::Error;
+    }
     Ok(Results {
         results_version: RESULTS_VERSION,
         tool: ToolInfo {
@@ -296,7 +306,11 @@ pub fn evaluate_device(
     let base = baseline.and_then(|b| eval::baseline::device(b, &device.name));
     let gate_results =
         eval::gates::evaluate_gates(&gates, &metrics, base, baseline.is_some(), error.as_deref());
-    let verdict = eval::gates::device_verdict(&gate_results, error.as_deref());
+    let verdict = if run.interrupted {
+        crate::report::Verdict::Error
+    } else {
+        eval::gates::device_verdict(&gate_results, error.as_deref())
+    };
     DeviceResult {
         name: device.name.clone(),
         provider: device.provider,
