@@ -31,7 +31,7 @@ use crate::report::{CaseResult, CaseStatus};
 use crate::tensor::{DType, Tensor};
 
 use super::compare;
-use super::format::{clip, num};
+use super::format::{clip, num, num_sig};
 
 /// Default absolute tolerance of a `tensor` expectation that names no criterion.
 pub const DEFAULT_ATOL: f64 = 1e-5;
@@ -628,7 +628,7 @@ fn check_tensor(
     let actual = format!(
         "{summary}; max|diff|={} cosine={} PSNR={} dB",
         num(close.max_abs_diff),
-        num(cosine),
+        num_sig(cosine, 9),
         num(psnr)
     );
     let mut failures = Vec::new();
@@ -652,7 +652,7 @@ fn check_tensor(
     {
         failures.push(format!(
             "cosine similarity {} is below {}",
-            num(cosine),
+            num_sig(cosine, 9),
             num(min)
         ));
     }
@@ -683,4 +683,693 @@ fn unravel(mut flat: usize, shape: &[usize]) -> String {
     }
     let parts: Vec<String> = idx.iter().map(usize::to_string).collect();
     format!("[{}]", parts.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+    use serde_json::json;
+
+    fn case(expected: serde_json::Value) -> Case {
+        Case {
+            case_id: "c1".to_string(),
+            name: None,
+            prompt: None,
+            inputs: IndexMap::new(),
+            expected: serde_json::from_value(expected).unwrap(),
+        }
+    }
+
+    fn text_out(text: &str) -> CaseOutput {
+        let t = Tensor::new(DType::U8, vec![text.len()], text.as_bytes().to_vec()).unwrap();
+        CaseOutput {
+            case_id: "c1".to_string(),
+            outputs: vec![("text".to_string(), t)],
+            latency_ms: Some(4.5),
+        }
+    }
+
+    fn scores_out(shape: Vec<usize>, scores: &[f32]) -> CaseOutput {
+        CaseOutput {
+            case_id: "c1".to_string(),
+            outputs: vec![(
+                "logits".to_string(),
+                Tensor::from_f32(shape, scores).unwrap(),
+            )],
+            latency_ms: None,
+        }
+    }
+
+    fn ctx() -> EvalContext {
+        EvalContext::default()
+    }
+
+    fn labels_ctx() -> EvalContext {
+        EvalContext {
+            labels: Some(vec!["cat".into(), "dog".into(), "bird".into()]),
+            pack_dir: PathBuf::new(),
+        }
+    }
+
+    fn check(expected: serde_json::Value, out: &CaseOutput, ctx: &EvalContext) -> CaseResult {
+        check_case(&case(expected), Some(out), ctx)
+    }
+
+    #[test]
+    fn exact_trims_collapses_whitespace_and_ignores_case_by_default() {
+        let r = check(
+            json!({"type": "exact", "text": "hello world"}),
+            &text_out("  Hello \n\t World  "),
+            &ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+        assert_eq!(r.actual, "  Hello \n\t World  ");
+        assert_eq!(
+            r.expected,
+            "exactly \"hello world\" (ignoring case, whitespace normalised)"
+        );
+        assert_eq!(r.expected_type, "exact");
+        assert_eq!(r.name, "c1");
+        assert_eq!(r.latency_ms, Some(4.5));
+        assert_eq!(r.reason, None);
+    }
+
+    #[test]
+    fn exact_with_normalisation_turned_off_is_strict() {
+        let strict_case = json!({"type": "exact", "text": "Hello", "ignore_case": false});
+        let r = check(strict_case.clone(), &text_out("hello"), &ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("output \"hello\" does not equal \"Hello\" after normalisation")
+        );
+        assert_eq!(
+            check(strict_case, &text_out(" Hello "), &ctx()).status,
+            CaseStatus::Passed
+        );
+
+        let ws = json!({"type": "exact", "text": "a b", "normalize_whitespace": false});
+        assert_eq!(
+            check(ws.clone(), &text_out("a  b"), &ctx()).status,
+            CaseStatus::Failed
+        );
+        assert_eq!(
+            check(ws, &text_out("A b"), &ctx()).status,
+            CaseStatus::Passed
+        );
+
+        let raw = json!({"type": "exact", "text": "A b", "normalize_whitespace": false, "ignore_case": false});
+        let r = check(raw.clone(), &text_out("a b"), &ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("output \"a b\" does not equal \"A b\"")
+        );
+        assert_eq!(r.expected, "exactly \"A b\"");
+        assert_eq!(
+            check(raw, &text_out("A b"), &ctx()).status,
+            CaseStatus::Passed
+        );
+    }
+
+    #[test]
+    fn text_drops_trailing_nul_padding_and_rejects_invalid_utf8() {
+        let padded = CaseOutput {
+            case_id: "c1".into(),
+            outputs: vec![(
+                "text".into(),
+                Tensor::new(DType::U8, vec![6], b"yes\0\0\0".to_vec()).unwrap(),
+            )],
+            latency_ms: None,
+        };
+        let r = check(
+            json!({"type": "exact", "text": "yes", "normalize_whitespace": false}),
+            &padded,
+            &ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Passed);
+        assert_eq!(r.actual, "yes");
+
+        let bad = CaseOutput {
+            case_id: "c1".into(),
+            outputs: vec![(
+                "text".into(),
+                Tensor::new(DType::U8, vec![2], vec![0xff, 0xfe]).unwrap(),
+            )],
+            latency_ms: None,
+        };
+        let r = check(json!({"type": "contains", "text": "x"}), &bad, &ctx());
+        assert_eq!(r.status, CaseStatus::Error);
+        assert!(
+            r.reason
+                .as_deref()
+                .unwrap()
+                .starts_with("output `text` (uint8) is not valid UTF-8 text"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn text_comes_from_the_first_byte_output_even_after_float_outputs() {
+        let out = CaseOutput {
+            case_id: "c1".into(),
+            outputs: vec![
+                (
+                    "scores".into(),
+                    Tensor::from_f32(vec![2], &[0.1, 0.9]).unwrap(),
+                ),
+                (
+                    "answer".into(),
+                    Tensor::new(DType::I8, vec![5], b"Paris".to_vec()).unwrap(),
+                ),
+            ],
+            latency_ms: None,
+        };
+        let r = check(
+            json!({"type": "exact", "text": "paris"}),
+            &out,
+            &labels_ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Passed);
+        assert_eq!(r.actual, "Paris");
+    }
+
+    #[test]
+    fn classifier_scores_with_labels_file_give_the_argmax_label_as_text() {
+        let out = scores_out(vec![1, 3], &[0.1, 0.7, 0.2]);
+        let r = check(json!({"type": "exact", "text": "DOG"}), &out, &labels_ctx());
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+        assert_eq!(r.actual, "dog");
+    }
+
+    #[test]
+    fn float_output_without_labels_file_is_no_text_output() {
+        let out = scores_out(vec![1, 3], &[0.1, 0.7, 0.2]);
+        let r = check(json!({"type": "contains", "text": "dog"}), &out, &ctx());
+        assert_eq!(r.status, CaseStatus::Error);
+        assert_eq!(r.actual, "float32[1,3] argmax=1 max=0.7");
+        let reason = r.reason.unwrap();
+        assert!(
+            reason.starts_with("no text output: the outputs are `logits` float32[1,3];"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn contains_ignores_case_by_default_and_can_be_strict() {
+        let out = text_out("The capital is Paris.");
+        let r = check(json!({"type": "contains", "text": "paris"}), &out, &ctx());
+        assert_eq!(r.status, CaseStatus::Passed);
+        assert_eq!(r.expected, "contains \"paris\" (ignoring case)");
+        let r = check(
+            json!({"type": "contains", "text": "paris", "ignore_case": false}),
+            &out,
+            &ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("output does not contain \"paris\"")
+        );
+        let r = check(json!({"type": "contains", "text": "Lyon"}), &out, &ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+    }
+
+    #[test]
+    fn regex_is_unanchored_unless_the_pattern_anchors_it() {
+        let out = text_out("a cat sat");
+        let status = |p: &str| check(json!({"type": "regex", "pattern": p}), &out, &ctx()).status;
+        assert_eq!(status("cat"), CaseStatus::Passed);
+        assert_eq!(status("^cat"), CaseStatus::Failed);
+        assert_eq!(status("^cat$"), CaseStatus::Failed);
+        assert_eq!(status("^a cat"), CaseStatus::Passed);
+        assert_eq!(status("sat$"), CaseStatus::Passed);
+        assert_eq!(status(r"^a \w+ sat$"), CaseStatus::Passed);
+        let r = check(json!({"type": "regex", "pattern": "dog"}), &out, &ctx());
+        assert_eq!(r.reason.as_deref(), Some("output does not match regex dog"));
+        assert_eq!(r.expected, "matches regex dog");
+    }
+
+    #[test]
+    fn regex_that_does_not_compile_is_an_error() {
+        let r = check(
+            json!({"type": "regex", "pattern": "(unclosed"}),
+            &text_out("x"),
+            &ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Error);
+        assert!(r.reason.unwrap().starts_with("the regex does not compile"));
+    }
+
+    fn person_schema() -> serde_json::Value {
+        json!({"type": "json_schema", "schema": {
+            "type": "object",
+            "required": ["age"],
+            "properties": {"age": {"type": "integer"}}
+        }})
+    }
+
+    #[test]
+    fn json_schema_passes_valid_json() {
+        let r = check(person_schema(), &text_out(" {\"age\": 31} \n"), &ctx());
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+        assert!(
+            r.expected.starts_with("JSON valid against {"),
+            "{}",
+            r.expected
+        );
+    }
+
+    #[test]
+    fn json_schema_fails_invalid_json_naming_the_path() {
+        let r = check(person_schema(), &text_out("{\"age\": \"old\"}"), &ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+        let reason = r.reason.unwrap();
+        assert!(
+            reason.starts_with("output JSON does not match the schema: at `/age`:"),
+            "{reason}"
+        );
+        assert!(reason.contains("integer"), "{reason}");
+
+        let r = check(person_schema(), &text_out("{}"), &ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert!(r.reason.unwrap().contains("age"));
+    }
+
+    #[test]
+    fn json_schema_fails_text_that_is_not_json() {
+        let r = check(person_schema(), &text_out("sure! here you go"), &ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert!(r.reason.unwrap().starts_with("output is not JSON: "));
+        assert_eq!(r.actual, "sure! here you go");
+    }
+
+    #[test]
+    fn label_matches_a_labels_file_line() {
+        let out = scores_out(vec![1, 3], &[0.1, 0.7, 0.2]);
+        let r = check(
+            json!({"type": "label", "label": "dog"}),
+            &out,
+            &labels_ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Passed);
+        assert_eq!(r.actual, "\"dog\" (class 1, score 0.7)");
+        assert_eq!(r.expected, "label \"dog\" (class 1)");
+
+        let r = check(
+            json!({"type": "label", "label": "cat"}),
+            &out,
+            &labels_ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("top-1 is not \"cat\" (class 0, score 0.1); it ranks #3")
+        );
+    }
+
+    #[test]
+    fn label_matches_a_class_index() {
+        let out = scores_out(vec![3], &[0.1, 0.2, 0.7]);
+        let r = check(json!({"type": "label", "label": "2"}), &out, &ctx());
+        assert_eq!(r.status, CaseStatus::Passed);
+        assert_eq!(r.actual, "class 2 (score 0.7)");
+        assert_eq!(r.expected, "label class 2");
+        let r = check(json!({"type": "label", "label": "2"}), &out, &labels_ctx());
+        assert_eq!(r.status, CaseStatus::Passed);
+        assert_eq!(r.actual, "\"bird\" (class 2, score 0.7)");
+        assert_eq!(
+            check(json!({"type": "label", "label": "0"}), &out, &ctx()).status,
+            CaseStatus::Failed
+        );
+    }
+
+    #[test]
+    fn label_unknown_or_out_of_range_is_an_error() {
+        let out = scores_out(vec![3], &[0.1, 0.2, 0.7]);
+        let r = check(
+            json!({"type": "label", "label": "fish"}),
+            &out,
+            &labels_ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Error);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("label \"fish\" is not a line of the labels file nor a class index")
+        );
+        let r = check(json!({"type": "label", "label": "fish"}), &out, &ctx());
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("label \"fish\" is not a class index, and the promptpack has no labels file")
+        );
+        let r = check(json!({"type": "label", "label": "7"}), &out, &ctx());
+        assert_eq!(r.status, CaseStatus::Error);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("expected class 7 but output `logits` has only 3 scores")
+        );
+    }
+
+    #[test]
+    fn label_reads_the_named_output_and_errors_on_a_missing_one() {
+        let out = CaseOutput {
+            case_id: "c1".into(),
+            outputs: vec![
+                (
+                    "boxes".into(),
+                    Tensor::from_f32(vec![3], &[9.0, 0.0, 0.0]).unwrap(),
+                ),
+                (
+                    "probs".into(),
+                    Tensor::from_f32(vec![3], &[0.0, 0.0, 1.0]).unwrap(),
+                ),
+            ],
+            latency_ms: None,
+        };
+        let r = check(
+            json!({"type": "label", "label": "bird", "output": "probs"}),
+            &out,
+            &labels_ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Passed);
+        let r = check(
+            json!({"type": "label", "label": "bird"}),
+            &out,
+            &labels_ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Failed);
+        let r = check(
+            json!({"type": "label", "label": "bird", "output": "nope"}),
+            &out,
+            &labels_ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Error);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("the model has no output `nope` (outputs: `boxes`, `probs`)")
+        );
+    }
+
+    #[test]
+    fn label_needs_a_single_score_vector() {
+        let out = scores_out(vec![2, 3], &[0.1, 0.2, 0.7, 0.1, 0.2, 0.7]);
+        let r = check(json!({"type": "label", "label": "2"}), &out, &ctx());
+        assert_eq!(r.status, CaseStatus::Error);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some(
+                "output `logits` float32[2,3] is not one score vector (every dimension but the last must be 1)"
+            )
+        );
+    }
+
+    #[test]
+    fn top_k_ties_rank_the_lower_class_index_first() {
+        let out = scores_out(vec![4], &[0.5, 0.9, 0.5, 0.5]);
+        let status = |label: &str, k: u32| {
+            check(
+                json!({"type": "top_k", "label": label, "k": k}),
+                &out,
+                &ctx(),
+            )
+            .status
+        };
+        assert_eq!(status("1", 1), CaseStatus::Passed);
+        assert_eq!(status("0", 2), CaseStatus::Passed);
+        assert_eq!(status("2", 2), CaseStatus::Failed);
+        assert_eq!(status("2", 3), CaseStatus::Passed);
+        assert_eq!(status("3", 3), CaseStatus::Failed);
+        let r = check(json!({"type": "top_k", "label": "3", "k": 2}), &out, &ctx());
+        assert_eq!(r.actual, "top 2: class 1 (score 0.9), class 0 (score 0.5)");
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("class 3 (score 0.5) ranks #4, outside the top 2")
+        );
+        assert_eq!(r.expected, "class 3 in the top 2");
+
+        let tie = scores_out(vec![2], &[0.5, 0.5]);
+        let r = check(json!({"type": "label", "label": "0"}), &tie, &ctx());
+        assert_eq!(r.status, CaseStatus::Passed);
+        let r = check(json!({"type": "label", "label": "1"}), &tie, &ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+    }
+
+    #[test]
+    fn top_k_with_labels_file() {
+        let out = scores_out(vec![1, 3], &[0.1, 0.7, 0.2]);
+        let r = check(
+            json!({"type": "top_k", "label": "bird", "k": 2}),
+            &out,
+            &labels_ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Passed);
+        assert_eq!(
+            r.actual,
+            "top 2: \"dog\" (class 1, score 0.7), \"bird\" (class 2, score 0.2)"
+        );
+        assert_eq!(r.expected, "\"bird\" (class 2) in the top 2");
+        let r = check(
+            json!({"type": "top_k", "label": "cat", "k": 2}),
+            &out,
+            &labels_ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Failed);
+    }
+
+    #[test]
+    fn rank_puts_nan_last_and_keeps_index_order_on_ties() {
+        assert_eq!(rank(&[f64::NAN, 1.0, 3.0, 1.0]), vec![2, 1, 3, 0]);
+        assert_eq!(
+            rank(&[f64::NEG_INFINITY, f64::NAN, f64::NEG_INFINITY]),
+            vec![0, 2, 1]
+        );
+        assert_eq!(rank(&[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn missing_output_is_an_error_and_none_is_skipped() {
+        let r = check_case(&case(json!({"type": "exact", "text": "x"})), None, &ctx());
+        assert_eq!(r.status, CaseStatus::Error);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("the device produced no output for this case")
+        );
+        assert_eq!(r.actual, "");
+
+        let r = check(
+            json!({"type": "none"}),
+            &scores_out(vec![2], &[0.25, 0.75]),
+            &ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Skipped);
+        assert_eq!(r.actual, "float32[2] argmax=1 max=0.75");
+        assert_eq!(r.expected, "nothing (run and measured only)");
+        assert_eq!(r.reason, None);
+    }
+
+    #[test]
+    fn no_outputs_at_all_is_an_error() {
+        let out = CaseOutput {
+            case_id: "c1".into(),
+            outputs: vec![],
+            latency_ms: None,
+        };
+        let r = check(json!({"type": "exact", "text": "x"}), &out, &ctx());
+        assert_eq!(r.status, CaseStatus::Error);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("no text output: the model produced no outputs")
+        );
+        let r = check(json!({"type": "label", "label": "0"}), &out, &ctx());
+        assert_eq!(r.reason.as_deref(), Some("the model produced no outputs"));
+    }
+
+    struct Pack {
+        dir: tempfile::TempDir,
+    }
+
+    impl Pack {
+        fn new(reference: &[f32], shape: Vec<usize>) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let t = Tensor::from_f32(shape, reference).unwrap();
+            let f = std::fs::File::create(dir.path().join("ref.npy")).unwrap();
+            t.write_npy(f).unwrap();
+            Self { dir }
+        }
+
+        fn ctx(&self) -> EvalContext {
+            EvalContext {
+                labels: None,
+                pack_dir: self.dir.path().to_path_buf(),
+            }
+        }
+    }
+
+    fn tensor_case(extra: serde_json::Value) -> serde_json::Value {
+        let mut v = json!({"type": "tensor", "reference": "ref.npy"});
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        v
+    }
+
+    #[test]
+    fn tensor_default_tolerance_is_atol_1e5_rtol_1e3() {
+        let pack = Pack::new(&[1.0, 2.0], vec![2]);
+        let r = check(
+            tensor_case(json!({})),
+            &scores_out(vec![2], &[1.0005, 2.0]),
+            &pack.ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+        assert_eq!(r.expected, "close to `ref.npy` (atol 1.000e-5, rtol 0.001)");
+
+        let r = check(
+            tensor_case(json!({})),
+            &scores_out(vec![2], &[1.0, 2.004]),
+            &pack.ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some(
+                "1 of 2 elements differ by more than atol 1.000e-5 + rtol 0.001·|ref| (first at [1]: 2.004 vs reference 2)"
+            )
+        );
+        assert!(
+            r.actual
+                .starts_with("float32[2] argmax=1 max=2.004; max|diff|=0.00399995 cosine=0.99999"),
+            "{}",
+            r.actual
+        );
+    }
+
+    #[test]
+    fn tensor_atol_alone_means_rtol_zero_and_the_boundary_passes() {
+        let pack = Pack::new(&[1.0, 2.0], vec![2]);
+        let out = scores_out(vec![2], &[1.25, 2.0]);
+        let r = check(tensor_case(json!({"atol": 0.25})), &out, &pack.ctx());
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+        assert_eq!(r.expected, "close to `ref.npy` (atol 0.25, rtol 0)");
+        let r = check(tensor_case(json!({"atol": 0.125})), &out, &pack.ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+        let r = check(tensor_case(json!({"rtol": 0.25})), &out, &pack.ctx());
+        assert_eq!(r.status, CaseStatus::Passed);
+        let r = check(tensor_case(json!({"rtol": 0.125})), &out, &pack.ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+    }
+
+    #[test]
+    fn tensor_cosine_against_hand_computed_value() {
+        let pack = Pack::new(&[1.0, 0.0], vec![2]);
+        let out = scores_out(vec![2], &[1.0, 1.0]);
+        let r = check(tensor_case(json!({"min_cosine": 0.7})), &out, &pack.ctx());
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+        assert!(r.actual.contains("cosine=0.707106781"), "{}", r.actual);
+        let r = check(tensor_case(json!({"min_cosine": 0.71})), &out, &pack.ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("cosine similarity 0.707106781 is below 0.71")
+        );
+    }
+
+    #[test]
+    fn tensor_cosine_alone_ignores_scale() {
+        let pack = Pack::new(&[1.0, 2.0], vec![2]);
+        let r = check(
+            tensor_case(json!({"min_cosine": 0.999})),
+            &scores_out(vec![2], &[2.0, 4.0]),
+            &pack.ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+    }
+
+    #[test]
+    fn tensor_psnr_against_hand_computed_value() {
+        let pack = Pack::new(&[1.0, 0.0, 0.0, 0.0], vec![4]);
+        let out = scores_out(vec![4], &[0.75, 0.0, 0.0, 0.0]);
+        let r = check(tensor_case(json!({"min_psnr_db": 18.0})), &out, &pack.ctx());
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+        assert!(r.actual.ends_with("PSNR=18.0618 dB"), "{}", r.actual);
+        let r = check(tensor_case(json!({"min_psnr_db": 18.1})), &out, &pack.ctx());
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("PSNR 18.0618 dB is below 18.1 dB")
+        );
+        let r = check(
+            tensor_case(json!({"min_psnr_db": 18.1, "min_cosine": 0.9})),
+            &out,
+            &pack.ctx(),
+        );
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("PSNR 18.0618 dB is below 18.1 dB")
+        );
+    }
+
+    #[test]
+    fn tensor_shape_mismatch_fails_with_both_shapes() {
+        let pack = Pack::new(&[1.0, 2.0], vec![2]);
+        let r = check(
+            tensor_case(json!({})),
+            &scores_out(vec![1, 2], &[1.0, 2.0]),
+            &pack.ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Failed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("shape float32[1,2] does not match the reference's float32[2]")
+        );
+    }
+
+    #[test]
+    fn tensor_missing_reference_is_an_error() {
+        let pack = Pack::new(&[1.0], vec![1]);
+        let r = check(
+            json!({"type": "tensor", "reference": "missing.npy"}),
+            &scores_out(vec![1], &[1.0]),
+            &pack.ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Error);
+        assert!(r.reason.unwrap().starts_with("cannot read reference `"));
+    }
+
+    #[test]
+    fn tensor_violation_position_is_a_multi_index() {
+        let pack = Pack::new(&[0.0; 6], vec![2, 3]);
+        let out = scores_out(vec![2, 3], &[0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+        let r = check(tensor_case(json!({"atol": 0.5})), &out, &pack.ctx());
+        assert_eq!(
+            r.reason.as_deref(),
+            Some(
+                "1 of 6 elements differ by more than atol 0.5 + rtol 0·|ref| (first at [1,1]: 1 vs reference 0)"
+            )
+        );
+    }
+
+    #[test]
+    fn tensor_summary_names_dtype_shape_argmax_and_max() {
+        let t = Tensor::from_f32(
+            vec![1, 10],
+            &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.93, 0.0, 0.07],
+        )
+        .unwrap();
+        assert_eq!(tensor_summary(&t), "float32[1,10] argmax=7 max=0.93");
+        let e = Tensor::from_f32(vec![0], &[]).unwrap();
+        assert_eq!(tensor_summary(&e), "float32[0] (empty)");
+    }
+
+    #[test]
+    fn text_of_follows_the_documented_rule() {
+        assert_eq!(text_of(&text_out("hi"), None).as_deref(), Ok("hi"));
+        let labels = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(
+            text_of(&scores_out(vec![2], &[0.2, 0.8]), Some(&labels)).as_deref(),
+            Ok("b")
+        );
+        assert!(text_of(&scores_out(vec![2], &[0.2, 0.8]), None).is_err());
+    }
 }

@@ -5,6 +5,12 @@ use crate::config::Metric;
 /// A number for people: up to six significant digits, no trailing zeros, exponent form only for
 /// very small or very large magnitudes.
 pub(crate) fn num(x: f64) -> String {
+    num_sig(x, 6)
+}
+
+/// A number with up to `sig` significant digits (no trailing zeros), for values such as a cosine
+/// similarity whose interesting digits come late.
+pub(crate) fn num_sig(x: f64, sig: i32) -> String {
     if x.is_nan() {
         return "NaN".to_string();
     }
@@ -18,7 +24,7 @@ pub(crate) fn num(x: f64) -> String {
     if !(1e-4..1e9).contains(&mag) {
         return format!("{x:.3e}");
     }
-    let digits = 5 - mag.log10().floor() as i32;
+    let digits = sig - 1 - mag.log10().floor() as i32;
     let decimals = digits.clamp(0, 10) as usize;
     let s = format!("{x:.decimals$}");
     if s.contains('.') {
@@ -79,6 +85,8 @@ mod tests {
         assert_eq!(num(-0.05), "-0.05");
         assert_eq!(num(f64::NAN), "NaN");
         assert_eq!(signed(2.0), "+2");
+        assert_eq!(num_sig(0.99999987, 9), "0.99999987");
+        assert_eq!(num(0.99999987), "1");
         assert_eq!(signed(-2.5), "-2.5");
     }
 

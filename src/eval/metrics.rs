@@ -113,3 +113,150 @@ pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
     }
     Some(a + (b - a) * (rank - lo as f64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::LayerCounts;
+
+    fn case(status: CaseStatus) -> CaseResult {
+        CaseResult {
+            case_id: "c".into(),
+            name: "c".into(),
+            expected_type: "exact".into(),
+            expected: String::new(),
+            actual: String::new(),
+            status,
+            reason: None,
+            latency_ms: None,
+        }
+    }
+
+    fn value(m: &BTreeMap<String, MetricValue>, metric: Metric) -> Option<f64> {
+        m.get(metric.as_str()).map(|v| v.value)
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[7.0]), Some(7.0));
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[f64::NAN, 1.0, 3.0]), Some(2.0));
+        assert_eq!(median(&[f64::NAN]), None);
+    }
+
+    #[test]
+    fn percentile_interpolates_linearly_between_ranks() {
+        let v = [40.0, 10.0, 30.0, 20.0];
+        assert_eq!(percentile(&v, 0.0), Some(10.0));
+        assert_eq!(percentile(&v, 100.0), Some(40.0));
+        let p90 = percentile(&v, 90.0).unwrap();
+        assert!((p90 - 37.0).abs() < 1e-9, "{p90}");
+        let p25 = percentile(&v, 25.0).unwrap();
+        assert!((p25 - 17.5).abs() < 1e-9, "{p25}");
+        assert_eq!(percentile(&v, 101.0), None);
+        assert_eq!(percentile(&v, -1.0), None);
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn profile_becomes_named_metrics_with_units() {
+        let profile = ProfileResult {
+            inference_ms: vec![10.0, 30.0, 20.0, 40.0],
+            load_time_ms: Some(120.5),
+            peak_memory_bytes: Some(300 * 1024 * 1024),
+            layers: Some(LayerCounts {
+                npu: 6,
+                gpu: 2,
+                cpu: 2,
+            }),
+            model_size_bytes: Some(5 * 1024 * 1024 / 2),
+            jobs: Vec::new(),
+        };
+        let prepared = Prepared {
+            target_id: "t".into(),
+            jobs: Vec::new(),
+            model_size_bytes: Some(1024 * 1024),
+        };
+        let m = device_metrics(Some(&profile), Some(&prepared), &[]);
+        let t = &m["inference_time_ms"];
+        assert_eq!(t.value, 25.0);
+        assert_eq!(t.unit, "ms");
+        assert!((t.p90.unwrap() - 37.0).abs() < 1e-9);
+        assert_eq!(t.samples, vec![10.0, 30.0, 20.0, 40.0]);
+        assert_eq!(value(&m, Metric::PeakMemoryMb), Some(300.0));
+        assert_eq!(m["peak_memory_mb"].unit, "MiB");
+        assert_eq!(value(&m, Metric::LoadTimeMs), Some(120.5));
+        assert_eq!(value(&m, Metric::ModelSizeMb), Some(2.5));
+        assert_eq!(value(&m, Metric::NpuComputePercent), Some(60.0));
+        assert_eq!(value(&m, Metric::GpuComputePercent), Some(20.0));
+        assert_eq!(value(&m, Metric::CpuComputePercent), Some(20.0));
+        assert_eq!(m["npu_compute_percent"].unit, "%");
+        assert_eq!(value(&m, Metric::Accuracy), None);
+        assert_eq!(value(&m, Metric::TtftMs), None);
+        assert_eq!(m.len(), 7);
+    }
+
+    #[test]
+    fn model_size_falls_back_to_the_prepared_model() {
+        let prepared = Prepared {
+            target_id: "t".into(),
+            jobs: Vec::new(),
+            model_size_bytes: Some(3 * 1024 * 1024),
+        };
+        let m = device_metrics(None, Some(&prepared), &[]);
+        assert_eq!(value(&m, Metric::ModelSizeMb), Some(3.0));
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn compute_shares_only_when_layers_are_reported() {
+        let mut profile = ProfileResult {
+            inference_ms: vec![5.0],
+            ..ProfileResult::default()
+        };
+        let m = device_metrics(Some(&profile), None, &[]);
+        assert_eq!(value(&m, Metric::NpuComputePercent), None);
+        assert_eq!(m["inference_time_ms"].p90, Some(5.0));
+        profile.layers = Some(LayerCounts::default());
+        let m = device_metrics(Some(&profile), None, &[]);
+        assert_eq!(value(&m, Metric::CpuComputePercent), None);
+    }
+
+    #[test]
+    fn non_finite_samples_are_dropped_and_never_become_a_value() {
+        let profile = ProfileResult {
+            inference_ms: vec![f64::NAN, 10.0, f64::INFINITY, 20.0],
+            load_time_ms: Some(f64::NAN),
+            ..ProfileResult::default()
+        };
+        let m = device_metrics(Some(&profile), None, &[]);
+        assert_eq!(m["inference_time_ms"].value, 15.0);
+        assert_eq!(m["inference_time_ms"].samples, vec![10.0, 20.0]);
+        assert_eq!(value(&m, Metric::LoadTimeMs), None);
+        let only_nan = ProfileResult {
+            inference_ms: vec![f64::NAN],
+            ..ProfileResult::default()
+        };
+        assert!(device_metrics(Some(&only_nan), None, &[]).is_empty());
+    }
+
+    #[test]
+    fn accuracy_counts_errors_as_misses_and_ignores_skipped() {
+        let cases = [
+            case(CaseStatus::Passed),
+            case(CaseStatus::Passed),
+            case(CaseStatus::Failed),
+            case(CaseStatus::Error),
+            case(CaseStatus::Skipped),
+        ];
+        let m = device_metrics(None, None, &cases);
+        assert_eq!(value(&m, Metric::Accuracy), Some(0.5));
+        assert_eq!(m["accuracy"].unit, "fraction");
+        let m = device_metrics(None, None, &[case(CaseStatus::Skipped)]);
+        assert_eq!(value(&m, Metric::Accuracy), None);
+        let m = device_metrics(None, None, &[case(CaseStatus::Passed)]);
+        assert_eq!(value(&m, Metric::Accuracy), Some(1.0));
+    }
+}
