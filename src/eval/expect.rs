@@ -25,7 +25,7 @@
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Case, Expected};
+use crate::config::{Case, Expected, Promptpack};
 use crate::device::CaseOutput;
 use crate::report::{CaseResult, CaseStatus};
 use crate::tensor::{DType, Tensor};
@@ -47,6 +47,23 @@ pub struct EvalContext {
     pub labels: Option<Vec<String>>,
     /// The promptpack's folder, against which reference `.npy` paths resolve.
     pub pack_dir: PathBuf,
+}
+
+impl EvalContext {
+    /// The context of a promptpack in `pack_dir`, reading its labels file (one label per line,
+    /// trimmed, as validation reads it).
+    pub fn for_pack(pack: &Promptpack, pack_dir: PathBuf) -> Result<Self, String> {
+        let labels = match &pack.labels {
+            None => None,
+            Some(file) => {
+                let path = pack_dir.join(file);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read labels file `{}`: {e}", path.display()))?;
+                Some(text.lines().map(|l| l.trim().to_string()).collect())
+            }
+        };
+        Ok(Self { labels, pack_dir })
+    }
 }
 
 /// Checks one case, so every report can show what was expected, what came out, and why it failed.
@@ -1360,6 +1377,33 @@ mod tests {
         assert_eq!(tensor_summary(&t), "float32[1,10] argmax=7 max=0.93");
         let e = Tensor::from_f32(vec![0], &[]).unwrap();
         assert_eq!(tensor_summary(&e), "float32[0] (empty)");
+    }
+
+    #[test]
+    fn context_reads_the_labels_file_relative_to_the_pack() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("labels.txt"), "cat\n dog \nbird\n").unwrap();
+        let mut pack: Promptpack = serde_json::from_value(json!({
+            "promptpack_id": "p", "version": "1.0.0", "name": "P",
+            "labels": "labels.txt",
+            "cases": [{"case_id": "a", "expected": {"type": "none"}}]
+        }))
+        .unwrap();
+        let ctx = EvalContext::for_pack(&pack, dir.path().to_path_buf()).unwrap();
+        assert_eq!(
+            ctx.labels,
+            Some(vec![
+                "cat".to_string(),
+                "dog".to_string(),
+                "bird".to_string()
+            ])
+        );
+        pack.labels = Some("missing.txt".into());
+        let e = EvalContext::for_pack(&pack, dir.path().to_path_buf()).unwrap_err();
+        assert!(e.starts_with("cannot read labels file `"), "{e}");
+        pack.labels = None;
+        let ctx = EvalContext::for_pack(&pack, dir.path().to_path_buf()).unwrap();
+        assert_eq!(ctx.labels, None);
     }
 
     #[test]

@@ -63,6 +63,12 @@ pub(crate) fn with_unit(metric: Metric, x: f64) -> String {
     }
 }
 
+/// A signed metric delta with its unit (`+20 ms`, `-0.05`).
+pub(crate) fn signed_with_unit(metric: Metric, x: f64) -> String {
+    let v = with_unit(metric, x);
+    if x > 0.0 { format!("+{v}") } else { v }
+}
+
 /// Text cut to `max` characters with an ellipsis, so one huge output cannot swamp a report.
 pub(crate) fn clip(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {

@@ -14,7 +14,7 @@ use crate::config::types::Better;
 use crate::config::{Gate, Metric, Operator};
 use crate::report::{DeviceResult, GateResult, GateStatus, MetricValue, Verdict};
 
-use super::format::{num, signed, with_unit};
+use super::format::{num, signed, signed_with_unit, with_unit};
 
 /// Relative tolerance of the `eq` operator.
 pub const EQ_RELATIVE_TOLERANCE: f64 = 1e-6;
@@ -69,6 +69,20 @@ pub fn evaluate_gates(
                 }
             }
             r
+        })
+        .collect()
+}
+
+/// The gates that apply to a device, with their config indices: unscoped gates, and gates whose
+/// `devices:` lists this device's name (exact match).
+pub fn applicable<'a>(gates: &'a [Gate], device: &str) -> Vec<(usize, &'a Gate)> {
+    gates
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| {
+            g.devices
+                .as_ref()
+                .is_none_or(|names| names.iter().any(|n| n == device))
         })
         .collect()
 }
@@ -230,7 +244,7 @@ fn relative(
         "`{name}` {} vs baseline {}: {} ({}%)",
         with_unit(metric, actual),
         with_unit(metric, base),
-        signed(delta),
+        signed_with_unit(metric, delta),
         signed(delta_pct)
     );
     if regression > max + REGRESSION_SLACK_PCT {
@@ -462,7 +476,7 @@ mod tests {
         assert_eq!(r.description.as_deref(), Some("no slower than main"));
         assert_eq!(
             r.message,
-            "`inference_time_ms` 120 ms vs baseline 100 ms: +20 (+20%), a 20% regression, more than the allowed 10%"
+            "`inference_time_ms` 120 ms vs baseline 100 ms: +20 ms (+20%), a 20% regression, more than the allowed 10%"
         );
     }
 
@@ -474,14 +488,14 @@ mod tests {
         assert_eq!(r.delta_pct, Some(2.0));
         assert_eq!(
             r.message,
-            "`inference_time_ms` 102 ms vs baseline 100 ms: +2 (+2%), a 2% regression, within the allowed 10%"
+            "`inference_time_ms` 102 ms vs baseline 100 ms: +2 ms (+2%), a 2% regression, within the allowed 10%"
         );
         let r = relative_one(Metric::InferenceTimeMs, 10.0, 80.0, 100.0);
         assert_eq!(r.status, GateStatus::Passed);
         assert_eq!(r.delta_pct, Some(-20.0));
         assert_eq!(
             r.message,
-            "`inference_time_ms` 80 ms vs baseline 100 ms: -20 (-20%), no regression (allowed 10%)"
+            "`inference_time_ms` 80 ms vs baseline 100 ms: -20 ms (-20%), no regression (allowed 10%)"
         );
     }
 
@@ -608,15 +622,35 @@ mod tests {
     }
 
     #[test]
+    fn applicable_keeps_unscoped_gates_and_those_naming_the_device() {
+        let mut scoped = gate(Metric::PeakMemoryMb, Operator::Lte, 300.0);
+        scoped.devices = Some(vec!["RB5".into()]);
+        let all = gate(Metric::InferenceTimeMs, Operator::Lte, 150.0);
+        let gates = vec![all, scoped];
+        let idx = |d: &str| {
+            applicable(&gates, d)
+                .iter()
+                .map(|(i, _)| *i)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(idx("RB5"), vec![0, 1]);
+        assert_eq!(idx("host"), vec![0]);
+        assert_eq!(idx("rb5"), vec![0]);
+    }
+
+    #[test]
     fn device_verdict_failed_beats_error_beats_passed() {
         let m = metrics(&[(Metric::InferenceTimeMs, 10.0)]);
         let pass = one(&gate(Metric::InferenceTimeMs, Operator::Lte, 50.0), &m);
         let fail = one(&gate(Metric::InferenceTimeMs, Operator::Lte, 5.0), &m);
         let err = one(&gate(Metric::PeakMemoryMb, Operator::Lte, 5.0), &m);
         assert_eq!(device_verdict(&[], None), Verdict::Passed);
-        assert_eq!(device_verdict(&[pass.clone()], None), Verdict::Passed);
         assert_eq!(
-            device_verdict(&[pass.clone()], Some("boom")),
+            device_verdict(std::slice::from_ref(&pass), None),
+            Verdict::Passed
+        );
+        assert_eq!(
+            device_verdict(std::slice::from_ref(&pass), Some("boom")),
             Verdict::Error
         );
         assert_eq!(device_verdict(&[], Some("boom")), Verdict::Error);

@@ -122,7 +122,7 @@ mod tests {
     fn verdict_combines_devices_and_no_device_is_an_error() {
         let pass = device(Verdict::Passed, &[], &[]);
         let err = device(Verdict::Error, &[], &[]);
-        assert_eq!(summarize(&[pass.clone()]).1, Verdict::Passed);
+        assert_eq!(summarize(std::slice::from_ref(&pass)).1, Verdict::Passed);
         assert_eq!(summarize(&[pass, err]).1, Verdict::Error);
         let (s, v) = summarize(&[]);
         assert_eq!(v, Verdict::Error);
