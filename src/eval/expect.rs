@@ -272,11 +272,14 @@ fn evaluate(expected: &Expected, out: &CaseOutput, ctx: &EvalContext) -> Outcome
         }
         Expected::None {} => Outcome {
             status: CaseStatus::Skipped,
-            actual: out
-                .outputs
-                .first()
-                .map(|(_, t)| tensor_summary(t))
-                .unwrap_or_default(),
+            actual: match output_text(out, ctx) {
+                Ok(text) => clip(&text, MAX_ACTUAL_CHARS),
+                Err(_) => out
+                    .outputs
+                    .first()
+                    .map(|(_, t)| tensor_summary(t))
+                    .unwrap_or_default(),
+            },
             reason: None,
         },
     }
@@ -975,6 +978,22 @@ mod tests {
     }
 
     #[test]
+    fn json_schema_checks_formats() {
+        let schema = json!({"type": "json_schema", "schema": {
+            "type": "object",
+            "properties": {"when": {"type": "string", "format": "date"}}
+        }});
+        let r = check(
+            schema.clone(),
+            &text_out("{\"when\": \"2026-11-25\"}"),
+            &ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+        let r = check(schema, &text_out("{\"when\": \"yesterday\"}"), &ctx());
+        assert_eq!(r.status, CaseStatus::Failed, "{r:?}");
+    }
+
+    #[test]
     fn json_schema_fails_text_that_is_not_json() {
         let r = check(person_schema(), &text_out("sure! here you go"), &ctx());
         assert_eq!(r.status, CaseStatus::Failed);
@@ -1183,6 +1202,9 @@ mod tests {
         assert_eq!(r.actual, "float32[2] argmax=1 max=0.75");
         assert_eq!(r.expected, "nothing (run and measured only)");
         assert_eq!(r.reason, None);
+        let r = check(json!({"type": "none"}), &text_out("hi there"), &ctx());
+        assert_eq!(r.status, CaseStatus::Skipped);
+        assert_eq!(r.actual, "hi there");
     }
 
     #[test]

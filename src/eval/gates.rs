@@ -137,7 +137,9 @@ fn not_measured_reason(metric: Metric) -> &'static str {
         Metric::NpuComputePercent | Metric::GpuComputePercent | Metric::CpuComputePercent => {
             "the device did not report layer placement"
         }
-        Metric::Accuracy => "no case has an expectation to check (all are `type: none`)",
+        Metric::Accuracy => {
+            "no case could be checked (every case is `type: none` or produced no checkable output)"
+        }
         Metric::InferenceTimeMs => "the profile reported no timed iterations",
         Metric::PeakMemoryMb => "the profile reported no peak memory",
         Metric::LoadTimeMs => "the profile reported no load time",
@@ -636,6 +638,38 @@ mod tests {
         assert_eq!(idx("RB5"), vec![0, 1]);
         assert_eq!(idx("host"), vec![0]);
         assert_eq!(idx("rb5"), vec![0]);
+    }
+
+    #[test]
+    fn device_without_outputs_errors_its_accuracy_gate_instead_of_failing_it() {
+        let errored = crate::report::CaseResult {
+            case_id: "c".into(),
+            name: "c".into(),
+            expected_type: "label".into(),
+            expected: "label 1".into(),
+            actual: String::new(),
+            status: crate::report::CaseStatus::Error,
+            reason: Some("the device produced no output for this case".into()),
+            latency_ms: None,
+        };
+        let m = super::super::metrics::device_metrics(None, None, &[errored.clone(), errored]);
+        let g = gate(Metric::Accuracy, Operator::Gte, 0.9);
+        let r = evaluate_gates(
+            &[(0, &g)],
+            &m,
+            None,
+            false,
+            Some("inference job j9 failed: OOM"),
+        );
+        assert_eq!(r[0].status, GateStatus::Error);
+        assert_eq!(
+            r[0].message,
+            "`accuracy` was not measured on this device: inference job j9 failed: OOM"
+        );
+        assert_eq!(
+            device_verdict(&r, Some("inference job j9 failed: OOM")),
+            Verdict::Error
+        );
     }
 
     #[test]

@@ -16,7 +16,9 @@ const MIB: f64 = 1024.0 * 1024.0;
 ///
 /// `inference_time_ms` is the median of every finite profile sample, with p90 and the samples;
 /// sizes are bytes / 2^20; compute shares are each unit's share of all reported layers; `accuracy`
-/// is passed / (passed + failed + error) over the cases that are not skipped.
+/// is passed / (passed + failed + error) over the cases that are not skipped, and absent when no
+/// case could be checked (all skipped or all errored: a device that produced no outputs has not
+/// measured its accuracy, so an accuracy gate is an error there, not a failure).
 pub fn device_metrics(
     profile: Option<&ProfileResult>,
     prepared: Option<&Prepared>,
@@ -75,8 +77,9 @@ pub fn device_metrics(
     }
     let count = |s: CaseStatus| cases.iter().filter(|c| c.status == s).count();
     let passed = count(CaseStatus::Passed);
-    let checked = passed + count(CaseStatus::Failed) + count(CaseStatus::Error);
-    if checked > 0 {
+    let failed = count(CaseStatus::Failed);
+    let checked = passed + failed + count(CaseStatus::Error);
+    if passed + failed > 0 {
         put(
             Metric::Accuracy,
             passed as f64 / checked as f64,
@@ -256,6 +259,18 @@ mod tests {
         assert_eq!(m["accuracy"].unit, "fraction");
         let m = device_metrics(None, None, &[case(CaseStatus::Skipped)]);
         assert_eq!(value(&m, Metric::Accuracy), None);
+        let m = device_metrics(
+            None,
+            None,
+            &[case(CaseStatus::Error), case(CaseStatus::Error)],
+        );
+        assert_eq!(value(&m, Metric::Accuracy), None);
+        let m = device_metrics(
+            None,
+            None,
+            &[case(CaseStatus::Error), case(CaseStatus::Failed)],
+        );
+        assert_eq!(value(&m, Metric::Accuracy), Some(0.0));
         let m = device_metrics(None, None, &[case(CaseStatus::Passed)]);
         assert_eq!(value(&m, Metric::Accuracy), Some(1.0));
     }
