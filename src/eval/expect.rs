@@ -51,7 +51,7 @@ pub struct EvalContext {
 
 impl EvalContext {
     /// The context of a promptpack in `pack_dir`, reading its labels file (one label per line,
-    /// trimmed, as validation reads it).
+    /// trimmed, as validation reads it; trailing blank lines dropped).
     pub fn for_pack(pack: &Promptpack, pack_dir: PathBuf) -> Result<Self, String> {
         let labels = match &pack.labels {
             None => None,
@@ -59,7 +59,11 @@ impl EvalContext {
                 let path = pack_dir.join(file);
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| format!("cannot read labels file `{}`: {e}", path.display()))?;
-                Some(text.lines().map(|l| l.trim().to_string()).collect())
+                let mut labels: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
+                while labels.last().is_some_and(String::is_empty) {
+                    labels.pop();
+                }
+                Some(labels)
             }
         };
         Ok(Self { labels, pack_dir })
@@ -1404,7 +1408,7 @@ mod tests {
     #[test]
     fn context_reads_the_labels_file_relative_to_the_pack() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("labels.txt"), "cat\n dog \nbird\n").unwrap();
+        std::fs::write(dir.path().join("labels.txt"), "cat\n dog \nbird\n\n").unwrap();
         let mut pack: Promptpack = serde_json::from_value(json!({
             "promptpack_id": "p", "version": "1.0.0", "name": "P",
             "labels": "labels.txt",

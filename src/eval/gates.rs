@@ -164,12 +164,16 @@ fn absolute(
     if holds(op, actual, threshold) {
         (GateStatus::Passed, format!("`{name}` {a} {sym} {t}"))
     } else {
+        let gap = (actual - threshold).abs();
+        let by = match op {
+            _ if gap == 0.0 => String::new(),
+            Operator::Lt | Operator::Lte => format!(" (over by {})", with_unit(metric, gap)),
+            Operator::Gt | Operator::Gte => format!(" (short by {})", with_unit(metric, gap)),
+            Operator::Eq => format!(" (off by {})", with_unit(metric, gap)),
+        };
         (
             GateStatus::Failed,
-            format!(
-                "`{name}` {a} is not {sym} {t} (off by {})",
-                num((actual - threshold).abs())
-            ),
+            format!("`{name}` {a} is not {sym} {t}{by}"),
         )
     }
 }
@@ -364,10 +368,7 @@ mod tests {
         let m = metrics(&[(Metric::InferenceTimeMs, 150.0)]);
         let r = one(&gate(Metric::InferenceTimeMs, Operator::Lt, 150.0), &m);
         assert_eq!(r.status, GateStatus::Failed);
-        assert_eq!(
-            r.message,
-            "`inference_time_ms` 150 ms is not < 150 ms (off by 0)"
-        );
+        assert_eq!(r.message, "`inference_time_ms` 150 ms is not < 150 ms");
     }
 
     #[test]
@@ -393,11 +394,22 @@ mod tests {
         assert_eq!(r.status, GateStatus::Failed);
         assert_eq!(
             r.message,
-            "`peak_memory_mb` 312.5 MiB is not ≤ 300 MiB (off by 12.5)"
+            "`peak_memory_mb` 312.5 MiB is not ≤ 300 MiB (over by 12.5 MiB)"
         );
         let m = metrics(&[(Metric::Accuracy, 0.9)]);
         let r = one(&gate(Metric::Accuracy, Operator::Gte, 0.95), &m);
-        assert_eq!(r.message, "`accuracy` 0.9 is not ≥ 0.95 (off by 0.05)");
+        assert_eq!(r.message, "`accuracy` 0.9 is not ≥ 0.95 (short by 0.05)");
+    }
+
+    #[test]
+    fn eq_failure_states_the_difference() {
+        let m = metrics(&[(Metric::NpuComputePercent, 97.5)]);
+        let r = one(&gate(Metric::NpuComputePercent, Operator::Eq, 100.0), &m);
+        assert_eq!(r.status, GateStatus::Failed);
+        assert_eq!(
+            r.message,
+            "`npu_compute_percent` 97.5% is not = 100% (off by 2.5%)"
+        );
     }
 
     #[test]
