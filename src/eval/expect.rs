@@ -19,7 +19,8 @@
 //! - `tensor`: the output must have the reference's shape; `|a - r| <= atol + rtol·|r|` for every
 //!   element, cosine similarity ≥ `min_cosine`, PSNR (`10·log10(max|r|² / MSE)`) ≥ `min_psnr_db`.
 //!   With no criterion given, atol 1e-5 and rtol 1e-3 apply; when only one of atol/rtol is given
-//!   the other is 0.
+//!   the other is 0. Element types may differ (a float16 output against a float32 reference);
+//!   values are compared as f64.
 //! - `none`: skipped (run and measured only).
 
 use std::cmp::Ordering;
@@ -1350,6 +1351,27 @@ mod tests {
         assert_eq!(
             r.reason.as_deref(),
             Some("PSNR 18.0618 dB is below 18.1 dB")
+        );
+    }
+
+    #[test]
+    fn tensor_float16_output_compares_with_a_float32_reference() {
+        let pack = Pack::new(&[1.0, -2.0], vec![2]);
+        let bytes: Vec<u8> = [1.0f32, -2.0]
+            .iter()
+            .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+            .collect();
+        let out = CaseOutput {
+            case_id: "c1".into(),
+            outputs: vec![("y".into(), Tensor::new(DType::F16, vec![2], bytes).unwrap())],
+            latency_ms: None,
+        };
+        let r = check(tensor_case(json!({})), &out, &pack.ctx());
+        assert_eq!(r.status, CaseStatus::Passed, "{r:?}");
+        assert!(
+            r.actual.starts_with("float16[2] argmax=0 max=1;"),
+            "{}",
+            r.actual
         );
     }
 

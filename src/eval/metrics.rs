@@ -163,6 +163,21 @@ mod tests {
         assert_eq!(percentile(&[], 50.0), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn percentile_stays_within_the_data_and_grows_with_p(
+            v in proptest::collection::vec(-1e6f64..1e6, 1..50),
+            p in 0.0f64..=100.0,
+            q in 0.0f64..=100.0,
+        ) {
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let a = percentile(&v, p.min(q)).unwrap();
+            let b = percentile(&v, p.max(q)).unwrap();
+            proptest::prop_assert!(lo <= a && a <= b && b <= hi, "{a} {b} in [{lo}, {hi}]");
+        }
+    }
+
     #[test]
     fn profile_becomes_named_metrics_with_units() {
         let profile = ProfileResult {
