@@ -1,6 +1,11 @@
 //! One trait for "a device that can compile, profile and infer", so the engine never knows
 //! whether it drives Qualcomm AI Hub or this machine's CPU. Backends live beside this file.
 
+pub mod aihub;
+pub mod cache;
+pub mod inputs;
+pub mod local;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,9 +16,6 @@ use serde::{Deserialize, Serialize};
 use crate::config::ModelKind;
 use crate::config::types::TensorSpec;
 use crate::tensor::Tensor;
-
-pub mod aihub;
-pub mod cache;
 
 /// The model file under test, hashed once per run.
 #[derive(Debug, Clone)]

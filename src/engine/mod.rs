@@ -3,7 +3,6 @@
 
 pub mod ci;
 pub mod clock;
-mod eval_shim;
 pub mod execute;
 pub mod plan;
 pub mod progress;

@@ -10,17 +10,15 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::clock::rfc3339;
-use super::eval_shim as eval;
 use super::execute::{DeviceRun, ExecOptions, execute};
 use super::progress::{Event, Progress, ProgressMode};
 use crate::config::types::Provider;
-use crate::config::{Gate, Project, PromptpackOrigin};
+use crate::config::{Project, PromptpackOrigin};
 use crate::device::aihub::{AihubDevice, HubContext, Notify};
 use crate::device::cache::JobCache;
-use crate::device::{
-    CaseInputs, Device, DeviceError, InferResult, ModelArtifact, Prepared, ProfileResult,
-    RunSettings,
-};
+use crate::device::local::LocalDevice;
+use crate::device::{CaseInputs, Device, ModelArtifact, RunSettings};
+use crate::eval;
 use crate::hub::{ClientOptions, HubClient, HubEnv, HubError, HubOptions};
 use crate::report::Results;
 use crate::report::results::{
@@ -89,7 +87,11 @@ pub fn case_inputs(
     project: &Project,
     model: &ModelArtifact,
 ) -> Result<Vec<CaseInputs>, RunFailure> {
-    eval::inputs::load_case_inputs(project, model).map_err(RunFailure::Invalid)
+    if project.promptpack.is_none() {
+        return Ok(Vec::new());
+    }
+    crate::device::inputs::load_case_inputs(project, model)
+        .map_err(|e| RunFailure::Invalid(e.to_string()))
 }
 
 /// sha256 over the config file's bytes and the promptpack file's bytes.
@@ -135,7 +137,11 @@ pub async fn run(
         None => None,
     };
     let inputs = case_inputs(project, &model)?;
-    let labels = load_labels(project)?;
+    let ctx = match &project.promptpack {
+        Some(pack) => eval::EvalContext::for_pack(pack, project.pack_dir.clone())
+            .map_err(RunFailure::Invalid)?,
+        None => eval::EvalContext::default(),
+    };
     let enabled: Vec<&crate::config::Device> =
         config.device_matrix.iter().filter(|d| d.enabled).collect();
     let names: Vec<String> = enabled.iter().map(|d| d.name.clone()).collect();
@@ -180,7 +186,7 @@ pub async fn run(
                     project.model_kind,
                 )));
             }
-            Provider::Local => devices.push(Arc::new(Missing(d.name.clone()))),
+            Provider::Local => devices.push(Arc::new(LocalDevice::new(&d.name))),
         }
     }
     let policy = &config.run_policy;
@@ -204,10 +210,6 @@ pub async fn run(
     )
     .await;
     progress.finish();
-    let ctx = eval::expect::EvalContext {
-        labels,
-        pack_dir: project.pack_dir.clone(),
-    };
     let device_results: Vec<DeviceResult> = enabled
         .iter()
         .zip(&execution.devices)
@@ -254,21 +256,6 @@ pub async fn run(
     })
 }
 
-fn load_labels(project: &Project) -> Result<Option<Vec<String>>, RunFailure> {
-    let Some(rel) = project.promptpack.as_ref().and_then(|p| p.labels.as_ref()) else {
-        return Ok(None);
-    };
-    let path = project.pack_dir.join(rel);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        RunFailure::Invalid(format!("cannot read labels file `{}`: {e}", path.display()))
-    })?;
-    let mut labels: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
-    while labels.last().is_some_and(String::is_empty) {
-        labels.pop();
-    }
-    Ok(Some(labels))
-}
-
 /// Checks the cases, aggregates metrics and evaluates the gates of one device.
 pub fn evaluate_device(
     project: &Project,
@@ -296,13 +283,7 @@ pub fn evaluate_device(
         .unwrap_or_default();
     let metrics =
         eval::metrics::device_metrics(run.profile.as_ref(), run.prepared.as_ref(), &cases);
-    let gates: Vec<(usize, &Gate)> = project
-        .config
-        .gates
-        .iter()
-        .enumerate()
-        .filter(|(_, g)| g.devices.as_ref().is_none_or(|l| l.contains(&device.name)))
-        .collect();
+    let gates = eval::gates::applicable(&project.config.gates, &device.name);
     let base = baseline.and_then(|b| eval::baseline::device(b, &device.name));
     let gate_results =
         eval::gates::evaluate_gates(&gates, &metrics, base, baseline.is_some(), error.as_deref());
@@ -340,35 +321,5 @@ pub fn results_path(project: &Project, flag: Option<&Path>) -> PathBuf {
         (Some(p), _) => p.to_path_buf(),
         (None, Some(p)) => project.base_dir.join(p),
         (None, None) => PathBuf::from("edgegate-results.json"),
-    }
-}
-
-struct Missing(String);
-
-#[async_trait::async_trait]
-impl Device for Missing {
-    fn name(&self) -> &str {
-        &self.0
-    }
-    async fn prepare(&self, _model: &ModelArtifact) -> Result<Prepared, DeviceError> {
-        Err(DeviceError::Unavailable(
-            "the local device is not in this build".into(),
-        ))
-    }
-    async fn profile(
-        &self,
-        _p: &Prepared,
-        _c: &[CaseInputs],
-        _s: &RunSettings,
-    ) -> Result<ProfileResult, DeviceError> {
-        Err(DeviceError::Interrupted)
-    }
-    async fn infer(
-        &self,
-        _p: &Prepared,
-        _c: &[CaseInputs],
-        _s: &RunSettings,
-    ) -> Result<InferResult, DeviceError> {
-        Err(DeviceError::Interrupted)
     }
 }

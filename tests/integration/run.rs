@@ -180,7 +180,13 @@ fn a_passing_run_exits_0_and_writes_complete_results() {
     assert!((metric(s24, "peak_memory_mb") - 40.0).abs() < 1e-6);
     assert_eq!(metric(s24, "accuracy"), 1.0);
     assert_eq!(s24["layers"]["npu"], 30);
-    assert_eq!(s24["cases"][3]["actual"], "digit 3");
+    assert!(
+        s24["cases"][3]["actual"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("\"digit 3\"")),
+        "{}",
+        s24["cases"][3]
+    );
     assert!((metric(device(&r, "RB5"), "inference_time_ms") - 8.0).abs() < 0.5);
     assert_eq!(sim.jobs(), (2, 2, 2));
     assert_eq!(
