@@ -437,7 +437,7 @@ impl Device for AihubDevice {
             .client
             .submit_inference(&req)
             .await
-            .map_err(|e| DeviceError::Unavailable(chain(&e)))?;
+            .map_err(|e| submit_error(&e, prepared))?;
         self.ctx.note(
             &self.name,
             &format!("submitted profile job {} ({})", job.job_id, job.url),
@@ -500,7 +500,7 @@ impl Device for AihubDevice {
             .client
             .submit_inference(&req)
             .await
-            .map_err(|e| DeviceError::Unavailable(chain(&e)))?;
+            .map_err(|e| submit_error(&e, prepared))?;
         self.ctx.note(
             &self.name,
             &format!("submitted inference job {} ({})", job.job_id, job.url),
@@ -586,6 +586,22 @@ pub fn profile_options(iterations: u32, extra: Option<&str>) -> String {
 /// The options of an inference job: the user's profile options.
 pub fn inference_options(extra: Option<&str>) -> String {
     extra.map(str::trim).unwrap_or_default().to_string()
+}
+
+/// A refused submission; on a reused compile, a hint that its target model may be gone.
+fn submit_error(e: &HubError, prepared: &Prepared) -> DeviceError {
+    let mut text = chain(e);
+    if let Some(c) = prepared
+        .jobs
+        .iter()
+        .find(|j| j.kind == JobKind::Compile && j.reused)
+    {
+        text.push_str(&format!(
+            " (the target model of cached compile job {} may no longer exist: run with --no-cache)",
+            c.id
+        ));
+    }
+    DeviceError::Unavailable(text)
 }
 
 /// `base` and the user's extra options, space-separated.
@@ -732,5 +748,144 @@ pub fn profile_result(m: &ProfileMeasurements, job: JobLink) -> ProfileResult {
         }),
         model_size_bytes: None,
         jobs: vec![job],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::measure::{ByteRange, LayerPlacement};
+    use crate::tensor::Tensor;
+
+    fn case(id: &str, names: &[&str], v: f32) -> CaseInputs {
+        CaseInputs {
+            case_id: id.into(),
+            prompt: None,
+            tensors: names
+                .iter()
+                .map(|n| {
+                    (
+                        n.to_string(),
+                        Tensor::from_f32(vec![1, 2], &[v, v]).expect("tensor"),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn cases_become_one_dataset_and_outputs_split_back_per_case() {
+        let cases = vec![case("a", &["x", "y"], 1.0), case("b", &["x", "y"], 2.0)];
+        let ds = dataset_samples(&cases).expect("dataset");
+        assert_eq!(ds.len(), 2);
+        assert_eq!(ds[0].name, "x");
+        assert_eq!(ds[0].samples.len(), 2);
+        assert_eq!(ds[1].samples[1].to_f64_vec(), vec![2.0, 2.0]);
+        let outs = split_outputs(ds, &cases).expect("split");
+        assert_eq!(outs[1].case_id, "b");
+        assert_eq!(outs[1].outputs[0].0, "x");
+        assert_eq!(outs[1].outputs[1].1.to_f64_vec(), vec![2.0, 2.0]);
+    }
+
+    #[test]
+    fn mismatched_or_missing_inputs_and_short_outputs_are_errors() {
+        let err = dataset_samples(&[case("a", &["x"], 1.0), case("b", &["z"], 1.0)])
+            .expect_err("mismatch");
+        assert!(err.to_string().contains("case b has inputs [z]"), "{err}");
+        let err = dataset_samples(&[case("a", &[], 1.0)]).expect_err("no tensors");
+        assert!(matches!(err, DeviceError::InvalidInput(_)));
+        let one = dataset_samples(&[case("a", &["x"], 1.0)]).expect("dataset");
+        let err = split_outputs(one, &[case("a", &["x"], 1.0), case("b", &["x"], 1.0)])
+            .expect_err("short");
+        assert!(
+            err.to_string()
+                .contains("1 samples of output x for 2 cases"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn keys_ignore_compile_options_when_nothing_is_compiled() {
+        let parts = |kind, runtime| JobKeyParts {
+            hub_url: "http://h/",
+            model_sha256: "ab",
+            model_kind: kind,
+            hub_device: "RB5 (Proxy)",
+            runtime,
+            compile_options: Some("--quantize_full_type w8a8"),
+        };
+        let compiled = job_key(
+            &parts(ModelKind::Onnx, Runtime::Tflite),
+            CachedKind::Compile,
+            "",
+            "",
+        );
+        assert_eq!(
+            compiled.compile_options,
+            "--target_runtime tflite --quantize_full_type w8a8"
+        );
+        let direct = job_key(
+            &parts(ModelKind::Tflite, Runtime::Tflite),
+            CachedKind::Profile,
+            "x",
+            "",
+        );
+        assert_eq!(direct.compile_options, "");
+        assert_ne!(compiled.digest(), direct.digest());
+        assert_eq!(profile_options(0, None), "--max_profiler_iterations 1");
+        assert_eq!(
+            profile_options(4, Some(" --compute_unit npu ")),
+            "--max_profiler_iterations 4 --compute_unit npu"
+        );
+        assert_eq!(inference_options(None), "");
+    }
+
+    #[test]
+    fn profiles_keep_every_iteration_and_the_upper_peak() {
+        let link = JobLink {
+            kind: JobKind::Profile,
+            id: "j1".into(),
+            url: None,
+            reused: false,
+        };
+        let mut m = ProfileMeasurements {
+            inference_time_ms: 5.0,
+            all_inference_times_ms: vec![4.9, 5.1, 5.0],
+            inference_peak_memory_bytes: Some(10),
+            inference_memory_peak_range: Some(ByteRange {
+                lower: 10,
+                upper: 20,
+            }),
+            inference_memory_increase_range: None,
+            first_load_time_ms: Some(100.0),
+            all_first_load_times_ms: vec![],
+            first_load_peak_memory_bytes: None,
+            first_load_memory_peak_range: None,
+            warm_load_time_ms: None,
+            warm_load_peak_memory_bytes: None,
+            warm_load_memory_peak_range: None,
+            compile_time_ms: None,
+            compile_memory_peak_range: None,
+            layer_placement: LayerPlacement {
+                npu: 3,
+                gpu: 0,
+                cpu: 1,
+                unspecified: 0,
+            },
+            layers: vec![],
+            profile_version: "1.8".into(),
+        };
+        let r = profile_result(&m, link.clone());
+        assert_eq!(r.inference_ms, vec![4.9, 5.1, 5.0]);
+        assert_eq!(r.peak_memory_bytes, Some(20));
+        assert_eq!(r.load_time_ms, Some(100.0));
+        assert_eq!(r.layers.map(|l| (l.npu, l.cpu)), Some((3, 1)));
+        m.all_inference_times_ms.clear();
+        m.inference_memory_peak_range = None;
+        m.layer_placement = LayerPlacement::default();
+        let r = profile_result(&m, link);
+        assert_eq!(r.inference_ms, vec![5.0]);
+        assert_eq!(r.peak_memory_bytes, Some(10));
+        assert_eq!(r.layers, None);
     }
 }

@@ -139,3 +139,117 @@ fn gate_text(g: &GateResult) -> String {
         _ => g.metric.as_str().to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::types::{Metric, Operator, Provider};
+    use crate::report::results::{DeviceResult, GateResult, Summary};
+    use std::collections::BTreeMap;
+
+    fn gate(index: usize, status: GateStatus, actual: Option<f64>, msg: &str) -> GateResult {
+        GateResult {
+            index,
+            metric: Metric::InferenceTimeMs,
+            operator: Some(Operator::Lte),
+            threshold: Some(10.0),
+            max_regression_pct: None,
+            description: None,
+            actual,
+            baseline: None,
+            delta: None,
+            delta_pct: None,
+            status,
+            message: msg.into(),
+        }
+    }
+
+    fn device(
+        name: &str,
+        verdict: Verdict,
+        gates: Vec<GateResult>,
+        error: Option<&str>,
+    ) -> DeviceResult {
+        DeviceResult {
+            name: name.into(),
+            provider: Provider::Aihub,
+            hub_device: None,
+            runtime: None,
+            jobs: vec![],
+            metrics: BTreeMap::new(),
+            layers: None,
+            cases: vec![],
+            gates,
+            verdict,
+            error: error.map(str::to_string),
+            duration_s: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_table_shows_devices_by_gates_problems_and_the_verdict() {
+        let devices = vec![
+            device(
+                "s24",
+                Verdict::Failed,
+                vec![gate(
+                    0,
+                    GateStatus::Failed,
+                    Some(12.5),
+                    "12.5 ms is over 10 ms",
+                )],
+                None,
+            ),
+            device(
+                "RB5",
+                Verdict::Error,
+                vec![gate(0, GateStatus::Error, None, "not measured")],
+                Some("compile job j1 failed: bad op"),
+            ),
+        ];
+        let results = Results {
+            results_version: 1,
+            tool: crate::report::results::ToolInfo {
+                name: "edgegate".into(),
+                version: "0".into(),
+            },
+            pipeline: "p".into(),
+            config_path: "edgegate.yaml".into(),
+            config_digest: String::new(),
+            model: crate::report::results::ModelInfo {
+                path: "m".into(),
+                kind: "onnx".into(),
+                sha256: String::new(),
+                size_bytes: 0,
+            },
+            promptpack: None,
+            ci: None,
+            baseline: None,
+            started_at: String::new(),
+            finished_at: String::new(),
+            duration_s: 1.0,
+            interrupted: false,
+            devices,
+            summary: Summary {
+                devices: 2,
+                gates_failed: 1,
+                gates_error: 1,
+                ..Summary::default()
+            },
+            verdict: Verdict::Failed,
+        };
+        let text = render(&results);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "device  verdict  gate 0");
+        assert_eq!(lines[1], "s24     failed   ✗ 12.50");
+        assert_eq!(lines[2], "RB5     error    ⚠ n/a");
+        assert!(text.contains("gate 0: inference_time_ms ≤ 10"));
+        assert!(text.contains("RB5: compile job j1 failed: bad op"));
+        assert!(text.contains("s24 gate 0: 12.5 ms is over 10 ms"));
+        assert!(
+            lines
+                .last()
+                .is_some_and(|l| l.starts_with("FAILED: 2 devices"))
+        );
+    }
+}
