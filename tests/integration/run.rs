@@ -436,3 +436,36 @@ fn an_invalid_config_or_baseline_exits_2() {
     run(sb.path(), &sim, &[]).code(2);
     assert_eq!(sim.jobs(), (0, 0, 0));
 }
+
+#[test]
+fn a_job_past_its_time_limit_is_an_error_and_verbose_lines_name_the_jobs() {
+    let sim = Sim::start("long_jobs.yaml");
+    let sb = Sandbox::new();
+    project(&sb, "\n  - name: s24\n", GATES, 1);
+    let started = Instant::now();
+    let out = run(sb.path(), &sim, &["--job-timeout", "0.02", "-v"]);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    out.code(3);
+    assert!(
+        out.stderr.contains("s24: submitted compile job j"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!("({}", sim.url())),
+        "{}",
+        out.stderr
+    );
+    let r = results(sb.path(), "edgegate-results.json");
+    let d = device(&r, "s24");
+    let err = d["error"].as_str().expect("error");
+    assert!(err.contains("timed out after 1.2s"), "{err}");
+    assert_eq!(r["interrupted"], false);
+    assert!(
+        d["gates"]
+            .as_array()
+            .expect("gates")
+            .iter()
+            .all(|g| g["status"] == "error")
+    );
+}
