@@ -148,6 +148,7 @@ pub struct AihubDevice {
     ctx: Arc<HubContext>,
     selected: OnceCell<Result<proto::Device, String>>,
     model_sha: Mutex<String>,
+    compiled: OnceCell<Result<(), DeviceError>>,
 }
 
 impl AihubDevice {
@@ -168,6 +169,7 @@ impl AihubDevice {
             ctx,
             selected: OnceCell::new(),
             model_sha: Mutex::new(String::new()),
+            compiled: OnceCell::new(),
         }
     }
 
@@ -216,6 +218,46 @@ impl AihubDevice {
             url: Some(self.ctx.client.job_web_url(id)),
             reused,
         }
+    }
+
+    /// Waits once for this device's compile job (profile and inference share the wait), so a
+    /// failed compile is reported as itself and the dependent jobs' polling starts fresh.
+    async fn compiled(
+        &self,
+        prepared: &Prepared,
+        settings: &RunSettings,
+    ) -> Result<(), DeviceError> {
+        let Some(compile) = prepared
+            .jobs
+            .iter()
+            .find(|j| j.kind == JobKind::Compile && !j.reused)
+        else {
+            return Ok(());
+        };
+        self.compiled
+            .get_or_init(|| async {
+                let waited = tokio::time::timeout(
+                    settings.job_timeout,
+                    self.ctx.client.wait_job(&compile.id),
+                )
+                .await;
+                match waited {
+                    Ok(Ok(_)) => {
+                        self.ctx
+                            .note(&self.name, &format!("compile job {} done", compile.id));
+                        self.remember_compile(&self.model_sha(), prepared);
+                        Ok(())
+                    }
+                    Ok(Err(HubError::JobFailed { reason, .. })) => Err(DeviceError::JobFailed {
+                        job: compile.clone(),
+                        reason,
+                    }),
+                    Ok(Err(e)) => Err(DeviceError::Unavailable(chain(&e))),
+                    Err(_) => Err(DeviceError::Timeout(settings.job_timeout)),
+                }
+            })
+            .await
+            .clone()
     }
 
     /// Waits for a job within the per-job limit; a dependent job whose compile failed reports
@@ -442,6 +484,7 @@ impl Device for AihubDevice {
             &self.name,
             &format!("submitted profile job {} ({})", job.job_id, job.url),
         );
+        self.compiled(prepared, settings).await?;
         self.wait(JobKind::Profile, &job.job_id, prepared, settings)
             .await?;
         self.remember_compile(&sha, prepared);
@@ -505,6 +548,7 @@ impl Device for AihubDevice {
             &self.name,
             &format!("submitted inference job {} ({})", job.job_id, job.url),
         );
+        self.compiled(prepared, settings).await?;
         self.wait(JobKind::Inference, &job.job_id, prepared, settings)
             .await?;
         self.remember_compile(&sha, prepared);
