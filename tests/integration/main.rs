@@ -3,5 +3,6 @@
 mod config_cli;
 mod config_errors;
 mod hub_client;
+mod local;
 mod sim;
 mod support;
