@@ -285,6 +285,47 @@ impl Device for LocalDevice {
     }
 }
 
+/// An ONNX model loaded and planned for this CPU, for callers that need answers rather than
+/// timings (the simulator's inference outputs). Every method blocks.
+pub struct OnnxModel(Loaded);
+
+impl OnnxModel {
+    /// Loads, checks and optimises an ONNX file; errors are those of [`LocalDevice::prepare`].
+    pub fn load(path: &Path) -> Result<Self, DeviceError> {
+        load(path, &[], String::new()).map(Self)
+    }
+
+    /// Output names, in the model's order.
+    pub fn output_names(&self) -> &[String] {
+        &self.0.outputs
+    }
+
+    /// Runs the model once on named tensors (by name; by position for a single input).
+    pub fn run(
+        &self,
+        case_id: &str,
+        tensors: &[(String, Tensor)],
+    ) -> Result<Vec<(String, Tensor)>, DeviceError> {
+        let (_, inputs) = feed_tensors(&self.0, case_id, tensors)?;
+        let inputs: TVec<TValue> = inputs.into_iter().map(TValue::from).collect();
+        let out = self
+            .0
+            .plan
+            .run(inputs)
+            .map_err(|e| run_error(&self.0, case_id, &e))?;
+        self.0
+            .outputs
+            .iter()
+            .zip(out.iter())
+            .map(|(name, v)| {
+                from_tract(v).map(|t| (name.clone(), t)).map_err(|e| {
+                    DeviceError::Other(format!("case `{case_id}`: output `{name}`: {e}"))
+                })
+            })
+            .collect()
+    }
+}
+
 /// Tells a blocking run to stop when the future that waits for it is dropped (timeout, Ctrl-C).
 #[derive(Default)]
 struct CancelOnDrop(Arc<AtomicBool>);
@@ -464,18 +505,24 @@ fn backticked(names: &[String]) -> String {
 /// Matches a case's tensors to the model inputs (by name; by position for a single input) and
 /// checks element type and shape.
 fn feed(l: &Loaded, case: &CaseInputs) -> Result<(String, Vec<TractTensor>), DeviceError> {
-    let id = &case.case_id;
+    feed_tensors(l, &case.case_id, &case.tensors)
+}
+
+fn feed_tensors(
+    l: &Loaded,
+    id: &str,
+    tensors: &[(String, Tensor)],
+) -> Result<(String, Vec<TractTensor>), DeviceError> {
     let expected = || backticked(&l.inputs.iter().map(|i| i.name.clone()).collect::<Vec<_>>());
-    if case.tensors.is_empty() {
+    if tensors.is_empty() {
         return Err(DeviceError::InvalidInput(format!(
             "case `{id}` gives no input tensors, but the model takes {}; add `inputs:` to the case",
             expected()
         )));
     }
-    let single = l.inputs.len() == 1 && case.tensors.len() == 1;
+    let single = l.inputs.len() == 1 && tensors.len() == 1;
     if !single
-        && let Some((n, _)) = case
-            .tensors
+        && let Some((n, _)) = tensors
             .iter()
             .find(|(n, _)| !l.inputs.iter().any(|i| &i.name == n))
     {
@@ -487,9 +534,9 @@ fn feed(l: &Loaded, case: &CaseInputs) -> Result<(String, Vec<TractTensor>), Dev
     let mut values = Vec::new();
     for sig in &l.inputs {
         let given = if single {
-            case.tensors.first()
+            tensors.first()
         } else {
-            case.tensors.iter().find(|(n, _)| n == &sig.name)
+            tensors.iter().find(|(n, _)| n == &sig.name)
         };
         let Some((given_name, t)) = given else {
             return Err(DeviceError::InvalidInput(format!(
@@ -520,7 +567,7 @@ fn feed(l: &Loaded, case: &CaseInputs) -> Result<(String, Vec<TractTensor>), Dev
             .map_err(|e| DeviceError::InvalidInput(format!("case `{id}`, {label}: {e}")))?;
         values.push(tt);
     }
-    Ok((id.clone(), values))
+    Ok((id.to_owned(), values))
 }
 
 /// Zero tensors of every input's shape, for profiling a model whose config has no cases.

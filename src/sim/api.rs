@@ -2,9 +2,10 @@
 //! job summaries and artifact lists, answered as protobuf with the exact content type the
 //! official client requires (protocol notes §2, §3, §4, §9).
 //!
-//! Inference outputs follow one documented rule until a real model runner exists: for every
-//! input `i` (in dataset order) the output dataset holds `output_<i>`, the input's samples
-//! converted to float32 with the same shapes (an echo).
+//! Inference outputs of an ONNX source model that the local CPU engine can load are real: the
+//! model runs on every sample (see `infer.rs`). For anything else one documented rule applies (the
+//! echo): for every input `i` (in dataset order) the output dataset holds `output_<i>`, the input's
+//! samples converted to float32 with the same shapes.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -759,7 +760,12 @@ struct Outputs {
     failure: Option<(String, i32)>,
 }
 
-async fn run_dataset(s: &Arc<SimState>, dataset_id: &str, job_name: &str) -> Outputs {
+async fn run_dataset(
+    s: &Arc<SimState>,
+    dataset_id: &str,
+    job_name: &str,
+    source: Option<(String, std::path::PathBuf)>,
+) -> Outputs {
     let path = {
         let store = s.store();
         store
@@ -780,15 +786,20 @@ async fn run_dataset(s: &Arc<SimState>, dataset_id: &str, job_name: &str) -> Out
     let out_path = blobs::file_path(s, &format!("outputs-{}.h5", s.store().new_id('o')));
     let out_path2 = out_path.clone();
     let work = tokio::task::spawn_blocking(move || -> Result<Vec<NamedSamples>, String> {
-        let inputs = dataset::read(&path).map_err(|e| e.to_string())?;
-        let outputs = echo_outputs(&inputs).map_err(|e| e.to_string())?;
-        dataset::write(&out_path2, &outputs).map_err(|e| e.to_string())?;
+        let unusable = |e: String| format!("the input dataset is not usable: {e}");
+        let inputs = dataset::read(&path).map_err(|e| unusable(e.to_string()))?;
+        let outputs = match source.and_then(|(sha, p)| super::infer::model(&sha, &p)) {
+            Some(model) => super::infer::outputs(&model, &inputs)
+                .map_err(|e| format!("the model cannot run on these inputs: {e}"))?,
+            None => echo_outputs(&inputs).map_err(|e| unusable(e.to_string()))?,
+        };
+        dataset::write(&out_path2, &outputs).map_err(|e| unusable(e.to_string()))?;
         Ok(inputs)
     })
     .await;
     let inputs = match work {
         Ok(Ok(inputs)) => inputs,
-        Ok(Err(e)) => return invalid(format!("the input dataset is not usable: {e}")),
+        Ok(Err(e)) => return invalid(e),
         Err(e) => return invalid(format!("reading the input dataset failed: {e}")),
     };
     let input_types = proto::NamedTensorTypeList {
@@ -961,6 +972,19 @@ async fn create_compile(s: &Arc<SimState>, c: proto::CompileJob, seed: bool) -> 
     Ok(urm(&job_id, Some(created), None))
 }
 
+/// The uploaded ONNX file with this sha256, when there is one (a single file, not a directory).
+fn onnx_source(s: &Arc<SimState>, sha256: &str) -> Option<(String, std::path::PathBuf)> {
+    let store = s.store();
+    let m = store.models.values().find(|m| {
+        m.sha256.as_deref() == Some(sha256)
+            && !m.is_directory
+            && (m.model_type == ModelType::Onnx as i32
+                || m.name.to_ascii_lowercase().ends_with(".onnx"))
+    })?;
+    let path = store.blobs.get(m.blob.as_ref()?)?.path.clone();
+    Some((sha256.to_owned(), path))
+}
+
 async fn create_inference(s: &Arc<SimState>, i: proto::InferenceJob) -> ApiResult {
     let model_id = model_ref_id(i.model.as_ref())?;
     let device = resolve_device(s, i.device.as_ref())?;
@@ -1021,7 +1045,7 @@ async fn create_inference(s: &Arc<SimState>, i: proto::InferenceJob) -> ApiResul
     let mut output_dataset_id = None;
     let mut input_types = model_inputs;
     if let (Some(d), None) = (&dataset_id, &failure) {
-        let out = run_dataset(s, d, &name).await;
+        let out = run_dataset(s, d, &name, onnx_source(s, &model_sha)).await;
         output_dataset_id = out.dataset_id;
         if out.input_types.is_some() {
             input_types = out.input_types;

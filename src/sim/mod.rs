@@ -8,6 +8,7 @@ mod api;
 mod blobs;
 mod command;
 pub mod devices;
+mod infer;
 pub mod measure;
 pub mod scenario;
 mod server;

@@ -3,6 +3,7 @@
 mod config_cli;
 mod config_errors;
 mod hub_client;
+mod local;
 mod run;
 mod sim;
 mod support;
