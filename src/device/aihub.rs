@@ -149,6 +149,7 @@ pub struct AihubDevice {
     selected: OnceCell<Result<proto::Device, String>>,
     model_sha: Mutex<String>,
     compiled: OnceCell<Result<(), DeviceError>>,
+    measure_size: bool,
 }
 
 impl AihubDevice {
@@ -170,6 +171,44 @@ impl AihubDevice {
             selected: OnceCell::new(),
             model_sha: Mutex::new(String::new()),
             compiled: OnceCell::new(),
+            measure_size: false,
+        }
+    }
+
+    /// Downloads the compiled model after profiling to report its size (`model_size_mb`); only
+    /// worth it when a gate on that metric applies to this device.
+    pub fn measure_model_size(mut self, on: bool) -> Self {
+        self.measure_size = on;
+        self
+    }
+
+    /// The size of the model that runs on the device: the source file when nothing was
+    /// compiled, else the downloaded target model.
+    async fn target_size(&self, prepared: &Prepared) -> Option<u64> {
+        if let Some(b) = prepared.model_size_bytes {
+            return Some(b);
+        }
+        if !self.measure_size {
+            return None;
+        }
+        let dir = tempfile::tempdir().ok()?;
+        match self
+            .ctx
+            .client
+            .download_model(&prepared.target_id, dir.path())
+            .await
+        {
+            Ok(path) => tokio::fs::metadata(&path).await.ok().map(|m| m.len()),
+            Err(e) => {
+                self.ctx.note(
+                    &self.name,
+                    &format!(
+                        "could not download the compiled model to size it: {}",
+                        chain(&e)
+                    ),
+                );
+                None
+            }
         }
     }
 
@@ -455,10 +494,9 @@ impl Device for AihubDevice {
                 Ok(m) => {
                     self.ctx
                         .note(&self.name, &format!("reusing profile job {}", hit.id));
-                    return Ok(profile_result(
-                        &m,
-                        self.link(JobKind::Profile, &hit.id, true),
-                    ));
+                    let mut r = profile_result(&m, self.link(JobKind::Profile, &hit.id, true));
+                    r.model_size_bytes = self.target_size(prepared).await;
+                    return Ok(r);
                 }
                 Err(e) => {
                     tracing::info!(job = %hit.id, error = %e, "cached profile not readable; profiling again")
@@ -490,10 +528,9 @@ impl Device for AihubDevice {
         self.remember_compile(&sha, prepared);
         let m = self.read_profile(&job.job_id).await?;
         self.ctx.remember(key, &job.job_id, None);
-        Ok(profile_result(
-            &m,
-            self.link(JobKind::Profile, &job.job_id, false),
-        ))
+        let mut r = profile_result(&m, self.link(JobKind::Profile, &job.job_id, false));
+        r.model_size_bytes = self.target_size(prepared).await;
+        Ok(r)
     }
 
     async fn infer(

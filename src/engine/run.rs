@@ -179,12 +179,13 @@ pub async fn run(
                     .get(&d.name)
                     .cloned()
                     .unwrap_or_else(|| d.name.clone());
-                devices.push(Arc::new(AihubDevice::new(
-                    ctx,
-                    d,
-                    &hub_name,
-                    project.model_kind,
-                )));
+                let sized = eval::gates::applicable(&config.gates, &d.name)
+                    .iter()
+                    .any(|(_, g)| g.metric == crate::config::Metric::ModelSizeMb);
+                devices.push(Arc::new(
+                    AihubDevice::new(ctx, d, &hub_name, project.model_kind)
+                        .measure_model_size(sized),
+                ));
             }
             Provider::Local => devices.push(Arc::new(LocalDevice::new(&d.name))),
         }

@@ -469,3 +469,41 @@ fn a_job_past_its_time_limit_is_an_error_and_verbose_lines_name_the_jobs() {
             .all(|g| g["status"] == "error")
     );
 }
+
+#[test]
+fn the_quickstart_model_answers_the_same_on_ai_hub_and_on_the_host() {
+    let sim = Sim::start("pass.yaml");
+    let sb = Sandbox::new();
+    let qs = repo().join("examples/quickstart");
+    for f in ["model.onnx", "labels.txt", "promptpack.yaml"] {
+        std::fs::copy(qs.join(f), sb.path().join(f)).expect("copy");
+    }
+    std::fs::create_dir(sb.path().join("inputs")).expect("mkdir");
+    for e in std::fs::read_dir(qs.join("inputs")).expect("inputs") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), sb.path().join("inputs").join(e.file_name())).expect("copy");
+    }
+    sb.write(
+        "edgegate.yaml",
+        "version: 1\nname: Quickstart everywhere\nmodel: { path: model.onnx }\npromptpack: { path: promptpack.yaml }\ndevice_matrix:\n  - { name: host, provider: local }\n  - { name: s24, runtime: onnx }\n  - { name: RB5, runtime: tflite }\ngates:\n  - { metric: accuracy, operator: gte, threshold: 0.9 }\n  - { metric: model_size_mb, operator: lte, threshold: 1 }\n",
+    );
+    let out = run(sb.path(), &sim, &[]);
+    out.code(0);
+    let r = results(sb.path(), "edgegate-results.json");
+    let answers = |d: &Value| -> Vec<(String, String)> {
+        d["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .map(|c| (c["actual"].to_string(), c["status"].to_string()))
+            .collect()
+    };
+    let host = answers(device(&r, "host"));
+    assert_eq!(host.len(), 24);
+    for name in ["s24", "RB5"] {
+        let d = device(&r, name);
+        assert_eq!(metric(d, "accuracy"), 1.0, "{name}");
+        assert!(metric(d, "model_size_mb") > 0.0, "{name}");
+        assert!(answers(d) == host, "{name}: answers differ from the host");
+    }
+}
