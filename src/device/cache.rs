@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 /// The cache file, relative to the folder of the config.
 pub const CACHE_FILE: &str = ".edgegate/cache/jobs.json";
+/// Entries kept; the oldest go first, so the file stays small on a long-lived CI cache.
+pub const MAX_ENTRIES: usize = 2000;
 /// Format version of the cache file; a file of another version is ignored.
 pub const CACHE_VERSION: u32 = 1;
 
@@ -148,6 +150,16 @@ impl JobCache {
         let mut merged = read_entries(&self.path);
         merged.append(&mut entries.clone());
         merged.insert(digest, job);
+        while merged.len() > MAX_ENTRIES {
+            let oldest = merged
+                .iter()
+                .min_by_key(|(_, j)| j.saved_at)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => merged.remove(&k),
+                None => break,
+            };
+        }
         if let Err(e) = write_entries(&self.path, &merged) {
             tracing::warn!(path = %self.path.display(), error = %e, "could not write the job cache");
         }
