@@ -249,9 +249,9 @@ fn case_status(case: &CaseResult) -> TestCaseStatus {
         CaseStatus::Failed => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             let msg = format!(
-                "expected {} {}, got {}{}",
-                case.expected_type,
+                "expected {} ({}), got {}{}",
                 case.expected,
+                case.expected_type,
                 case.actual,
                 case.reason
                     .as_deref()

@@ -116,6 +116,11 @@ pub fn render(results: &Results, opts: &MarkdownOptions<'_>) -> Result<Rendered,
 
 const TEMPLATE_NAME: &str = "report.md";
 
+/// Compiles a template without rendering it, so a broken `--template` fails before anything is posted.
+pub fn check_template(source: &str) -> Result<(), ReportError> {
+    environment(Some(source)).map(|_| ())
+}
+
 fn environment(user: Option<&str>) -> Result<minijinja::Environment<'static>, ReportError> {
     let mut env = minijinja::Environment::new();
     let syntax = minijinja::syntax::SyntaxConfig::builder()
@@ -464,7 +469,7 @@ fn device_view(
             }),
             GateStatus::Error => problems.push(Problem {
                 icon: "⚠️",
-                text: clip(&format!("{}: {}", g.metric.as_str(), g.message)),
+                text: clip(&g.message),
             }),
             GateStatus::Passed => {}
         }
@@ -508,7 +513,7 @@ fn device_view(
                     "⚠️"
                 },
                 id: c.case_id.clone(),
-                expected: clip(&format!("{} {}", c.expected_type, c.expected)),
+                expected: clip(&c.expected),
                 actual: clip(&c.actual),
                 reason: clip(c.reason.as_deref().unwrap_or("")),
             })

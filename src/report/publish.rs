@@ -115,6 +115,9 @@ pub async fn render_and_publish(
         }
         None => None,
     };
+    if let Some(source) = &template {
+        markdown::check_template(source)?;
+    }
     let full_report = full_report_note(results, opts);
     let md = |budget| MarkdownOptions {
         template: template.as_deref(),
