@@ -969,3 +969,107 @@ fn the_xsd_checker_rejects_what_consumers_reject() {
     assert!(problems.contains("at most one"), "{problems}");
     assert!(problems.contains("<bogus> is not allowed"), "{problems}");
 }
+
+// ---------------------------------------------------------------- action.yml and CI examples
+
+fn yaml(path: &Path) -> (String, Value) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let value: Value =
+        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (text, value)
+}
+
+fn action_inputs() -> BTreeSet<String> {
+    let (_, action) = yaml(&repo().join("action.yml"));
+    action["inputs"]
+        .as_object()
+        .expect("inputs")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn action_yml_is_a_valid_composite_action_using_only_declared_inputs() {
+    let (text, action) = yaml(&repo().join("action.yml"));
+    assert_eq!(action["runs"]["using"], "composite");
+    let inputs = action_inputs();
+    for needed in ["config", "model", "baseline", "comment", "junit", "token"] {
+        assert!(inputs.contains(needed), "input {needed} is missing");
+    }
+    for out in ["verdict", "results"] {
+        assert!(action["outputs"][out]["value"].is_string(), "output {out}");
+    }
+    let used = regex::Regex::new(r"inputs\.([A-Za-z0-9_-]+)").expect("regex");
+    for cap in used.captures_iter(&text) {
+        assert!(
+            inputs.contains(&cap[1]),
+            "inputs.{} is used but not declared",
+            &cap[1]
+        );
+    }
+    let steps = action["runs"]["steps"].as_array().expect("steps");
+    let ids: BTreeSet<&str> = steps.iter().filter_map(|s| s["id"].as_str()).collect();
+    let step_ref = regex::Regex::new(r"steps\.([A-Za-z0-9_-]+)\.outputs").expect("regex");
+    for cap in step_ref.captures_iter(&text) {
+        assert!(ids.contains(&cap[1]), "steps.{} is not a step id", &cap[1]);
+    }
+    for step in steps {
+        if step.get("run").is_some() {
+            assert!(
+                step["shell"].is_string(),
+                "composite run steps need a shell: {step}"
+            );
+        }
+    }
+}
+
+#[test]
+fn github_examples_parse_and_pass_only_declared_inputs() {
+    let inputs = action_inputs();
+    let dir = repo().join("examples/github");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("examples/github")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    let mut triggers = BTreeSet::new();
+    for f in &files {
+        let (_, wf) = yaml(f);
+        for t in wf["on"].as_object().expect("on").keys() {
+            triggers.insert(t.clone());
+        }
+        for (_, job) in wf["jobs"].as_object().expect("jobs") {
+            for step in job["steps"].as_array().expect("steps") {
+                if step["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.contains("/edgegate@"))
+                {
+                    for key in step["with"].as_object().expect("with").keys() {
+                        assert!(
+                            inputs.contains(key),
+                            "{}: input {key} is not declared",
+                            f.display()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(triggers.contains("pull_request"));
+    assert!(triggers.contains("workflow_run"), "the fork-safe pair");
+}
+
+#[test]
+fn gitlab_example_publishes_junit_always_and_comments_from_a_separate_job() {
+    let (_, ci) = yaml(&repo().join("examples/gitlab/.gitlab-ci.yml"));
+    let jobs = ci.as_object().expect("jobs");
+    let gate = &jobs["edgegate"];
+    assert_eq!(gate["artifacts"]["when"], "always");
+    assert_eq!(gate["artifacts"]["reports"]["junit"], "edgegate-junit.xml");
+    let report = &jobs["edgegate-report"];
+    let script = report["script"].to_string();
+    assert!(script.contains("--comment gitlab"), "{script}");
+    assert!(!gate["script"].to_string().contains("GITLAB_TOKEN"));
+}
