@@ -1073,3 +1073,11 @@ fn gitlab_example_publishes_junit_always_and_comments_from_a_separate_job() {
     assert!(script.contains("--comment gitlab"), "{script}");
     assert!(!gate["script"].to_string().contains("GITLAB_TOKEN"));
 }
+
+#[test]
+fn report_help() {
+    let sb = Sandbox::new();
+    let run = report_cmd(sb.path(), &["--help"], &[]);
+    run.code(0);
+    insta::assert_snapshot!("report_help", run.stdout);
+}
