@@ -134,9 +134,11 @@ pub enum CommentArg {
 
 /// Renders reports from a results file; exits with the results' verdict.
 #[derive(Debug, Args)]
-#[command(after_help = "Exit code: the results' verdict (0 passed, 1 a gate failed, 3 could not \
+#[command(
+    after_help = "Exit code: the results' verdict (0 passed, 1 a gate failed, 3 could not \
 complete), or 0 with --exit-zero; 2 when the results file or the template is broken. A comment \
-that cannot be posted (missing token, 403) is a warning and never changes the exit code.")]
+that cannot be posted (missing token, 403) is a warning and never changes the exit code."
+)]
 pub struct ReportArgs {
     /// The results file written by `edgegate run`.
     #[arg(long, default_value = "edgegate-results.json")]

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use crate::exit;
-use crate::report::publish::{CommentOutcome, ReportOptions, load_results, render_and_publish};
+use crate::report::publish::{
+    CommentOutcome, ReportOptions, ReportOutcome, load_results, render_and_publish,
+};
 
 /// Runs `edgegate report` and returns the exit code.
 pub fn report(results_path: &Path, mut opts: ReportOptions, exit_zero: bool) -> i32 {
@@ -35,6 +37,24 @@ pub fn report(results_path: &Path, mut opts: ReportOptions, exit_zero: bool) -> 
             return e.exit_code();
         }
     };
+    print_outcome(&outcome);
+    eprintln!(
+        "verdict: {}",
+        match results.verdict {
+            crate::report::Verdict::Passed => "passed",
+            crate::report::Verdict::Failed => "failed",
+            crate::report::Verdict::Error => "error (could not complete)",
+        }
+    );
+    if exit_zero {
+        exit::PASSED
+    } else {
+        results.verdict.exit_code()
+    }
+}
+
+/// Prints what was written and posted, and every warning, to stderr (shared with `edgegate run`).
+pub fn print_outcome(outcome: &ReportOutcome) {
     for path in &outcome.written {
         eprintln!("wrote {}", path.display());
     }
@@ -60,18 +80,5 @@ pub fn report(results_path: &Path, mut opts: ReportOptions, exit_zero: bool) -> 
     }
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
-    }
-    eprintln!(
-        "verdict: {}",
-        match results.verdict {
-            crate::report::Verdict::Passed => "passed",
-            crate::report::Verdict::Failed => "failed",
-            crate::report::Verdict::Error => "error (could not complete)",
-        }
-    );
-    if exit_zero {
-        exit::PASSED
-    } else {
-        results.verdict.exit_code()
     }
 }
