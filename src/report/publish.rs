@@ -205,6 +205,18 @@ fn comment_target(results: &Results, opts: &ReportOptions) -> Result<Option<Targ
         })
     };
     if mode == CommentMode::Github {
+        if opts.pr.is_none()
+            && env.github_pr_number().is_none()
+            && env.get("GITHUB_EVENT_NAME") == Some("workflow_run")
+            && github_pr().is_some()
+        {
+            return Err(PublishError::Setup(
+                "no comment posted: in a workflow_run job the PR number would come from the \
+                 results file, which the PR's own run wrote; check it against the run's head \
+                 commit and pass --pr (see examples/github/edgegate-fork-report.yml)"
+                    .into(),
+            ));
+        }
         let pr = github_pr().ok_or_else(|| {
             PublishError::Setup(
                 "no comment posted: no pull request number (not a pull_request event; pass --pr)"
@@ -294,4 +306,55 @@ fn write(path: &Path, text: &str) -> Result<(), ReportError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results_with_pr(pr: u64) -> Results {
+        let text = include_str!("../../tests/fixtures/results/failing.json");
+        let mut r: Results = serde_json::from_str(text).expect("fixture");
+        if let Some(ci) = r.ci.as_mut() {
+            ci.pr_number = Some(pr);
+        }
+        r
+    }
+
+    fn opts(pairs: &[(&str, &str)], pr: Option<u64>) -> ReportOptions {
+        ReportOptions {
+            comment: CommentMode::Github,
+            pr,
+            env: CiEnv::from_pairs(pairs.iter().copied()),
+            ..ReportOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_workflow_run_never_trusts_the_pr_number_of_the_results_file() {
+        let env = [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_EVENT_NAME", "workflow_run"),
+            ("GITHUB_TOKEN", "t"),
+            ("GITHUB_REPOSITORY", "acme/vision"),
+        ];
+        let r = results_with_pr(99);
+        let refused = comment_target(&r, &opts(&env, None));
+        assert!(matches!(refused, Err(PublishError::Setup(m)) if m.contains("pass --pr")));
+        match comment_target(&r, &opts(&env, Some(7))) {
+            Ok(Some(Target::Github(t))) => assert_eq!(t.pr, 7),
+            _ => panic!("--pr is used"),
+        }
+    }
+
+    #[test]
+    fn auto_comments_only_where_a_pr_or_mr_is_known() {
+        let r = results_with_pr(7);
+        let mut o = opts(&[("GITLAB_CI", "true")], None);
+        o.comment = CommentMode::Auto;
+        assert!(matches!(comment_target(&r, &o), Ok(None)));
+        let mut o = opts(&[], None);
+        o.comment = CommentMode::Auto;
+        assert!(matches!(comment_target(&r, &o), Ok(None)));
+    }
 }
