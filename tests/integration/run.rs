@@ -324,6 +324,15 @@ fn http_faults_give_the_same_verdict_and_metrics() {
 
 #[test]
 fn an_interrupted_run_writes_partial_results_and_exits_3() {
+    interrupted_by("-INT");
+}
+
+#[test]
+fn sigterm_stops_a_run_like_ctrl_c() {
+    interrupted_by("-TERM");
+}
+
+fn interrupted_by(signal: &str) {
     let sim = Sim::start("long_jobs.yaml");
     let sb = Sandbox::new();
     project(&sb, TWO_DEVICES, GATES, 2);
