@@ -353,7 +353,7 @@ fn interrupted_by(signal: &str) {
     std::thread::sleep(Duration::from_millis(300));
     let pid = child.id().to_string();
     let killed = Command::new("kill")
-        .args(["-INT", &pid])
+        .args([signal, &pid])
         .status()
         .expect("kill");
     assert!(killed.success());
