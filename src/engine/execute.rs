@@ -29,8 +29,11 @@ pub struct ExecOptions {
 /// What one device delivered, complete or not.
 #[derive(Debug, Clone, Default)]
 pub struct DeviceRun {
+    /// The model made ready, when prepare succeeded.
     pub prepared: Option<Prepared>,
+    /// The profile, when it finished.
     pub profile: Option<ProfileResult>,
+    /// The outputs of every case, when inference finished.
     pub infer: Option<InferResult>,
     /// Every job run or reused, in submission order.
     pub jobs: Vec<JobLink>,

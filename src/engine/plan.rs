@@ -102,6 +102,7 @@ pub struct ReusedJob {
 
 /// What the job cache lookup of a plan needs.
 pub struct CacheLookup<'a> {
+    /// The job cache of the project.
     pub cache: &'a crate::device::cache::JobCache,
     /// The AI Hub API base URL the run would use.
     pub hub_url: &'a str,
