@@ -474,3 +474,76 @@ fn human_bytes(n: u64) -> String {
         format!("{n} B")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::aihub::{JobKeyParts, job_key, profile_options};
+    use crate::device::cache::{CachedKind, JobCache};
+
+    #[test]
+    fn cached_jobs_are_marked_and_leave_the_counts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("m.onnx"), b"model").expect("model");
+        std::fs::write(
+            dir.path().join("edgegate.yaml"),
+            "version: 1\nname: p\nmodel: { path: m.onnx }\npromptpack:\n  content:\n    promptpack_id: p\n    version: 1.0.0\n    name: p\n    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\ndevice_matrix:\n  - { name: s24, runtime: tflite }\n  - { name: RB5, runtime: tflite }\n",
+        )
+        .expect("config");
+        let project =
+            crate::config::load_project(&dir.path().join("edgegate.yaml")).expect("valid config");
+        let mut plan = build(&project);
+        assert_eq!(plan.total_hub_jobs, 6);
+        let cache = JobCache::open(&dir.path().join("jobs.json"));
+        let parts = JobKeyParts {
+            hub_url: "http://h/",
+            model_sha256: "abc",
+            model_kind: ModelKind::Onnx,
+            hub_device: "Samsung Galaxy S24",
+            runtime: Runtime::Tflite,
+            compile_options: None,
+        };
+        cache.put(
+            job_key(&parts, CachedKind::Compile, "", ""),
+            "jc",
+            Some("mt"),
+        );
+        cache.put(
+            job_key(&parts, CachedKind::Profile, &profile_options(4, None), ""),
+            "jp",
+            None,
+        );
+        mark_reused(
+            &mut plan,
+            &project,
+            &CacheLookup {
+                cache: &cache,
+                hub_url: "http://h/",
+                model_sha256: "abc",
+                inputs_sha256: None,
+            },
+        );
+        let s24 = &plan.devices[0];
+        assert_eq!(
+            s24.reused,
+            vec![
+                ReusedJob {
+                    kind: "compile",
+                    id: "jc".into()
+                },
+                ReusedJob {
+                    kind: "profile",
+                    id: "jp".into()
+                }
+            ]
+        );
+        assert_eq!(s24.hub_jobs, 1);
+        assert!(plan.devices[1].reused.is_empty());
+        assert_eq!(plan.total_hub_jobs, 4);
+        let text = plan.render_text();
+        assert!(
+            text.contains("compile for tflite — reused from cache (jc)"),
+            "{text}"
+        );
+    }
+}
