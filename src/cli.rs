@@ -38,6 +38,8 @@ pub enum Command {
     Init(InitArgs),
     /// Run the device matrix, evaluate cases and gates, and exit with the verdict.
     Run(RunArgs),
+    /// Render JUnit, Markdown, the job summary and the sticky PR/MR comment from a results file.
+    Report(ReportArgs),
     /// List Qualcomm AI Hub devices (filter by name or attributes).
     Devices(DevicesArgs),
     /// Serve a local AI Hub simulator on loopback, for tests and demos.
@@ -117,6 +119,53 @@ pub struct RunArgs {
     pub format: PlanFormat,
 }
 
+/// Where the sticky report comment goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CommentArg {
+    /// GitHub or GitLab, when their CI variables name a PR or MR; otherwise none.
+    Auto,
+    /// A GitHub PR comment (GITHUB_TOKEN, GITHUB_REPOSITORY, the event's or --pr's number).
+    Github,
+    /// A GitLab MR note (GITLAB_TOKEN, CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID).
+    Gitlab,
+    /// No comment.
+    Off,
+}
+
+/// Renders reports from a results file; exits with the results' verdict.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit code: the results' verdict (0 passed, 1 a gate failed, 3 could not \
+complete), or 0 with --exit-zero; 2 when the results file or the template is broken. A comment \
+that cannot be posted (missing token, 403) is a warning and never changes the exit code."
+)]
+pub struct ReportArgs {
+    /// The results file written by `edgegate run`.
+    #[arg(long, default_value = "edgegate-results.json")]
+    pub results: PathBuf,
+    /// Write JUnit XML here (one testsuite per device; GitLab, Jenkins, GitHub JUnit actions).
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write the full Markdown report here (never truncated).
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+    /// Post or update the one sticky comment of this pipeline on the PR/MR.
+    #[arg(long, value_enum, default_value_t = CommentArg::Auto)]
+    pub comment: CommentArg,
+    /// A minijinja template replacing the shipped Markdown template.
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+    /// PR number (GitHub) or MR iid (GitLab), when the CI event does not carry it (workflow_run).
+    #[arg(long)]
+    pub pr: Option<u64>,
+    /// Exit 0 whatever the verdict (the report job of a pipeline whose gate job already failed).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Do not append to $GITHUB_STEP_SUMMARY.
+    #[arg(long)]
+    pub no_step_summary: bool,
+}
+
 /// How `devices` prints the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
@@ -174,6 +223,20 @@ pub fn main() -> i32 {
                 exit::COULD_NOT_COMPLETE
             }
         }
+        Command::Report(args) => crate::report::command::report(
+            &args.results,
+            crate::report::ReportOptions {
+                junit: args.junit,
+                markdown: args.markdown,
+                comment: args.comment.into(),
+                template: args.template,
+                pr: args.pr,
+                results_path: None,
+                no_step_summary: args.no_step_summary,
+                env: crate::report::CiEnv::from_env(),
+            },
+            args.exit_zero,
+        ),
         Command::Devices(args) => {
             crate::hub::commands::devices(&crate::hub::commands::DevicesOptions {
                 hub_url: args.hub_url,
@@ -213,6 +276,17 @@ impl From<SchemaKind> for crate::commands::SchemaKind {
             SchemaKind::Config => Self::Config,
             SchemaKind::Promptpack => Self::Promptpack,
             SchemaKind::Results => Self::Results,
+        }
+    }
+}
+
+impl From<CommentArg> for crate::config::types::CommentMode {
+    fn from(c: CommentArg) -> Self {
+        match c {
+            CommentArg::Auto => Self::Auto,
+            CommentArg::Github => Self::Github,
+            CommentArg::Gitlab => Self::Gitlab,
+            CommentArg::Off => Self::Off,
         }
     }
 }

@@ -3,5 +3,6 @@
 mod config_cli;
 mod config_errors;
 mod hub_client;
+mod report;
 mod sim;
 mod support;

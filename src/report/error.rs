@@ -1,0 +1,64 @@
+//! Why a report could not be rendered or written. Publishing failures (a comment that could not
+//! be posted) are not here: they are warnings and never change the gate's exit code.
+
+use std::path::PathBuf;
+
+use crate::exit;
+
+/// A report that could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The results file could not be read.
+    #[error("failed to read results file {}: {source}", path.display())]
+    ReadResults {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The results file is not a valid results.json.
+    #[error("{} is not a valid EdgeGate results file: {source}", path.display())]
+    ParseResults {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    /// The results file was written by an incompatible version.
+    #[error(
+        "{} has results_version {found}; this edgegate reads version {expected}",
+        path.display()
+    )]
+    ResultsVersion {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    /// A user template could not be read.
+    #[error("failed to read template {}: {source}", path.display())]
+    ReadTemplate {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A template did not compile or render.
+    #[error("failed to render template {name}: {source:#}")]
+    Template {
+        name: String,
+        source: minijinja::Error,
+    },
+    /// The JUnit XML could not be serialised.
+    #[error("failed to serialise JUnit XML: {0}")]
+    Junit(String),
+    /// A report file could not be written.
+    #[error("failed to write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl ReportError {
+    /// The exit code: bad inputs are invalid (2), failing to write is could-not-complete (3).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ReportError::Write { .. } | ReportError::Junit(_) => exit::COULD_NOT_COMPLETE,
+            _ => exit::INVALID_INPUT,
+        }
+    }
+}

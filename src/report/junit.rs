@@ -1,0 +1,368 @@
+//! JUnit XML in the Jenkins/Surefire dialect every consumer reads (GitLab, Jenkins, dorny,
+//! mikepenz): one `<testsuite>` per device, a `<testcase>` per case and per gate, gate
+//! violations as `<failure>`, anything unmeasured as `<error>`.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::report::error::ReportError;
+use crate::report::format;
+use crate::report::results::{
+    CaseResult, CaseStatus, DeviceResult, GateResult, GateStatus, Results,
+};
+
+/// Longest text kept in a failure message (full details go in the element's body).
+const MESSAGE_CHARS: usize = 500;
+
+/// Renders the JUnit XML of a run.
+pub fn render(results: &Results) -> Result<String, ReportError> {
+    let pipeline = slug(&results.pipeline);
+    let mut report = Report::new(format!("edgegate.{pipeline}"));
+    if let Some(ts) = timestamp(&results.started_at) {
+        report.set_timestamp(ts);
+    }
+    report.set_time(seconds(results.duration_s));
+    let mut used = BTreeSet::new();
+    for device in &results.devices {
+        let mut dslug = slug(&device.name);
+        let base = dslug.clone();
+        let mut n = 2;
+        while !used.insert(dslug.clone()) {
+            dslug = format!("{base}_{n}");
+            n += 1;
+        }
+        report.add_test_suite(suite(
+            results,
+            device,
+            &format!("edgegate.{pipeline}.{dslug}"),
+        ));
+    }
+    report
+        .to_string()
+        .map_err(|e| ReportError::Junit(e.to_string()))
+}
+
+/// Keeps `[A-Za-z0-9_-]`, turns every other run of characters into one `_`, so a name is one
+/// segment of a dotted classname (Jenkins splits at dots).
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_').to_string();
+    if out.is_empty() {
+        "unnamed".into()
+    } else {
+        out
+    }
+}
+
+fn suite(results: &Results, device: &DeviceResult, classname: &str) -> TestSuite {
+    let mut suite = TestSuite::new(device.name.as_str());
+    if let Some(ts) = timestamp(&results.started_at) {
+        suite.set_timestamp(ts);
+    }
+    suite.set_time(seconds(device.duration_s));
+    suite.add_properties(properties(results, device));
+    let out = device_out(device);
+    suite.set_system_out(out.clone());
+
+    let mut names = Names::default();
+    let mut run = TestCase::new(
+        names.unique("device:run".into()),
+        match &device.error {
+            Some(err) => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_type("infra.device_error")
+                    .set_message(format::clip(&clean(err), MESSAGE_CHARS))
+                    .set_description(clean(err));
+                s
+            }
+            None => TestCaseStatus::success(),
+        },
+    );
+    run.set_classname(classname)
+        .set_time(seconds(device.duration_s))
+        .set_system_out(out);
+    suite.add_test_case(run);
+
+    for gate in &device.gates {
+        let mut tc = TestCase::new(
+            names.unique(format!("gate:{}", format::gate_key(gate))),
+            gate_status(gate, device),
+        );
+        tc.set_classname(classname).set_time(Duration::ZERO);
+        if gate.status == GateStatus::Passed {
+            tc.set_system_out(clean(&gate_out(gate, device)));
+        }
+        suite.add_test_case(tc);
+    }
+    for case in &device.cases {
+        let mut tc = TestCase::new(
+            names.unique(format!("case:{}", case.case_id)),
+            case_status(case),
+        );
+        tc.set_classname(classname)
+            .set_time(seconds(case.latency_ms.unwrap_or(0.0) / 1000.0));
+        suite.add_test_case(tc);
+    }
+    suite
+}
+
+fn properties(results: &Results, device: &DeviceResult) -> Vec<Property> {
+    let mut p: Vec<Property> = vec![
+        ("device", device.name.as_str()).into(),
+        ("provider", provider_name(device)).into(),
+        ("verdict", verdict_name(device)).into(),
+        ("model.path", results.model.path.as_str()).into(),
+        ("model.sha256", results.model.sha256.as_str()).into(),
+    ];
+    if let Some(h) = &device.hub_device {
+        p.push(("hub_device", h.as_str()).into());
+    }
+    if let Some(r) = &device.runtime {
+        p.push(("runtime", r.as_str()).into());
+    }
+    if let Some(l) = &device.layers {
+        p.push(Property::new(
+            "layers",
+            format!("npu={} gpu={} cpu={}", l.npu, l.gpu, l.cpu),
+        ));
+    }
+    for job in &device.jobs {
+        let kind = job_kind(job);
+        p.push(Property::new(format!("job.{kind}.id"), job.id.as_str()));
+        if let Some(url) = &job.url {
+            p.push(Property::new(format!("job.{kind}.url"), url.as_str()));
+        }
+    }
+    if let Some(url) = results.ci.as_ref().and_then(|c| c.run_url.as_deref()) {
+        p.push(("ci.run_url", url).into());
+    }
+    p
+}
+
+fn device_out(device: &DeviceResult) -> String {
+    let mut out = format!("device: {}\n", device.name);
+    if let Some(h) = &device.hub_device {
+        out.push_str(&format!("hub_device: {h}\n"));
+    }
+    if let Some(r) = &device.runtime {
+        out.push_str(&format!("runtime: {r}\n"));
+    }
+    if !device.metrics.is_empty() {
+        out.push_str("metrics:\n");
+        for (name, m) in &device.metrics {
+            let p90 = m
+                .p90
+                .map(|p| format!(" (p90 {})", format::num(p)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {name}: {}{p90}\n",
+                format::with_unit(m.value, if m.unit == "fraction" { "" } else { &m.unit })
+            ));
+        }
+    }
+    if !device.jobs.is_empty() {
+        out.push_str("jobs:\n");
+        for job in &device.jobs {
+            let reused = if job.reused { " (reused)" } else { "" };
+            match &job.url {
+                Some(url) => {
+                    out.push_str(&format!("  {} {}{reused}: {url}\n", job_kind(job), job.id))
+                }
+                None => out.push_str(&format!("  {} {}{reused}\n", job_kind(job), job.id)),
+            }
+        }
+    }
+    if let Some(err) = &device.error {
+        out.push_str(&format!("error: {err}\n"));
+    }
+    clean(&out)
+}
+
+fn gate_out(gate: &GateResult, device: &DeviceResult) -> String {
+    let unit = format::unit(gate.metric, Some(device));
+    let mut out = format!(
+        "{}\n{}\n",
+        format::gate_statement(gate, &unit),
+        gate.message
+    );
+    if let Some(d) = &gate.description {
+        out.push_str(&format!("why: {d}\n"));
+    }
+    out
+}
+
+fn gate_status(gate: &GateResult, device: &DeviceResult) -> TestCaseStatus {
+    let unit = format::unit(gate.metric, Some(device));
+    match gate.status {
+        GateStatus::Passed => TestCaseStatus::success(),
+        GateStatus::Failed => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let ty = if gate.max_regression_pct.is_some() && gate.threshold.is_none() {
+                "gate.regression"
+            } else {
+                "gate.threshold"
+            };
+            s.set_type(ty)
+                .set_message(format::clip(
+                    &clean(&format::gate_statement(gate, &unit)),
+                    MESSAGE_CHARS,
+                ))
+                .set_description(clean(&gate_out(gate, device)));
+            s
+        }
+        GateStatus::Error => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            let msg = match &device.error {
+                Some(err) => format!("{} ({err})", gate.message),
+                None => gate.message.clone(),
+            };
+            s.set_type("gate.unmeasured")
+                .set_message(format::clip(&clean(&msg), MESSAGE_CHARS))
+                .set_description(clean(&gate_out(gate, device)));
+            s
+        }
+    }
+}
+
+fn case_status(case: &CaseResult) -> TestCaseStatus {
+    let details = || {
+        let mut d = format!(
+            "expected ({}): {}\nactual: {}\n",
+            case.expected_type, case.expected, case.actual
+        );
+        if let Some(r) = &case.reason {
+            d.push_str(&format!("reason: {r}\n"));
+        }
+        clean(&d)
+    };
+    match case.status {
+        CaseStatus::Passed => TestCaseStatus::success(),
+        CaseStatus::Failed => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let msg = format!(
+                "expected {} ({}), got {}{}",
+                case.expected,
+                case.expected_type,
+                case.actual,
+                case.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+            s.set_type(format!("case.{}", slug(&case.expected_type)))
+                .set_message(format::clip(&clean(&msg), MESSAGE_CHARS))
+                .set_description(details());
+            s
+        }
+        CaseStatus::Error => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            let msg = case.reason.as_deref().unwrap_or("no output to check");
+            s.set_type("case.no_output")
+                .set_message(format::clip(&clean(msg), MESSAGE_CHARS))
+                .set_description(details());
+            s
+        }
+        CaseStatus::Skipped => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(
+                case.reason
+                    .as_deref()
+                    .map(clean)
+                    .unwrap_or_else(|| "nothing to check (expected: none)".into()),
+            );
+            s
+        }
+    }
+}
+
+/// Test names already used in one suite; later duplicates get ` #2`, ` #3`.
+#[derive(Default)]
+struct Names(BTreeSet<String>);
+
+impl Names {
+    fn unique(&mut self, name: String) -> String {
+        let mut candidate = name.clone();
+        let mut n = 2;
+        while !self.0.insert(candidate.clone()) {
+            candidate = format!("{name} #{n}");
+            n += 1;
+        }
+        candidate
+    }
+}
+
+fn job_kind(job: &crate::device::JobLink) -> &'static str {
+    match job.kind {
+        crate::device::JobKind::Compile => "compile",
+        crate::device::JobKind::Profile => "profile",
+        crate::device::JobKind::Inference => "inference",
+        crate::device::JobKind::Local => "local",
+    }
+}
+
+fn provider_name(device: &DeviceResult) -> &'static str {
+    match device.provider {
+        crate::config::types::Provider::Aihub => "aihub",
+        crate::config::types::Provider::Local => "local",
+    }
+}
+
+fn verdict_name(device: &DeviceResult) -> &'static str {
+    match device.verdict {
+        crate::report::Verdict::Passed => "passed",
+        crate::report::Verdict::Failed => "failed",
+        crate::report::Verdict::Error => "error",
+    }
+}
+
+/// Drops characters XML 1.0 cannot carry (quick-junit removes the control characters).
+fn clean(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+        .collect()
+}
+
+fn seconds(s: f64) -> Duration {
+    if s.is_finite() && s > 0.0 {
+        Duration::from_secs_f64(s)
+    } else {
+        Duration::ZERO
+    }
+}
+
+fn timestamp(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_one_classname_segment() {
+        assert_eq!(slug("Production Gate - RB5"), "Production_Gate_-_RB5");
+        assert_eq!(
+            slug("Samsung Galaxy S24 (Family)"),
+            "Samsung_Galaxy_S24_Family"
+        );
+        assert_eq!(slug("v1.2"), "v1_2");
+        assert_eq!(slug("..."), "unnamed");
+    }
+
+    #[test]
+    fn duplicate_names_get_a_suffix() {
+        let mut n = Names::default();
+        assert_eq!(n.unique("a".into()), "a");
+        assert_eq!(n.unique("a".into()), "a #2");
+        assert_eq!(n.unique("a".into()), "a #3");
+    }
+}
