@@ -37,6 +37,17 @@ pub enum Command {
     /// Write a commented starter edgegate.yaml and promptpack that validate as written.
     Init(InitArgs),
     /// Run the device matrix, evaluate cases and gates, and exit with the verdict.
+    ///
+    /// Writes results.json and prints a devices × gates table. Exit codes: 0 every gate passed;
+    /// 1 a gate failed; 2 the config, promptpack, inputs, baseline or command line is invalid
+    /// (nothing ran); 3 something could not be measured (a job failed, a device was unavailable,
+    /// a timeout, AI Hub unreachable, no AI Hub token: set QAIHUB_API_TOKEN) and no gate failed.
+    ///
+    /// Ctrl-C or SIGTERM stops the run cleanly: results.json is written with the interrupted
+    /// devices as errors and the exit code is 3. A second Ctrl-C quits at once without results.
+    ///
+    /// Finished AI Hub jobs are cached in `.edgegate/cache/jobs.json` beside the config; an
+    /// unchanged model on an unchanged device reuses them (`--no-cache` to measure afresh).
     Run(RunArgs),
     /// List Qualcomm AI Hub devices (filter by name or attributes).
     Devices(DevicesArgs),
@@ -115,6 +126,29 @@ pub struct RunArgs {
     /// Output format of the plan.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Where to write results.json (default: `report.json` of the config, else
+    /// `edgegate-results.json`).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// An earlier run's results.json; relative gates (`max_regression_pct`) compare against it.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Neither reuse nor record finished AI Hub jobs in `.edgegate/cache/jobs.json` (beside the
+    /// config).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// AI Hub API base URL (default: $QAIHUB_API_URL, the client.ini, then the public service).
+    #[arg(long, value_name = "URL")]
+    pub hub_url: Option<String>,
+    /// Limit of one AI Hub job in minutes (default and maximum: `run_policy.timeout_minutes`).
+    #[arg(long, value_name = "MINUTES")]
+    pub job_timeout: Option<f64>,
+    /// Print only the verdict line (no progress, no table).
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print every job submitted or reused, with its link, as timestamped lines.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// How `devices` prints the list.
@@ -165,13 +199,22 @@ pub fn main() -> i32 {
         Command::Init(args) => crate::commands::init(&args.dir, args.force),
         Command::Run(args) => {
             if args.dry_run {
-                crate::commands::dry_run(&args.config, args.format == PlanFormat::Json)
+                crate::commands::dry_run(
+                    &args.config,
+                    args.format == PlanFormat::Json,
+                    &crate::commands::DryRunCache {
+                        hub_url: args.hub_url,
+                        no_cache: args.no_cache,
+                    },
+                )
             } else {
-                eprintln!(
-                    "error: `edgegate run` without `--dry-run` is not available in this build yet; \
-                     use `edgegate run --dry-run` to see the plan"
-                );
-                exit::COULD_NOT_COMPLETE
+                match run_options(args) {
+                    Ok(opts) => crate::commands::run(&opts),
+                    Err(msg) => {
+                        eprintln!("error: {msg}");
+                        exit::INVALID_INPUT
+                    }
+                }
             }
         }
         Command::Devices(args) => {
@@ -186,6 +229,36 @@ pub fn main() -> i32 {
             crate::sim::run_command(&args.bind, &args.token, args.scenario.as_deref())
         }
     }
+}
+
+fn run_options(args: RunArgs) -> Result<crate::commands::RunOptions, String> {
+    let job_timeout = match args.job_timeout {
+        Some(m) if m.is_finite() && m > 0.0 && m <= 1440.0 => {
+            Some(std::time::Duration::from_secs_f64(m * 60.0))
+        }
+        Some(m) => {
+            return Err(format!(
+                "--job-timeout {m}: expected minutes between 0 and 1440"
+            ));
+        }
+        None => None,
+    };
+    Ok(crate::commands::RunOptions {
+        config: args.config,
+        json: args.json,
+        request: crate::engine::run::RunRequest {
+            baseline: args.baseline,
+            no_cache: args.no_cache,
+            hub: crate::hub::HubOptions {
+                api_url: args.hub_url,
+                ..crate::hub::HubOptions::default()
+            },
+            job_timeout,
+            ..crate::engine::run::RunRequest::default()
+        },
+        quiet: args.quiet,
+        verbose: args.verbose,
+    })
 }
 
 fn init_tracing() {

@@ -252,8 +252,17 @@ pub fn init(dir: &Path, force: bool) -> i32 {
     exit::PASSED
 }
 
-/// `edgegate run --dry-run`: prints the plan; no network.
-pub fn dry_run(config: &Path, json: bool) -> i32 {
+/// What the dry run needs to show cache reuse: `--hub-url` and `--no-cache`.
+#[derive(Debug, Clone, Default)]
+pub struct DryRunCache {
+    /// `--hub-url`.
+    pub hub_url: Option<String>,
+    /// `--no-cache`.
+    pub no_cache: bool,
+}
+
+/// `edgegate run --dry-run`: prints the plan, with the jobs the job cache would reuse; no network.
+pub fn dry_run(config: &Path, json: bool, cache: &DryRunCache) -> i32 {
     let project = match load_project(config) {
         Ok(p) => p,
         Err(LoadFailure {
@@ -267,7 +276,10 @@ pub fn dry_run(config: &Path, json: bool) -> i32 {
     for w in &project.warnings {
         eprintln!("{}", w.render_text(project.sources.get(&w.file)));
     }
-    let plan = plan::build(&project);
+    let mut plan = plan::build(&project);
+    if !cache.no_cache {
+        mark_cached(&mut plan, &project, cache);
+    }
     if json {
         println!(
             "{}",
@@ -277,4 +289,186 @@ pub fn dry_run(config: &Path, json: bool) -> i32 {
         print!("{}", plan.render_text());
     }
     exit::PASSED
+}
+
+fn mark_cached(plan: &mut plan::Plan, project: &crate::config::Project, cache: &DryRunCache) {
+    use crate::hub::{ApiToken, HubEnv, HubOptions};
+    if !plan
+        .devices
+        .iter()
+        .any(|d| d.provider == crate::config::Provider::Aihub)
+    {
+        return;
+    }
+    let path = crate::device::cache::JobCache::default_path(&project.base_dir);
+    if !path.is_file() {
+        return;
+    }
+    let job_cache = crate::device::cache::JobCache::open(&path);
+    let opts = HubOptions {
+        api_token: Some(ApiToken::new("dry-run")),
+        api_url: cache.hub_url.clone(),
+        web_url: None,
+    };
+    let Ok(hub) = crate::hub::config::resolve(&opts, &HubEnv::from_process()) else {
+        return;
+    };
+    let Ok(model) = crate::engine::run::model_artifact(project) else {
+        return;
+    };
+    let inputs = crate::engine::run::case_inputs(project, &model)
+        .ok()
+        .map(|c| crate::device::aihub::digest_inputs(&c));
+    let hub_url = hub.api_url.to_string();
+    plan::mark_reused(
+        plan,
+        project,
+        &plan::CacheLookup {
+            cache: &job_cache,
+            hub_url: &hub_url,
+            model_sha256: &model.sha256,
+            inputs_sha256: inputs.as_deref(),
+        },
+    );
+}
+
+/// What `edgegate run` (without `--dry-run`) was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The config file.
+    pub config: PathBuf,
+    /// `--json`: where results.json goes.
+    pub json: Option<PathBuf>,
+    /// Everything else the engine needs.
+    pub request: crate::engine::run::RunRequest,
+    /// `-q`.
+    pub quiet: bool,
+    /// `-v`.
+    pub verbose: bool,
+}
+
+/// `edgegate run`: runs the device matrix, writes results.json, prints the table, and returns
+/// the verdict's exit code (0 passed, 1 failed, 3 error; 2 when nothing could run).
+pub fn run(opts: &RunOptions) -> i32 {
+    use crate::engine::progress::ProgressMode;
+    use crate::engine::run::RunFailure;
+
+    let project = match load_project(&opts.config) {
+        Ok(p) => p,
+        Err(LoadFailure {
+            diagnostics,
+            sources,
+        }) => {
+            print_diagnostics(
+                &diagnostics,
+                &sources,
+                DiagnosticFormat::Text,
+                &opts.config,
+                None,
+            );
+            return exit::INVALID_INPUT;
+        }
+    };
+    for w in &project.warnings {
+        eprintln!("{}", w.render_text(project.sources.get(&w.file)));
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return exit::COULD_NOT_COMPLETE;
+        }
+    };
+    let mode = ProgressMode::detect(opts.quiet, opts.verbose);
+    let outcome = runtime.block_on(async {
+        let stop = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(watch_signals(stop.clone()));
+        crate::engine::run::run(&project, &opts.request, mode, stop).await
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    let results = match outcome {
+        Ok(r) => r,
+        Err(RunFailure::Invalid(msg)) => {
+            eprintln!("error: {msg}");
+            return exit::INVALID_INPUT;
+        }
+        Err(RunFailure::Environment(msg)) => {
+            eprintln!("error: {msg}");
+            return exit::COULD_NOT_COMPLETE;
+        }
+    };
+    let path = crate::engine::run::results_path(&project, opts.json.as_deref());
+    let written = serde_json::to_vec_pretty(&results)
+        .map_err(std::io::Error::other)
+        .and_then(|mut bytes| {
+            bytes.push(b'\n');
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, bytes)
+        });
+    if !opts.quiet {
+        print!("{}", crate::engine::table::render(&results));
+    } else {
+        println!(
+            "{}",
+            crate::engine::table::render(&results)
+                .lines()
+                .last()
+                .unwrap_or_default()
+        );
+    }
+    if let Err(e) = written {
+        eprintln!("error: cannot write results to `{}`: {e}", path.display());
+        return exit::COULD_NOT_COMPLETE;
+    }
+    if !opts.quiet {
+        println!("results: {}", path.display());
+    }
+    results.verdict.exit_code()
+}
+
+/// Cancels `stop` on the first Ctrl-C or SIGTERM; a second one exits at once.
+#[cfg(unix)]
+async fn watch_signals(stop: tokio_util::sync::CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    let mut seen = 0;
+    loop {
+        let got = tokio::select! {
+            v = int.recv() => v.is_some(),
+            v = term.recv() => v.is_some(),
+        };
+        if !got {
+            return;
+        }
+        seen += 1;
+        if seen == 1 {
+            eprintln!("stopping: writing partial results (interrupt again to quit without them)");
+            stop.cancel();
+        } else {
+            eprintln!("stopped without writing results");
+            std::process::exit(exit::COULD_NOT_COMPLETE);
+        }
+    }
+}
+
+/// Cancels `stop` on the first Ctrl-C; a second one exits at once.
+#[cfg(not(unix))]
+async fn watch_signals(stop: tokio_util::sync::CancellationToken) {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        eprintln!("stopping: writing partial results (interrupt again to quit without them)");
+        stop.cancel();
+    }
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(exit::COULD_NOT_COMPLETE);
+    }
 }

@@ -1,6 +1,8 @@
 //! One trait for "a device that can compile, profile and infer", so the engine never knows
 //! whether it drives Qualcomm AI Hub or this machine's CPU. Backends live beside this file.
 
+pub mod aihub;
+pub mod cache;
 pub mod inputs;
 pub mod local;
 

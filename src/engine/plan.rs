@@ -86,6 +86,29 @@ pub struct DevicePlan {
     pub gates: Vec<GatePlan>,
     pub hub_jobs: u32,
     pub estimated_device_minutes: f64,
+    /// Jobs a finished earlier run left in the job cache; they are re-read, not submitted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reused: Vec<ReusedJob>,
+}
+
+/// A job of the plan that the job cache already holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReusedJob {
+    /// `upload_model`, `compile`, `profile` or `inference`.
+    pub kind: &'static str,
+    /// The AI Hub job id (the model id for an upload).
+    pub id: String,
+}
+
+/// What the job cache lookup of a plan needs.
+pub struct CacheLookup<'a> {
+    pub cache: &'a crate::device::cache::JobCache,
+    /// The AI Hub API base URL the run would use.
+    pub hub_url: &'a str,
+    /// sha256 of the model file.
+    pub model_sha256: &'a str,
+    /// sha256 of the case inputs, when they could be read.
+    pub inputs_sha256: Option<&'a str>,
 }
 
 /// A gate as it applies to one device.
@@ -181,6 +204,7 @@ pub fn build(project: &Project) -> Plan {
             gates,
             hub_jobs,
             estimated_device_minutes: minutes,
+            reused: Vec::new(),
         });
     }
     Plan {
@@ -207,6 +231,95 @@ pub fn build(project: &Project) -> Plan {
         needs_baseline: config.gates.iter().any(|g| g.max_regression_pct.is_some()),
         devices,
     }
+}
+
+/// Marks the jobs the job cache already holds, and takes them out of the job and minute counts.
+pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>) {
+    use crate::device::aihub::{
+        JobKeyParts, inference_options, job_key, profile_options, upload_key,
+    };
+    use crate::device::cache::CachedKind;
+    for dp in &mut plan.devices {
+        let Some(d) = project
+            .config
+            .device_matrix
+            .iter()
+            .find(|d| d.enabled && d.name == dp.name && d.provider == Provider::Aihub)
+        else {
+            continue;
+        };
+        let hub_device = dp.hub_device.clone().unwrap_or_else(|| d.name.clone());
+        let parts = JobKeyParts {
+            hub_url: lookup.hub_url,
+            model_sha256: lookup.model_sha256,
+            model_kind: project.model_kind,
+            hub_device: &hub_device,
+            runtime: d.runtime.unwrap_or(Runtime::Tflite),
+            compile_options: d.compile_options.as_deref(),
+        };
+        let mut reused = Vec::new();
+        for job in &dp.jobs {
+            let (kind, key) = match job {
+                JobPlan::UploadModel => (
+                    "upload_model",
+                    upload_key(lookup.hub_url, lookup.model_sha256),
+                ),
+                JobPlan::UploadDataset { .. } => continue,
+                JobPlan::Compile { .. } => {
+                    ("compile", job_key(&parts, CachedKind::Compile, "", ""))
+                }
+                JobPlan::Profile { iterations } => (
+                    "profile",
+                    job_key(
+                        &parts,
+                        CachedKind::Profile,
+                        &profile_options(*iterations, d.profile_options.as_deref()),
+                        "",
+                    ),
+                ),
+                JobPlan::Inference { .. } => match lookup.inputs_sha256 {
+                    Some(inputs) => (
+                        "inference",
+                        job_key(
+                            &parts,
+                            CachedKind::Inference,
+                            &inference_options(d.profile_options.as_deref()),
+                            inputs,
+                        ),
+                    ),
+                    None => continue,
+                },
+                JobPlan::LocalRun { .. } => continue,
+            };
+            if let Some(hit) = lookup.cache.get(&key) {
+                reused.push(ReusedJob { kind, id: hit.id });
+            }
+        }
+        for r in &reused {
+            match r.kind {
+                "compile" => dp.hub_jobs = dp.hub_jobs.saturating_sub(1),
+                "profile" => {
+                    dp.hub_jobs = dp.hub_jobs.saturating_sub(1);
+                    dp.estimated_device_minutes -= EST_PROFILE_MINUTES;
+                }
+                "inference" => {
+                    dp.hub_jobs = dp.hub_jobs.saturating_sub(1);
+                    let cases = plan.promptpack.as_ref().map(|p| p.cases).unwrap_or(0);
+                    dp.estimated_device_minutes -=
+                        EST_INFERENCE_MINUTES + EST_MINUTES_PER_CASE * cases as f64;
+                }
+                _ => {}
+            }
+        }
+        dp.estimated_device_minutes = dp.estimated_device_minutes.max(0.0);
+        dp.reused = reused;
+    }
+    plan.total_hub_jobs = plan.devices.iter().map(|d| d.hub_jobs).sum();
+    plan.estimated_device_minutes = plan
+        .devices
+        .iter()
+        .map(|d| d.estimated_device_minutes)
+        .sum();
 }
 
 /// Whether AI Hub must compile a model of this kind before it runs with this runtime.
@@ -262,7 +375,21 @@ impl Plan {
             };
             let _ = writeln!(o, "\n  device {} ({target})", d.name);
             for (i, j) in d.jobs.iter().enumerate() {
-                let _ = writeln!(o, "    {}. {}", i + 1, job_text(j));
+                let reused = d.reused.iter().find(|r| r.kind == job_kind(j));
+                match reused {
+                    Some(r) => {
+                        let _ = writeln!(
+                            o,
+                            "    {}. {} — reused from cache ({})",
+                            i + 1,
+                            job_text(j),
+                            r.id
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(o, "    {}. {}", i + 1, job_text(j));
+                    }
+                }
             }
             if d.gates.is_empty() {
                 let _ = writeln!(o, "    gates: none");
@@ -295,6 +422,17 @@ impl Plan {
             );
         }
         o
+    }
+}
+
+fn job_kind(j: &JobPlan) -> &'static str {
+    match j {
+        JobPlan::UploadModel => "upload_model",
+        JobPlan::UploadDataset { .. } => "upload_dataset",
+        JobPlan::Compile { .. } => "compile",
+        JobPlan::Profile { .. } => "profile",
+        JobPlan::Inference { .. } => "inference",
+        JobPlan::LocalRun { .. } => "local_run",
     }
 }
 

@@ -4,5 +4,6 @@ mod config_cli;
 mod config_errors;
 mod hub_client;
 mod local;
+mod run;
 mod sim;
 mod support;

@@ -1,0 +1,254 @@
+//! The local job cache: finished AI Hub uploads, compile, profile and inference jobs, keyed by
+//! everything that decides their result (hub URL, model sha256, device, runtime, options, inputs),
+//! so an unchanged model on an unchanged device re-reads earlier results instead of spending
+//! device minutes again.
+//!
+//! The file is `.edgegate/cache/jobs.json` beside the config (commit-free: add `.edgegate/cache/`
+//! to `.gitignore`; CI caches can keep it between runs). Only jobs that ended DONE are stored.
+//! A missing or unreadable file is an empty cache; `edgegate run --no-cache` ignores it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The cache file, relative to the folder of the config.
+pub const CACHE_FILE: &str = ".edgegate/cache/jobs.json";
+/// Entries kept; the oldest go first, so the file stays small on a long-lived CI cache.
+pub const MAX_ENTRIES: usize = 2000;
+/// Format version of the cache file; a file of another version is ignored.
+pub const CACHE_VERSION: u32 = 1;
+
+/// What was cached: an upload or a job kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CachedKind {
+    /// The model upload (value: the AI Hub model id).
+    Upload,
+    /// A compile job (value: job id and target model id).
+    Compile,
+    /// A profile job.
+    Profile,
+    /// An inference job.
+    Inference,
+}
+
+/// Everything that decides a job's result; two equal keys give the same measurements.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CacheKey {
+    /// The kind of job.
+    pub kind: CachedKind,
+    /// The AI Hub API base URL.
+    pub hub_url: String,
+    /// sha256 of the source model file.
+    pub model_sha256: String,
+    /// The AI Hub device name (empty for uploads).
+    pub device: String,
+    /// The target runtime (empty for uploads).
+    pub runtime: String,
+    /// Compile options as sent (empty for uploads).
+    pub compile_options: String,
+    /// Profile or inference options as sent (empty for uploads and compiles).
+    pub job_options: String,
+    /// sha256 of the inference inputs (empty except for inference jobs).
+    pub inputs_sha256: String,
+}
+
+impl CacheKey {
+    /// A stable hex digest of the key, the entry's name in the file.
+    pub fn digest(&self) -> String {
+        let text = serde_json::to_string(self).unwrap_or_default();
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+}
+
+/// One finished job (or upload) that can be reused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedJob {
+    /// The key it was stored under, kept readable for people inspecting the file.
+    pub key: CacheKey,
+    /// The job id (the model id for uploads).
+    pub id: String,
+    /// The compiled model a compile job produced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_model_id: Option<String>,
+    /// When it was stored, seconds since the Unix epoch.
+    pub saved_at: u64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    entries: BTreeMap<String, CachedJob>,
+}
+
+/// The cache of one run: read once, written through on every new finished job.
+#[derive(Debug)]
+pub struct JobCache {
+    path: PathBuf,
+    entries: Mutex<BTreeMap<String, CachedJob>>,
+}
+
+impl JobCache {
+    /// The default cache file for a config in `config_dir`.
+    pub fn default_path(config_dir: &Path) -> PathBuf {
+        config_dir.join(CACHE_FILE)
+    }
+
+    /// Opens a cache file; a missing, unreadable or foreign-version file gives an empty cache.
+    pub fn open(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            entries: Mutex::new(read_entries(path)),
+        }
+    }
+
+    /// The file this cache reads and writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The cached job for a key, if any.
+    pub fn get(&self, key: &CacheKey) -> Option<CachedJob> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(&key.digest())
+            .filter(|j| j.key == *key)
+            .cloned()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Stores a finished job and writes the file (merged with what other runs wrote meanwhile).
+    pub fn put(&self, key: CacheKey, id: &str, target_model_id: Option<&str>) {
+        let job = CachedJob {
+            id: id.to_string(),
+            target_model_id: target_model_id.map(str::to_string),
+            saved_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            key,
+        };
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        let digest = job.key.digest();
+        if entries.get(&digest) == Some(&job) {
+            return;
+        }
+        let mut merged = read_entries(&self.path);
+        merged.append(&mut entries.clone());
+        merged.insert(digest, job);
+        while merged.len() > MAX_ENTRIES {
+            let oldest = merged
+                .iter()
+                .min_by_key(|(_, j)| j.saved_at)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => merged.remove(&k),
+                None => break,
+            };
+        }
+        if let Err(e) = write_entries(&self.path, &merged) {
+            tracing::warn!(path = %self.path.display(), error = %e, "could not write the job cache");
+        }
+        *entries = merged;
+    }
+}
+
+fn read_entries(path: &Path) -> BTreeMap<String, CachedJob> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return BTreeMap::new();
+    };
+    match serde_json::from_slice::<CacheFile>(&bytes) {
+        Ok(f) if f.version == CACHE_VERSION => f.entries,
+        Ok(_) => BTreeMap::new(),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "ignoring an unreadable job cache");
+            BTreeMap::new()
+        }
+    }
+}
+
+fn write_entries(path: &Path, entries: &BTreeMap<String, CachedJob>) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let file = CacheFile {
+        version: CACHE_VERSION,
+        entries: entries.clone(),
+    };
+    let text = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kind: CachedKind, device: &str) -> CacheKey {
+        CacheKey {
+            kind,
+            hub_url: "http://127.0.0.1:1/".into(),
+            model_sha256: "ab".repeat(32),
+            device: device.into(),
+            runtime: "tflite".into(),
+            compile_options: "--target_runtime tflite".into(),
+            job_options: String::new(),
+            inputs_sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn entries_survive_a_reopen_and_keys_are_exact() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = JobCache::default_path(dir.path());
+        let cache = JobCache::open(&path);
+        assert!(cache.is_empty());
+        cache.put(key(CachedKind::Compile, "RB5 (Proxy)"), "j1", Some("m2"));
+        let again = JobCache::open(&path);
+        let hit = again
+            .get(&key(CachedKind::Compile, "RB5 (Proxy)"))
+            .expect("cached");
+        assert_eq!(hit.id, "j1");
+        assert_eq!(hit.target_model_id.as_deref(), Some("m2"));
+        assert!(again.get(&key(CachedKind::Compile, "Other")).is_none());
+        assert!(
+            again
+                .get(&key(CachedKind::Profile, "RB5 (Proxy)"))
+                .is_none()
+        );
+        let mut other_opts = key(CachedKind::Compile, "RB5 (Proxy)");
+        other_opts
+            .compile_options
+            .push_str(" --quantize_full_type w8a8");
+        assert!(again.get(&other_opts).is_none());
+    }
+
+    #[test]
+    fn two_writers_merge_and_garbage_is_an_empty_cache() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("jobs.json");
+        let a = JobCache::open(&path);
+        let b = JobCache::open(&path);
+        a.put(key(CachedKind::Profile, "A"), "ja", None);
+        b.put(key(CachedKind::Profile, "B"), "jb", None);
+        let c = JobCache::open(&path);
+        assert_eq!(c.len(), 2);
+        std::fs::write(&path, "{not json").expect("write");
+        assert!(JobCache::open(&path).is_empty());
+    }
+}

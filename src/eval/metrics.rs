@@ -1,0 +1,292 @@
+//! Turns what a device measured (profile, prepared model, case results) into the named metrics
+//! gates compare. Keys are `Metric::as_str()` names; a metric that was not measured is absent,
+//! never a made-up value, and no value is ever NaN (results.json could not carry it).
+
+use std::collections::BTreeMap;
+
+use crate::config::Metric;
+use crate::device::{Prepared, ProfileResult};
+use crate::report::{CaseResult, CaseStatus, MetricValue};
+
+use super::format::unit;
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The metrics of one device, by name, for gates and results.json.
+///
+/// `inference_time_ms` is the median of every finite profile sample, with p90 and the samples;
+/// sizes are bytes / 2^20; compute shares are each unit's share of all reported layers; `accuracy`
+/// is passed / (passed + failed + error) over the cases that are not skipped, and absent when no
+/// case could be checked (all skipped or all errored: a device that produced no outputs has not
+/// measured its accuracy, so an accuracy gate is an error there, not a failure).
+pub fn device_metrics(
+    profile: Option<&ProfileResult>,
+    prepared: Option<&Prepared>,
+    cases: &[CaseResult],
+) -> BTreeMap<String, MetricValue> {
+    let mut out = BTreeMap::new();
+    let mut put = |metric: Metric, value: f64, p90: Option<f64>, samples: Vec<f64>| {
+        if value.is_finite() {
+            out.insert(
+                metric.as_str().to_string(),
+                MetricValue {
+                    value,
+                    unit: unit(metric).to_string(),
+                    p90: p90.filter(|p| p.is_finite()),
+                    samples,
+                },
+            );
+        }
+    };
+    if let Some(p) = profile {
+        let samples: Vec<f64> = p
+            .inference_ms
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
+        if let Some(m) = median(&samples) {
+            put(
+                Metric::InferenceTimeMs,
+                m,
+                percentile(&samples, 90.0),
+                samples,
+            );
+        }
+        if let Some(ms) = p.load_time_ms {
+            put(Metric::LoadTimeMs, ms, None, Vec::new());
+        }
+        if let Some(b) = p.peak_memory_bytes {
+            put(Metric::PeakMemoryMb, b as f64 / MIB, None, Vec::new());
+        }
+        if let Some(l) = p.layers {
+            let total = f64::from(l.npu) + f64::from(l.gpu) + f64::from(l.cpu);
+            if total > 0.0 {
+                let pct = |n: u32| f64::from(n) / total * 100.0;
+                put(Metric::NpuComputePercent, pct(l.npu), None, Vec::new());
+                put(Metric::GpuComputePercent, pct(l.gpu), None, Vec::new());
+                put(Metric::CpuComputePercent, pct(l.cpu), None, Vec::new());
+            }
+        }
+    }
+    let size = profile
+        .and_then(|p| p.model_size_bytes)
+        .or_else(|| prepared.and_then(|p| p.model_size_bytes));
+    if let Some(b) = size {
+        put(Metric::ModelSizeMb, b as f64 / MIB, None, Vec::new());
+    }
+    let count = |s: CaseStatus| cases.iter().filter(|c| c.status == s).count();
+    let passed = count(CaseStatus::Passed);
+    let failed = count(CaseStatus::Failed);
+    let checked = passed + failed + count(CaseStatus::Error);
+    if passed + failed > 0 {
+        put(
+            Metric::Accuracy,
+            passed as f64 / checked as f64,
+            None,
+            Vec::new(),
+        );
+    }
+    out
+}
+
+/// The median, averaging the two middle values of an even count; NaN values are ignored.
+pub fn median(values: &[f64]) -> Option<f64> {
+    percentile(values, 50.0)
+}
+
+/// The `p`-th percentile (0 to 100) by linear interpolation between the closest ranks, as numpy's
+/// default: rank `p/100 · (n - 1)` of the sorted values. NaN values are ignored; `None` when no
+/// value is left or `p` is outside 0..=100.
+pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
+    if !(0.0..=100.0).contains(&p) {
+        return None;
+    }
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let rank = p / 100.0 * (v.len() - 1) as f64;
+    let lo = rank.floor() as usize;
+    let hi = rank.ceil() as usize;
+    let (a, b) = (v[lo], v[hi.min(v.len() - 1)]);
+    if lo == hi || a == b {
+        return Some(a);
+    }
+    Some(a + (b - a) * (rank - lo as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::LayerCounts;
+
+    fn case(status: CaseStatus) -> CaseResult {
+        CaseResult {
+            case_id: "c".into(),
+            name: "c".into(),
+            expected_type: "exact".into(),
+            expected: String::new(),
+            actual: String::new(),
+            status,
+            reason: None,
+            latency_ms: None,
+        }
+    }
+
+    fn value(m: &BTreeMap<String, MetricValue>, metric: Metric) -> Option<f64> {
+        m.get(metric.as_str()).map(|v| v.value)
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[7.0]), Some(7.0));
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[f64::NAN, 1.0, 3.0]), Some(2.0));
+        assert_eq!(median(&[f64::NAN]), None);
+    }
+
+    #[test]
+    fn percentile_interpolates_linearly_between_ranks() {
+        let v = [40.0, 10.0, 30.0, 20.0];
+        assert_eq!(percentile(&v, 0.0), Some(10.0));
+        assert_eq!(percentile(&v, 100.0), Some(40.0));
+        let p90 = percentile(&v, 90.0).unwrap();
+        assert!((p90 - 37.0).abs() < 1e-9, "{p90}");
+        let p25 = percentile(&v, 25.0).unwrap();
+        assert!((p25 - 17.5).abs() < 1e-9, "{p25}");
+        assert_eq!(percentile(&v, 101.0), None);
+        assert_eq!(percentile(&v, -1.0), None);
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn percentile_stays_within_the_data_and_grows_with_p(
+            v in proptest::collection::vec(-1e6f64..1e6, 1..50),
+            p in 0.0f64..=100.0,
+            q in 0.0f64..=100.0,
+        ) {
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let a = percentile(&v, p.min(q)).unwrap();
+            let b = percentile(&v, p.max(q)).unwrap();
+            proptest::prop_assert!(lo <= a && a <= b && b <= hi, "{a} {b} in [{lo}, {hi}]");
+        }
+    }
+
+    #[test]
+    fn profile_becomes_named_metrics_with_units() {
+        let profile = ProfileResult {
+            inference_ms: vec![10.0, 30.0, 20.0, 40.0],
+            load_time_ms: Some(120.5),
+            peak_memory_bytes: Some(300 * 1024 * 1024),
+            layers: Some(LayerCounts {
+                npu: 6,
+                gpu: 2,
+                cpu: 2,
+            }),
+            model_size_bytes: Some(5 * 1024 * 1024 / 2),
+            jobs: Vec::new(),
+        };
+        let prepared = Prepared {
+            target_id: "t".into(),
+            jobs: Vec::new(),
+            model_size_bytes: Some(1024 * 1024),
+        };
+        let m = device_metrics(Some(&profile), Some(&prepared), &[]);
+        let t = &m["inference_time_ms"];
+        assert_eq!(t.value, 25.0);
+        assert_eq!(t.unit, "ms");
+        assert!((t.p90.unwrap() - 37.0).abs() < 1e-9);
+        assert_eq!(t.samples, vec![10.0, 30.0, 20.0, 40.0]);
+        assert_eq!(value(&m, Metric::PeakMemoryMb), Some(300.0));
+        assert_eq!(m["peak_memory_mb"].unit, "MiB");
+        assert_eq!(value(&m, Metric::LoadTimeMs), Some(120.5));
+        assert_eq!(value(&m, Metric::ModelSizeMb), Some(2.5));
+        assert_eq!(value(&m, Metric::NpuComputePercent), Some(60.0));
+        assert_eq!(value(&m, Metric::GpuComputePercent), Some(20.0));
+        assert_eq!(value(&m, Metric::CpuComputePercent), Some(20.0));
+        assert_eq!(m["npu_compute_percent"].unit, "%");
+        assert_eq!(value(&m, Metric::Accuracy), None);
+        assert_eq!(value(&m, Metric::TtftMs), None);
+        assert_eq!(m.len(), 7);
+    }
+
+    #[test]
+    fn model_size_falls_back_to_the_prepared_model() {
+        let prepared = Prepared {
+            target_id: "t".into(),
+            jobs: Vec::new(),
+            model_size_bytes: Some(3 * 1024 * 1024),
+        };
+        let m = device_metrics(None, Some(&prepared), &[]);
+        assert_eq!(value(&m, Metric::ModelSizeMb), Some(3.0));
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn compute_shares_only_when_layers_are_reported() {
+        let mut profile = ProfileResult {
+            inference_ms: vec![5.0],
+            ..ProfileResult::default()
+        };
+        let m = device_metrics(Some(&profile), None, &[]);
+        assert_eq!(value(&m, Metric::NpuComputePercent), None);
+        assert_eq!(m["inference_time_ms"].p90, Some(5.0));
+        profile.layers = Some(LayerCounts::default());
+        let m = device_metrics(Some(&profile), None, &[]);
+        assert_eq!(value(&m, Metric::CpuComputePercent), None);
+    }
+
+    #[test]
+    fn non_finite_samples_are_dropped_and_never_become_a_value() {
+        let profile = ProfileResult {
+            inference_ms: vec![f64::NAN, 10.0, f64::INFINITY, 20.0],
+            load_time_ms: Some(f64::NAN),
+            ..ProfileResult::default()
+        };
+        let m = device_metrics(Some(&profile), None, &[]);
+        assert_eq!(m["inference_time_ms"].value, 15.0);
+        assert_eq!(m["inference_time_ms"].samples, vec![10.0, 20.0]);
+        assert_eq!(value(&m, Metric::LoadTimeMs), None);
+        let only_nan = ProfileResult {
+            inference_ms: vec![f64::NAN],
+            ..ProfileResult::default()
+        };
+        assert!(device_metrics(Some(&only_nan), None, &[]).is_empty());
+    }
+
+    #[test]
+    fn accuracy_counts_errors_as_misses_and_ignores_skipped() {
+        let cases = [
+            case(CaseStatus::Passed),
+            case(CaseStatus::Passed),
+            case(CaseStatus::Failed),
+            case(CaseStatus::Error),
+            case(CaseStatus::Skipped),
+        ];
+        let m = device_metrics(None, None, &cases);
+        assert_eq!(value(&m, Metric::Accuracy), Some(0.5));
+        assert_eq!(m["accuracy"].unit, "fraction");
+        let m = device_metrics(None, None, &[case(CaseStatus::Skipped)]);
+        assert_eq!(value(&m, Metric::Accuracy), None);
+        let m = device_metrics(
+            None,
+            None,
+            &[case(CaseStatus::Error), case(CaseStatus::Error)],
+        );
+        assert_eq!(value(&m, Metric::Accuracy), None);
+        let m = device_metrics(
+            None,
+            None,
+            &[case(CaseStatus::Error), case(CaseStatus::Failed)],
+        );
+        assert_eq!(value(&m, Metric::Accuracy), Some(0.0));
+        let m = device_metrics(None, None, &[case(CaseStatus::Passed)]);
+        assert_eq!(value(&m, Metric::Accuracy), Some(1.0));
+    }
+}
