@@ -400,10 +400,12 @@ fn load(
             } else {
                 format!(" (domain `{}`)", node.domain)
             };
-            unsupported.push(format!(
-                "`{}`{domain} at node `{}`",
-                node.op_type, node.name
-            ));
+            let at = if node.name.is_empty() {
+                String::new()
+            } else {
+                format!(" at node `{}`", node.name)
+            };
+            unsupported.push(format!("`{}`{domain}{at}", node.op_type));
         }
     }
     if !unsupported.is_empty() {
