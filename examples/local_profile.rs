@@ -58,7 +58,7 @@ async fn run(config: PathBuf) -> Result<serde_json::Value, String> {
         "inference_time_ms_p90": percentile(&sorted, 90.0),
         "load_time_ms": p.load_time_ms,
         "peak_memory_mb": p.peak_memory_bytes.map(|b| b as f64 / (1024.0 * 1024.0)),
-        "model_size_mb": p.model_size_bytes.map(|b| b as f64 / 1e6),
+        "model_size_mb": p.model_size_bytes.map(|b| b as f64 / (1024.0 * 1024.0)),
     }))
 }
 

@@ -638,6 +638,26 @@ mod tests {
     }
 
     #[test]
+    fn jpeg_decodes_resizes_and_keeps_its_colour() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(16, 8, Rgb([200, 100, 50])));
+        img.save(dir.path().join("a.jpg")).unwrap();
+        let input = CaseInput {
+            image: Some("a.jpg".into()),
+            resize: Some([4, 2]),
+            ..Default::default()
+        };
+        let (t, _) = load_input(dir.path(), "c", "img", &input).unwrap();
+        assert_eq!(t.shape(), &[1, 3, 4, 2]);
+        let v = f32s(&t);
+        for (ch, want) in [200.0f32, 100.0, 50.0].into_iter().enumerate() {
+            for got in &v[ch * 8..(ch + 1) * 8] {
+                assert!((got * 255.0 - want).abs() < 4.0, "channel {ch}: {got}");
+            }
+        }
+    }
+
+    #[test]
     fn a_text_file_is_not_an_image() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.png"), b"not a png").unwrap();

@@ -4,7 +4,9 @@
 //!
 //! What it measures, and the limits of each figure:
 //! - `load_time_ms`: reading, parsing, optimising and planning the model (wall clock, once).
-//! - `inference_ms`: wall clock of each timed `run` on a reused execution state, per case.
+//! - `inference_ms`: wall clock of each timed `run` on a reused execution state: for each case,
+//!   `warmup_runs` untimed runs then `measurement_repeats` timed ones (zero tensors of the input
+//!   shapes when there are no cases).
 //! - `peak_memory_bytes`: the process's peak resident set size (`VmHWM` in `/proc/self/status`)
 //!   over the profile, reset first through `/proc/self/clear_refs` when the kernel allows. It is
 //!   the whole edgegate process (binary, runtime, other devices running at the same time), so an
@@ -400,10 +402,12 @@ fn load(
             } else {
                 format!(" (domain `{}`)", node.domain)
             };
-            unsupported.push(format!(
-                "`{}`{domain} at node `{}`",
-                node.op_type, node.name
-            ));
+            let at = if node.name.is_empty() {
+                String::new()
+            } else {
+                format!(" at node `{}`", node.name)
+            };
+            unsupported.push(format!("`{}`{domain}{at}", node.op_type));
         }
     }
     if !unsupported.is_empty() {
