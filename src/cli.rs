@@ -130,8 +130,25 @@ pub struct RunArgs {
     pub format: PlanFormat,
     /// Where to write results.json (default: `report.json` of the config, else
     /// `edgegate-results.json`).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, visible_alias = "results", value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Test this model file instead of `model.path` of the config (e.g. the artifact a CI job built).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Also write JUnit XML here (default: `report.junit` of the config).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the Markdown summary here (default: `report.markdown` of the config).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// The sticky PR/MR comment (default: `report.comment` of the config, `auto`). A comment that
+    /// cannot be posted is a warning and never changes the exit code.
+    #[arg(long, value_enum)]
+    pub comment: Option<CommentArg>,
+    /// Run even in a pull request from a fork while GITHUB_TOKEN or GITLAB_TOKEN is set (by
+    /// default refused: untrusted code must not see a write token; see examples/github).
+    #[arg(long)]
+    pub allow_fork_token: bool,
     /// An earlier run's results.json; relative gates (`max_regression_pct`) compare against it.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -309,6 +326,11 @@ fn run_options(args: RunArgs) -> Result<crate::commands::RunOptions, String> {
     Ok(crate::commands::RunOptions {
         config: args.config,
         json: args.json,
+        model: args.model,
+        junit: args.junit,
+        markdown: args.markdown,
+        comment: args.comment.map(Into::into),
+        allow_fork_token: args.allow_fork_token,
         request: crate::engine::run::RunRequest {
             baseline: args.baseline,
             no_cache: args.no_cache,

@@ -339,6 +339,16 @@ pub struct RunOptions {
     pub config: PathBuf,
     /// `--json`: where results.json goes.
     pub json: Option<PathBuf>,
+    /// `--model`: a model file replacing `model.path`.
+    pub model: Option<PathBuf>,
+    /// `--junit`, overriding `report.junit`.
+    pub junit: Option<PathBuf>,
+    /// `--markdown`, overriding `report.markdown`.
+    pub markdown: Option<PathBuf>,
+    /// `--comment`, overriding `report.comment`.
+    pub comment: Option<crate::config::types::CommentMode>,
+    /// `--allow-fork-token`.
+    pub allow_fork_token: bool,
     /// Everything else the engine needs.
     pub request: crate::engine::run::RunRequest,
     /// `-q`.
@@ -353,7 +363,7 @@ pub fn run(opts: &RunOptions) -> i32 {
     use crate::engine::progress::ProgressMode;
     use crate::engine::run::RunFailure;
 
-    let project = match load_project(&opts.config) {
+    let mut project = match load_project(&opts.config) {
         Ok(p) => p,
         Err(LoadFailure {
             diagnostics,
@@ -369,6 +379,27 @@ pub fn run(opts: &RunOptions) -> i32 {
             return exit::INVALID_INPUT;
         }
     };
+    if let Some(model) = &opts.model {
+        if let Err(msg) = override_model(&mut project, model) {
+            eprintln!("error: {msg}");
+            return exit::INVALID_INPUT;
+        }
+    }
+    if !opts.allow_fork_token && crate::report::ci::is_fork_pr() {
+        let tokens: Vec<&str> = ["GITHUB_TOKEN", "GITLAB_TOKEN"]
+            .into_iter()
+            .filter(|v| std::env::var_os(v).is_some_and(|t| !t.is_empty()))
+            .collect();
+        if !tokens.is_empty() {
+            eprintln!(
+                "error: refusing to run a pull request from a fork while {} is set: the PR's code \
+                 would see a write token\nhelp: run without the token and post the comment from a \
+                 `workflow_run` job (see examples/github), or pass --allow-fork-token",
+                tokens.join(" and ")
+            );
+            return exit::INVALID_INPUT;
+        }
+    }
     for w in &project.warnings {
         eprintln!("{}", w.render_text(project.sources.get(&w.file)));
     }
@@ -428,7 +459,53 @@ pub fn run(opts: &RunOptions) -> i32 {
     if !opts.quiet {
         println!("results: {}", path.display());
     }
-    results.verdict.exit_code()
+    let report = &project.config.report;
+    let base = &project.base_dir;
+    let report_opts = crate::report::ReportOptions {
+        junit: opts
+            .junit
+            .clone()
+            .or_else(|| report.junit.as_ref().map(|p| base.join(p))),
+        markdown: opts
+            .markdown
+            .clone()
+            .or_else(|| report.markdown.as_ref().map(|p| base.join(p))),
+        comment: opts.comment.unwrap_or(report.comment),
+        results_path: Some(path.clone()),
+        env: crate::report::CiEnv::from_env(),
+        ..Default::default()
+    };
+    let published = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| {
+            rt.block_on(crate::report::render_and_publish(&results, &report_opts))
+                .map_err(|e| e.to_string())
+        });
+    match published {
+        Ok(outcome) => crate::report::command::print_outcome(&outcome),
+        Err(e) => eprintln!("warning: reports: {e}"),
+    }
+    results.exit_code()
+}
+
+/// Replaces the config's model with `--model`, re-checking what depends on the model kind.
+fn override_model(project: &mut crate::config::Project, model: &Path) -> Result<(), String> {
+    if !model.is_file() {
+        return Err(format!("--model `{}` is not a file", model.display()));
+    }
+    let text = model.to_string_lossy().to_string();
+    let kind = project
+        .config
+        .model
+        .kind
+        .or_else(|| crate::config::ModelKind::from_path(&text))
+        .ok_or_else(|| format!("cannot tell the format of `{text}` from its extension; set `model.kind` in the config"))?;
+    project.model_path = model.to_path_buf();
+    project.model_kind = kind;
+    project.config.model.path = text;
+    Ok(())
 }
 
 /// Cancels `stop` on the first Ctrl-C or SIGTERM; a second one exits at once.

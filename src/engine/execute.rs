@@ -45,6 +45,8 @@ pub struct DeviceRun {
     pub finished: bool,
     /// The device was stopped by a signal or the whole-run limit.
     pub interrupted: bool,
+    /// An error came from the user's files (model or inputs unusable), not from the device.
+    pub invalid_input: bool,
 }
 
 impl DeviceRun {
@@ -56,6 +58,12 @@ impl DeviceRun {
     fn fail(&mut self, what: &str, e: &DeviceError) {
         if let DeviceError::JobFailed { job, .. } = e {
             self.add_jobs(std::slice::from_ref(job));
+        }
+        if matches!(
+            e,
+            DeviceError::InvalidModel(_) | DeviceError::InvalidInput(_)
+        ) {
+            self.invalid_input = true;
         }
         let text = match e {
             DeviceError::JobFailed { .. } | DeviceError::Interrupted => e.to_string(),

@@ -311,6 +311,7 @@ pub fn evaluate_device(
         gates: gate_results,
         verdict,
         error,
+        invalid_input: run.invalid_input,
         duration_s: run.duration.as_secs_f64(),
     }
 }

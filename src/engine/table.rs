@@ -182,6 +182,7 @@ mod tests {
             gates,
             verdict,
             error: error.map(str::to_string),
+            invalid_input: false,
             duration_s: 1.0,
         }
     }

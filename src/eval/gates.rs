@@ -331,6 +331,7 @@ mod tests {
             gates: Vec::new(),
             verdict: Verdict::Passed,
             error: None,
+            invalid_input: false,
             duration_s: 1.0,
         }
     }

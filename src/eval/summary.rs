@@ -82,6 +82,7 @@ mod tests {
                 .collect(),
             verdict,
             error: None,
+            invalid_input: false,
             duration_s: 0.0,
         }
     }

@@ -198,6 +198,9 @@ pub struct DeviceResult {
     /// What went wrong, when the device could not be measured fully.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// True when the error came from the user's files (a model or input the device cannot use), not from the device: `edgegate run` then exits 2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub invalid_input: bool,
     /// Wall time on this device, seconds.
     pub duration_s: f64,
 }
@@ -316,6 +319,15 @@ pub struct Summary {
 }
 
 impl Results {
+    /// The exit code: the verdict's, except that an error caused by the user's files is invalid input (2).
+    pub fn exit_code(&self) -> i32 {
+        if self.verdict == Verdict::Error && self.devices.iter().any(|d| d.invalid_input) {
+            exit::INVALID_INPUT
+        } else {
+            self.verdict.exit_code()
+        }
+    }
+
     /// The schema of results.json.
     pub fn schema() -> serde_json::Value {
         schemars::schema_for!(Results).to_value()

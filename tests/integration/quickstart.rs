@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use crate::support::{Run, Sandbox, repo};
 
-/// Exit code of a run stopped only by a model or input the local device cannot use: a device
-/// error (3) until the engine maps `InvalidModel`/`InvalidInput` to invalid (2), as issue 6 asks.
-const UNUSABLE_FILES_EXIT: i32 = 3;
+/// Exit code of a run stopped only by a model or input the local device cannot use: the user's
+/// files are invalid (2), not the device (3).
+const UNUSABLE_FILES_EXIT: i32 = 2;
 
 /// Copies the quickstart into a sandbox so each test can change it.
 fn quickstart() -> Sandbox {
@@ -51,6 +51,9 @@ fn run(sb: &Sandbox, config: &str, extra: &[&str]) -> Run {
         .env_remove("QAIHUB_API_TOKEN")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITLAB_CI")
+        .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITLAB_TOKEN")
         .output()
         .expect("edgegate runs");
     Run::from(out)
@@ -207,4 +210,85 @@ fn input_specs_that_do_not_fit_the_inputs_stop_the_run_before_any_device_time() 
     assert!(text.contains("case `digit_000`, input `image`"), "{text}");
     assert!(text.contains("expects float32 [1, 8, 8]"), "{text}");
     assert!(text.contains("gives float32 [1, 64]"), "{text}");
+}
+
+#[test]
+fn run_writes_junit_and_markdown_through_the_report_code() {
+    let sb = quickstart();
+    let out = run(
+        &sb,
+        "edgegate.yaml",
+        &[
+            "--junit",
+            "junit.xml",
+            "--markdown",
+            "summary.md",
+            "--comment",
+            "off",
+        ],
+    );
+    out.code(0);
+    let junit = std::fs::read_to_string(sb.path().join("junit.xml")).expect("junit written");
+    let report = quick_junit::Report::deserialize_from_str(&junit).expect("junit parses back");
+    assert_eq!(report.test_suites.len(), 1);
+    assert!(junit.contains("classname=\"edgegate."), "{junit}");
+    let md = std::fs::read_to_string(sb.path().join("summary.md")).expect("markdown written");
+    assert!(md.contains("Quickstart - digits on host"), "{md}");
+    assert!(md.contains("`accuracy`"), "{md}");
+}
+
+#[test]
+fn model_flag_replaces_the_configured_model() {
+    let sb = quickstart();
+    let out = run(
+        &sb,
+        "edgegate.yaml",
+        &["--model", "model_regressed.onnx", "--comment", "off"],
+    );
+    out.code(1);
+    let r = results(&sb);
+    assert_eq!(r["model"]["path"], "model_regressed.onnx");
+    assert_eq!(gate(host(&r), "accuracy")["status"], "failed");
+    run(&sb, "edgegate.yaml", &["--model", "missing.onnx"]).code(2);
+}
+
+#[test]
+fn a_fork_pull_request_with_a_write_token_is_refused() {
+    let sb = quickstart();
+    let event = sb.write(
+        "event.json",
+        r#"{"pull_request": {"number": 7, "head": {"repo": {"full_name": "mallory/vision"}}, "base": {"repo": {"full_name": "acme/vision"}}}}"#,
+    );
+    let cmd = |extra: &[&str]| {
+        Run::from(
+            std::process::Command::new(env!("CARGO_BIN_EXE_edgegate"))
+                .args([
+                    "run",
+                    "edgegate.yaml",
+                    "--json",
+                    "results.json",
+                    "--comment",
+                    "off",
+                ])
+                .args(extra)
+                .current_dir(sb.path())
+                .env("CI", "true")
+                .env("GITHUB_EVENT_PATH", &event)
+                .env("GITHUB_TOKEN", "ghs_secret")
+                .env_remove("QAIHUB_API_TOKEN")
+                .output()
+                .expect("edgegate runs"),
+        )
+    };
+    let refused = cmd(&[]);
+    refused.code(2);
+    assert!(
+        refused
+            .stderr
+            .contains("refusing to run a pull request from a fork"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("ghs_secret"));
+    cmd(&["--allow-fork-token"]).code(0);
 }
