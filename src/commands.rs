@@ -379,11 +379,11 @@ pub fn run(opts: &RunOptions) -> i32 {
             return exit::INVALID_INPUT;
         }
     };
-    if let Some(model) = &opts.model {
-        if let Err(msg) = override_model(&mut project, model) {
-            eprintln!("error: {msg}");
-            return exit::INVALID_INPUT;
-        }
+    if let Some(model) = &opts.model
+        && let Err(msg) = override_model(&mut project, model)
+    {
+        eprintln!("error: {msg}");
+        return exit::INVALID_INPUT;
     }
     if !opts.allow_fork_token && crate::report::ci::is_fork_pr() {
         let tokens: Vec<&str> = ["GITHUB_TOKEN", "GITLAB_TOKEN"]
