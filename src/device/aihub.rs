@@ -503,32 +503,12 @@ impl Device for AihubDevice {
                 }
             }
         }
-        let device = self.device().await?;
-        let req = InferenceRequest {
-            model_id: prepared.target_id.clone(),
-            device,
-            name: format!("edgegate {} profile", self.name),
-            options,
-            dataset_id: None,
-            profile: true,
-        };
-        let job = self
-            .ctx
-            .client
-            .submit_inference(&req)
-            .await
-            .map_err(|e| submit_error(&e, prepared))?;
-        self.ctx.note(
-            &self.name,
-            &format!("submitted profile job {} ({})", job.job_id, job.url),
-        );
-        self.compiled(prepared, settings).await?;
-        self.wait(JobKind::Profile, &job.job_id, prepared, settings)
+        let job_id = self
+            .run_on_target(JobKind::Profile, options, None, prepared, settings)
             .await?;
-        self.remember_compile(&sha, prepared);
-        let m = self.read_profile(&job.job_id).await?;
-        self.ctx.remember(key, &job.job_id, None);
-        let mut r = profile_result(&m, self.link(JobKind::Profile, &job.job_id, false));
+        let m = self.read_profile(&job_id).await?;
+        self.ctx.remember(key, &job_id, None);
+        let mut r = profile_result(&m, self.link(JobKind::Profile, &job_id, false));
         r.model_size_bytes = self.target_size(prepared).await;
         Ok(r)
     }
@@ -566,14 +546,47 @@ impl Device for AihubDevice {
             }
         }
         let dataset_id = self.ctx.dataset_id(&self.name, cases).await?;
-        let device = self.device().await?;
+        let job_id = self
+            .run_on_target(
+                JobKind::Inference,
+                options,
+                Some(dataset_id),
+                prepared,
+                settings,
+            )
+            .await?;
+        let outputs = self.read_outputs(&job_id, cases).await?;
+        self.ctx.remember(key, &job_id, None);
+        Ok(InferResult {
+            outputs,
+            jobs: vec![self.link(JobKind::Inference, &job_id, false)],
+        })
+    }
+}
+
+impl AihubDevice {
+    /// Submits a profile or inference job on the compile's target model (queued behind the
+    /// compile), waits for the compile and then the job, and returns the job id.
+    async fn run_on_target(
+        &self,
+        kind: JobKind,
+        options: String,
+        dataset_id: Option<String>,
+        prepared: &Prepared,
+        settings: &RunSettings,
+    ) -> Result<String, DeviceError> {
+        let what = if kind == JobKind::Profile {
+            "profile"
+        } else {
+            "inference"
+        };
         let req = InferenceRequest {
             model_id: prepared.target_id.clone(),
-            device,
-            name: format!("edgegate {} inference", self.name),
+            device: self.device().await?,
+            name: format!("edgegate {} {what}", self.name),
             options,
-            dataset_id: Some(dataset_id),
-            profile: false,
+            dataset_id,
+            profile: kind == JobKind::Profile,
         };
         let job = self
             .ctx
@@ -583,18 +596,12 @@ impl Device for AihubDevice {
             .map_err(|e| submit_error(&e, prepared))?;
         self.ctx.note(
             &self.name,
-            &format!("submitted inference job {} ({})", job.job_id, job.url),
+            &format!("submitted {what} job {} ({})", job.job_id, job.url),
         );
         self.compiled(prepared, settings).await?;
-        self.wait(JobKind::Inference, &job.job_id, prepared, settings)
-            .await?;
-        self.remember_compile(&sha, prepared);
-        let outputs = self.read_outputs(&job.job_id, cases).await?;
-        self.ctx.remember(key, &job.job_id, None);
-        Ok(InferResult {
-            outputs,
-            jobs: vec![self.link(JobKind::Inference, &job.job_id, false)],
-        })
+        self.wait(kind, &job.job_id, prepared, settings).await?;
+        self.remember_compile(&self.model_sha(), prepared);
+        Ok(job.job_id)
     }
 }
 
