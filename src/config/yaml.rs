@@ -26,7 +26,8 @@ enum PosChildren {
     #[default]
     Leaf,
     Seq(Vec<PosNode>),
-    Map(HashMap<String, PosNode>),
+    /// Entries in document order; looked up only to place a diagnostic, so a list beats hashing.
+    Map(Vec<(String, PosNode)>),
 }
 
 impl PosNode {
@@ -34,7 +35,10 @@ impl PosNode {
         match &self.children {
             PosChildren::Leaf => None,
             PosChildren::Seq(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-            PosChildren::Map(map) => map.get(&unescape_segment(segment)),
+            PosChildren::Map(map) => {
+                let key = unescape_segment(segment);
+                map.iter().find(|(k, _)| *k == key).map(|(_, n)| n)
+            }
         }
     }
 }
@@ -145,7 +149,7 @@ enum Frame {
     Map {
         ptr: String,
         map: Map<String, Value>,
-        pos: HashMap<String, PosNode>,
+        pos: Vec<(String, PosNode)>,
         key: Option<(String, Pos)>,
         at: Pos,
         anchor: usize,
@@ -209,7 +213,7 @@ impl Builder {
                     Frame::Map {
                         ptr,
                         map: Map::new(),
-                        pos: HashMap::new(),
+                        pos: Vec::new(),
                         key: None,
                         at: pos,
                         anchor,
@@ -331,7 +335,9 @@ impl Builder {
             Some(Frame::Map { map, pos, key, .. }) => {
                 if let Some((k, key_at)) = key.take() {
                     node.key = Some(key_at);
-                    pos.entry(k.clone()).or_insert(node);
+                    if !map.contains_key(&k) {
+                        pos.push((k.clone(), node));
+                    }
                     map.insert(k, value);
                 }
             }
