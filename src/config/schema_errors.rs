@@ -190,41 +190,19 @@ impl Ctx<'_> {
                 ));
             }
             ValidationErrorKind::Minimum { limit }
-            | ValidationErrorKind::ExclusiveMinimum { limit } => {
-                let strict = matches!(err.kind(), ValidationErrorKind::ExclusiveMinimum { .. });
-                out.push(
-                    self.err_value(
-                        &ptr,
-                        format!(
-                            "{} is {} {limit}",
-                            here.map(short).unwrap_or_default(),
-                            if strict {
-                                "not above"
-                            } else {
-                                "below the minimum"
-                            }
-                        ),
-                    )
-                    .with_help(range_help(&ptr)),
-                );
-            }
-            ValidationErrorKind::Maximum { limit }
+            | ValidationErrorKind::ExclusiveMinimum { limit }
+            | ValidationErrorKind::Maximum { limit }
             | ValidationErrorKind::ExclusiveMaximum { limit } => {
-                let strict = matches!(err.kind(), ValidationErrorKind::ExclusiveMaximum { .. });
+                let relation = match err.kind() {
+                    ValidationErrorKind::Minimum { .. } => "below the minimum",
+                    ValidationErrorKind::ExclusiveMinimum { .. } => "not above",
+                    ValidationErrorKind::Maximum { .. } => "above the maximum",
+                    _ => "not below",
+                };
+                let shown = here.map(short).unwrap_or_default();
                 out.push(
-                    self.err_value(
-                        &ptr,
-                        format!(
-                            "{} is {} {limit}",
-                            here.map(short).unwrap_or_default(),
-                            if strict {
-                                "not below"
-                            } else {
-                                "above the maximum"
-                            }
-                        ),
-                    )
-                    .with_help(range_help(&ptr)),
+                    self.err_value(&ptr, format!("{shown} is {relation} {limit}"))
+                        .with_help(range_help(&ptr)),
                 );
             }
             ValidationErrorKind::MinItems { limit } => {
