@@ -205,32 +205,28 @@ impl Ctx<'_> {
                         .with_help(range_help(&ptr)),
                 );
             }
-            ValidationErrorKind::MinItems { limit } => {
+            ValidationErrorKind::MinItems { limit } | ValidationErrorKind::MinLength { limit } => {
+                let unit = if matches!(err.kind(), ValidationErrorKind::MinItems { .. }) {
+                    "items"
+                } else {
+                    "characters"
+                };
                 let msg = if *limit <= 1 {
                     format!("{} must not be empty", field_name(&ptr))
                 } else {
-                    format!("{} needs at least {limit} items", field_name(&ptr))
+                    format!("{} needs at least {limit} {unit}", field_name(&ptr))
                 };
                 out.push(self.err_value(&ptr, msg));
             }
-            ValidationErrorKind::MaxItems { limit } => {
-                out.push(self.err_value(
-                    &ptr,
-                    format!("{} has more than {limit} items", field_name(&ptr)),
-                ));
-            }
-            ValidationErrorKind::MinLength { limit } => {
-                let msg = if *limit <= 1 {
-                    format!("{} must not be empty", field_name(&ptr))
+            ValidationErrorKind::MaxItems { limit } | ValidationErrorKind::MaxLength { limit } => {
+                let unit = if matches!(err.kind(), ValidationErrorKind::MaxItems { .. }) {
+                    "items"
                 } else {
-                    format!("{} must be at least {limit} characters", field_name(&ptr))
+                    "characters"
                 };
-                out.push(self.err_value(&ptr, msg));
-            }
-            ValidationErrorKind::MaxLength { limit } => {
                 out.push(self.err_value(
                     &ptr,
-                    format!("{} is longer than {limit} characters", field_name(&ptr)),
+                    format!("{} has more than {limit} {unit}", field_name(&ptr)),
                 ));
             }
             ValidationErrorKind::Pattern { .. } => {
