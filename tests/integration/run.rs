@@ -11,13 +11,13 @@ use serde_json::Value;
 use crate::support::{Run, Sandbox, repo};
 
 /// A simulator on its own runtime, so the test thread can block on the child process.
-struct Sim {
+pub(crate) struct Sim {
     handle: SimHandle,
     _rt: tokio::runtime::Runtime,
 }
 
 impl Sim {
-    fn start(scenario: &str) -> Self {
+    pub(crate) fn start(scenario: &str) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -34,7 +34,7 @@ impl Sim {
         Self { handle, _rt: rt }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.handle.url()
     }
 
@@ -44,14 +44,14 @@ impl Sim {
     }
 }
 
-const TWO_DEVICES: &str = r#"
+pub(crate) const TWO_DEVICES: &str = r#"
   - name: s24
     runtime: tflite
   - name: RB5
     runtime: tflite
 "#;
 
-const GATES: &str = r#"
+pub(crate) const GATES: &str = r#"
   - { metric: inference_time_ms, operator: lte, threshold: 10 }
   - { metric: accuracy, operator: gte, threshold: 0.9 }
   - { metric: peak_memory_mb, operator: lte, threshold: 100 }
@@ -59,7 +59,7 @@ const GATES: &str = r#"
 
 /// Writes a project: a model, a labels file and `cases` one-hot cases whose echoed output has
 /// the expected label as its argmax.
-fn project(sb: &Sandbox, devices: &str, gates: &str, cases: usize) -> PathBuf {
+pub(crate) fn project(sb: &Sandbox, devices: &str, gates: &str, cases: usize) -> PathBuf {
     sb.write("model.onnx", b"edgegate test model v1");
     let labels: Vec<String> = (0..10).map(|i| format!("digit {i}")).collect();
     sb.write("labels.txt", labels.join("\n") + "\n");
@@ -106,7 +106,7 @@ fn command(dir: &Path, sim_url: &str, args: &[&str]) -> Command {
     c
 }
 
-fn run(dir: &Path, sim: &Sim, args: &[&str]) -> Run {
+pub(crate) fn run(dir: &Path, sim: &Sim, args: &[&str]) -> Run {
     Run::from(
         command(dir, &sim.url(), args)
             .output()
