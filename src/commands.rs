@@ -158,8 +158,8 @@ pub fn schema(kind: SchemaKind) -> i32 {
         SchemaKind::Config => schema_text(DocKind::Config),
         SchemaKind::Promptpack => schema_text(DocKind::Promptpack),
         SchemaKind::Results => {
-            let mut s =
-                serde_json::to_string_pretty(&crate::report::Results::schema()).unwrap_or_default();
+            let mut s = serde_json::to_string_pretty(&crate::results::Results::schema())
+                .unwrap_or_default();
             s.push('\n');
             s
         }
@@ -442,11 +442,11 @@ pub fn run(opts: &RunOptions) -> i32 {
             std::fs::write(&path, bytes)
         });
     if !opts.quiet {
-        print!("{}", crate::engine::table::render(&results));
+        print!("{}", crate::report::table::render(&results));
     } else {
         println!(
             "{}",
-            crate::engine::table::render(&results)
+            crate::report::table::render(&results)
                 .lines()
                 .last()
                 .unwrap_or_default()

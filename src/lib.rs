@@ -12,5 +12,6 @@ pub mod eval;
 pub mod exit;
 pub mod hub;
 pub mod report;
+pub mod results;
 pub mod sim;
 pub mod tensor;

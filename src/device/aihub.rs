@@ -13,8 +13,8 @@ use tokio::sync::OnceCell;
 
 use super::cache::{CacheKey, CachedKind, JobCache};
 use super::{
-    CaseInputs, CaseOutput, Device, DeviceError, InferResult, JobKind, JobLink, LayerCounts,
-    ModelArtifact, Prepared, ProfileResult, RunSettings,
+    CaseInputs, CaseOutput, Device, DeviceError, InferResult, ModelArtifact, Prepared,
+    ProfileResult, RunSettings,
 };
 use crate::config::types::{Dtype, ModelKind, Runtime};
 use crate::engine::plan::needs_compile;
@@ -24,6 +24,7 @@ use crate::hub::jobs::{CompileRequest, InferenceRequest, job_status};
 use crate::hub::measure::ProfileMeasurements;
 use crate::hub::proto::{self, JobState, NamedTensorType, TensorDtype, TensorType};
 use crate::hub::{HubClient, HubError};
+use crate::results::{JobKind, JobLink, LayerCounts};
 
 /// A callback for progress notes: (device name, message).
 pub type Notify = Arc<dyn Fn(&str, &str) + Send + Sync>;

@@ -30,11 +30,12 @@ use tract_onnx::prelude::{
 };
 
 use super::{
-    CaseInputs, CaseOutput, Device, DeviceError, InferResult, JobKind, JobLink, ModelArtifact,
-    Prepared, ProfileResult, RunSettings,
+    CaseInputs, CaseOutput, Device, DeviceError, InferResult, ModelArtifact, Prepared,
+    ProfileResult, RunSettings,
 };
 use crate::config::ModelKind;
 use crate::device::inputs::spec_dtype;
+use crate::results::{JobKind, JobLink};
 use crate::tensor::{DType, Tensor};
 
 /// A `provider: local` device from `device_matrix`.

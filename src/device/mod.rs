@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
 
 use crate::config::ModelKind;
 use crate::config::types::TensorSpec;
+use crate::results::{JobLink, LayerCounts};
 use crate::tensor::Tensor;
 
 /// The model file under test, hashed once per run.
@@ -55,31 +55,6 @@ pub struct RunSettings {
     pub job_timeout: Duration,
 }
 
-/// The kind of a job a device ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    Compile,
-    Profile,
-    Inference,
-    /// A run on the local CPU.
-    Local,
-}
-
-/// A job a device ran (or reused from the cache), with where to look at it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct JobLink {
-    pub kind: JobKind,
-    /// The AI Hub job id (or a local run id).
-    pub id: String,
-    /// Web page of the job, when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// True when a finished job from an earlier run was reused instead of spending device time.
-    #[serde(default)]
-    pub reused: bool,
-}
-
 /// The model made ready for a device (compiled on AI Hub, loaded and optimised locally).
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -88,16 +63,6 @@ pub struct Prepared {
     pub jobs: Vec<JobLink>,
     /// Size of the model that actually runs on the device, when known.
     pub model_size_bytes: Option<u64>,
-}
-
-/// Layers by compute unit.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
-)]
-pub struct LayerCounts {
-    pub npu: u32,
-    pub gpu: u32,
-    pub cpu: u32,
 }
 
 /// What a profile measured. Times in milliseconds, sizes in bytes.

@@ -1,6 +1,6 @@
 //! Where a run happens, read from the CI system's environment: GitHub Actions or GitLab CI.
 
-use crate::report::results::CiContext;
+use crate::results::CiContext;
 
 /// Reads the CI context through `var` (the process environment in production, a map in tests).
 pub fn ci_context(var: &dyn Fn(&str) -> Option<String>) -> Option<CiContext> {

@@ -11,9 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::progress::{Event, Progress};
 use crate::device::{
-    CaseInputs, Device, DeviceError, InferResult, JobLink, ModelArtifact, Prepared, ProfileResult,
+    CaseInputs, Device, DeviceError, InferResult, ModelArtifact, Prepared, ProfileResult,
     RunSettings,
 };
+use crate::results::JobLink;
 
 /// How a run executes.
 #[derive(Debug, Clone)]
@@ -238,8 +239,9 @@ async fn run_device(
 mod tests {
     use super::*;
     use crate::config::ModelKind;
-    use crate::device::{CaseOutput, JobKind};
+    use crate::device::CaseOutput;
     use crate::engine::progress::Quiet;
+    use crate::results::JobKind;
     use async_trait::async_trait;
     use std::sync::atomic::{AtomicUsize, Ordering};
 

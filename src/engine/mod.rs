@@ -7,4 +7,3 @@ pub mod execute;
 pub mod plan;
 pub mod progress;
 pub mod run;
-pub mod table;

@@ -20,10 +20,8 @@ use crate::device::local::LocalDevice;
 use crate::device::{CaseInputs, Device, ModelArtifact, RunSettings};
 use crate::eval;
 use crate::hub::{ClientOptions, HubClient, HubEnv, HubError, HubOptions};
-use crate::report::Results;
-use crate::report::results::{
-    BaselineInfo, DeviceResult, ModelInfo, PackInfo, RESULTS_VERSION, ToolInfo,
-};
+use crate::results::Results;
+use crate::results::{BaselineInfo, DeviceResult, ModelInfo, PackInfo, RESULTS_VERSION, ToolInfo};
 
 /// What `edgegate run` was asked to do, beyond the config.
 #[derive(Debug, Clone, Default)]
@@ -218,7 +216,7 @@ pub async fn run(
         .collect();
     let (summary, mut verdict) = eval::summarize(&device_results);
     if execution.stopped.is_some() {
-        verdict = crate::report::Verdict::Error;
+        verdict = crate::results::Verdict::Error;
     }
     Ok(Results {
         results_version: RESULTS_VERSION,
@@ -289,7 +287,7 @@ pub fn evaluate_device(
     let gate_results =
         eval::gates::evaluate_gates(&gates, &metrics, base, baseline.is_some(), error.as_deref());
     let verdict = if run.interrupted {
-        crate::report::Verdict::Error
+        crate::results::Verdict::Error
     } else {
         eval::gates::device_verdict(&gate_results, error.as_deref())
     };

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use crate::report::results::RESULTS_VERSION;
-use crate::report::{DeviceResult, Results};
+use crate::results::RESULTS_VERSION;
+use crate::results::{DeviceResult, Results};
 
 /// Loads a baseline results file; the error says what is wrong and what to pass instead.
 pub fn load(path: &Path) -> Result<Results, String> {
@@ -51,8 +51,8 @@ pub fn device<'a>(baseline: &'a Results, name: &str) -> Option<&'a DeviceResult>
 mod tests {
     use super::*;
     use crate::config::Provider;
-    use crate::report::Verdict;
-    use crate::report::results::{ModelInfo, Summary, ToolInfo};
+    use crate::results::Verdict;
+    use crate::results::{ModelInfo, Summary, ToolInfo};
 
     fn results(names: &[&str]) -> Results {
         Results {

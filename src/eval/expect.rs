@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{Case, Expected, Promptpack};
 use crate::device::CaseOutput;
-use crate::report::{CaseResult, CaseStatus};
+use crate::results::{CaseResult, CaseStatus};
 use crate::tensor::{DType, Tensor};
 
 use super::compare;

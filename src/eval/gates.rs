@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::config::types::Better;
 use crate::config::{Gate, Metric, Operator};
-use crate::report::{DeviceResult, GateResult, GateStatus, MetricValue, Verdict};
+use crate::results::{DeviceResult, GateResult, GateStatus, MetricValue, Verdict};
 
 use super::format::{num, signed, signed_with_unit, with_unit};
 
@@ -655,13 +655,13 @@ mod tests {
 
     #[test]
     fn device_without_outputs_errors_its_accuracy_gate_instead_of_failing_it() {
-        let errored = crate::report::CaseResult {
+        let errored = crate::results::CaseResult {
             case_id: "c".into(),
             name: "c".into(),
             expected_type: "label".into(),
             expected: "label 1".into(),
             actual: String::new(),
-            status: crate::report::CaseStatus::Error,
+            status: crate::results::CaseStatus::Error,
             reason: Some("the device produced no output for this case".into()),
             latency_ms: None,
         };

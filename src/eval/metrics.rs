@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Metric;
 use crate::device::{Prepared, ProfileResult};
-use crate::report::{CaseResult, CaseStatus, MetricValue};
+use crate::results::{CaseResult, CaseStatus, MetricValue};
 
 use super::format::unit;
 
@@ -120,7 +120,7 @@ pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::LayerCounts;
+    use crate::results::LayerCounts;
 
     fn case(status: CaseStatus) -> CaseResult {
         CaseResult {

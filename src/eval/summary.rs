@@ -1,7 +1,7 @@
 //! The run's counts and overall verdict, from every device's result.
 
-use crate::report::results::Summary;
-use crate::report::{CaseStatus, DeviceResult, GateStatus, Verdict};
+use crate::results::Summary;
+use crate::results::{CaseStatus, DeviceResult, GateStatus, Verdict};
 
 /// Counts gates and cases over all devices and combines the device verdicts; a run with no
 /// device is an error, since nothing was measured.
@@ -39,7 +39,7 @@ pub fn summarize(devices: &[DeviceResult]) -> (Summary, Verdict) {
 mod tests {
     use super::*;
     use crate::config::{Metric, Provider};
-    use crate::report::{CaseResult, GateResult};
+    use crate::results::{CaseResult, GateResult};
 
     fn device(verdict: Verdict, gates: &[GateStatus], cases: &[CaseStatus]) -> DeviceResult {
         DeviceResult {

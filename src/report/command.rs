@@ -41,9 +41,9 @@ pub fn report(results_path: &Path, mut opts: ReportOptions, exit_zero: bool) -> 
     eprintln!(
         "verdict: {}",
         match results.verdict {
-            crate::report::Verdict::Passed => "passed",
-            crate::report::Verdict::Failed => "failed",
-            crate::report::Verdict::Error => "error (could not complete)",
+            crate::results::Verdict::Passed => "passed",
+            crate::results::Verdict::Failed => "failed",
+            crate::results::Verdict::Error => "error (could not complete)",
         }
     );
     if exit_zero {

@@ -2,7 +2,7 @@
 //! the same thing the same way.
 
 use crate::config::types::{Metric, Operator};
-use crate::report::results::{DeviceResult, GateResult};
+use crate::results::{DeviceResult, GateResult};
 
 /// A number as people read it: no trailing zeros, at most three decimals.
 pub fn num(v: f64) -> String {

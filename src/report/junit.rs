@@ -9,9 +9,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use crate::report::error::ReportError;
 use crate::report::format;
-use crate::report::results::{
-    CaseResult, CaseStatus, DeviceResult, GateResult, GateStatus, Results,
-};
+use crate::results::{CaseResult, CaseStatus, DeviceResult, GateResult, GateStatus, Results};
 
 /// Longest text kept in a failure message (full details go in the element's body).
 const MESSAGE_CHARS: usize = 500;
@@ -300,12 +298,12 @@ impl Names {
     }
 }
 
-fn job_kind(job: &crate::device::JobLink) -> &'static str {
+fn job_kind(job: &crate::results::JobLink) -> &'static str {
     match job.kind {
-        crate::device::JobKind::Compile => "compile",
-        crate::device::JobKind::Profile => "profile",
-        crate::device::JobKind::Inference => "inference",
-        crate::device::JobKind::Local => "local",
+        crate::results::JobKind::Compile => "compile",
+        crate::results::JobKind::Profile => "profile",
+        crate::results::JobKind::Inference => "inference",
+        crate::results::JobKind::Local => "local",
     }
 }
 
@@ -318,9 +316,9 @@ fn provider_name(device: &DeviceResult) -> &'static str {
 
 fn verdict_name(device: &DeviceResult) -> &'static str {
     match device.verdict {
-        crate::report::Verdict::Passed => "passed",
-        crate::report::Verdict::Failed => "failed",
-        crate::report::Verdict::Error => "error",
+        crate::results::Verdict::Passed => "passed",
+        crate::results::Verdict::Failed => "failed",
+        crate::results::Verdict::Error => "error",
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::config::types::Metric;
 use crate::report::error::ReportError;
 use crate::report::format;
-use crate::report::results::{CaseStatus, DeviceResult, GateStatus, Results, Verdict};
+use crate::results::{CaseStatus, DeviceResult, GateStatus, Results, Verdict};
 
 /// The template shipped in the binary.
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/report/summary.md.j2");
@@ -553,7 +553,7 @@ fn gate_rows(r: &Results) -> Vec<GateRow> {
         .collect()
 }
 
-fn gate_cell(g: &crate::report::results::GateResult, d: &DeviceResult) -> String {
+fn gate_cell(g: &crate::results::GateResult, d: &DeviceResult) -> String {
     let unit = format::unit(g.metric, Some(d));
     let icon = match g.status {
         GateStatus::Passed => "✅",

@@ -10,8 +10,8 @@ use crate::report::error::ReportError;
 use crate::report::github::{self, GithubTarget};
 use crate::report::gitlab::{self, GitlabTarget};
 use crate::report::markdown::{self, Budget, MarkdownOptions};
-use crate::report::results::{RESULTS_VERSION, Results};
 use crate::report::{junit, sticky};
+use crate::results::{RESULTS_VERSION, Results};
 
 /// What to render and where to publish it.
 #[derive(Debug, Clone, Default)]

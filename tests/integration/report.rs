@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, put};
 use edgegate::report::markdown::{self, Budget, MarkdownOptions};
-use edgegate::report::{Results, junit, load_results};
+use edgegate::report::{junit, load_results};
+use edgegate::results::Results;
 use serde_json::{Value, json};
 
 use crate::support::{Run, Sandbox, repo};
@@ -104,12 +105,12 @@ fn junit_is_valid_against_the_xsd_and_parses_back() {
             let gates_failed = device
                 .gates
                 .iter()
-                .filter(|g| g.status == edgegate::report::GateStatus::Failed)
+                .filter(|g| g.status == edgegate::results::GateStatus::Failed)
                 .count();
             let cases_failed = device
                 .cases
                 .iter()
-                .filter(|c| c.status == edgegate::report::CaseStatus::Failed)
+                .filter(|c| c.status == edgegate::results::CaseStatus::Failed)
                 .count();
             assert_eq!(
                 failures,

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::report::results::{GateResult, GateStatus};
-use crate::report::{Results, Verdict};
+use crate::results::{GateResult, GateStatus};
+use crate::results::{Results, Verdict};
 
 /// The table `edgegate run` prints on stdout.
 pub fn render(results: &Results) -> String {
@@ -144,7 +144,7 @@ fn gate_text(g: &GateResult) -> String {
 mod tests {
     use super::*;
     use crate::config::types::{Metric, Operator, Provider};
-    use crate::report::results::{DeviceResult, GateResult, Summary};
+    use crate::results::{DeviceResult, GateResult, Summary};
     use std::collections::BTreeMap;
 
     fn gate(index: usize, status: GateStatus, actual: Option<f64>, msg: &str) -> GateResult {
@@ -210,14 +210,14 @@ mod tests {
         ];
         let results = Results {
             results_version: 1,
-            tool: crate::report::results::ToolInfo {
+            tool: crate::results::ToolInfo {
                 name: "edgegate".into(),
                 version: "0".into(),
             },
             pipeline: "p".into(),
             config_path: "edgegate.yaml".into(),
             config_digest: String::new(),
-            model: crate::report::results::ModelInfo {
+            model: crate::results::ModelInfo {
                 path: "m".into(),
                 kind: "onnx".into(),
                 sha256: String::new(),

@@ -8,7 +8,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::config::types::{Metric, Operator, Provider};
-use crate::device::{JobLink, LayerCounts};
 use crate::exit;
 
 /// The format version of results.json; bumped on incompatible changes.
@@ -332,4 +331,37 @@ impl Results {
     pub fn schema() -> serde_json::Value {
         schemars::schema_for!(Results).to_value()
     }
+}
+
+/// The kind of a job a device ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Compile,
+    Profile,
+    Inference,
+    /// A run on the local CPU.
+    Local,
+}
+
+/// A job a device ran (or reused from the cache), with where to look at it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct JobLink {
+    pub kind: JobKind,
+    /// The AI Hub job id (or a local run id).
+    pub id: String,
+    /// Web page of the job, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// True when a finished job from an earlier run was reused instead of spending device time.
+    #[serde(default)]
+    pub reused: bool,
+}
+
+/// Layers by compute unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct LayerCounts {
+    pub npu: u32,
+    pub gpu: u32,
+    pub cpu: u32,
 }
