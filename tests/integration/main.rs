@@ -3,6 +3,7 @@
 mod config_cli;
 mod config_errors;
 mod hub_client;
+mod layers;
 mod local;
 mod pinned;
 mod quickstart;
