@@ -293,7 +293,7 @@ pub fn main() -> i32 {
                 pr: args.pr,
                 results_path: None,
                 no_step_summary: args.no_step_summary,
-                env: crate::report::CiEnv::from_env(),
+                env: crate::ci::CiEnv::from_env(),
             },
             args.exit_zero,
         ),

@@ -385,7 +385,7 @@ pub fn run(opts: &RunOptions) -> i32 {
         eprintln!("error: {msg}");
         return exit::INVALID_INPUT;
     }
-    if !opts.allow_fork_token && crate::report::ci::is_fork_pr() {
+    if !opts.allow_fork_token && crate::ci::is_fork_pr() {
         let tokens: Vec<&str> = ["GITHUB_TOKEN", "GITLAB_TOKEN"]
             .into_iter()
             .filter(|v| std::env::var_os(v).is_some_and(|t| !t.is_empty()))
@@ -472,7 +472,7 @@ pub fn run(opts: &RunOptions) -> i32 {
             .or_else(|| report.markdown.as_ref().map(|p| base.join(p))),
         comment: opts.comment.unwrap_or(report.comment),
         results_path: Some(path.clone()),
-        env: crate::report::CiEnv::from_env(),
+        env: crate::ci::CiEnv::from_env(),
         ..Default::default()
     };
     let published = tokio::runtime::Builder::new_current_thread()

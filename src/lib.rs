@@ -3,6 +3,7 @@
 //! Layers (data flows downward; lower layers never call upward):
 //! `config` → `hub` / `sim` → `engine` → `cli`.
 
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;

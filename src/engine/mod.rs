@@ -1,7 +1,6 @@
 //! Execution: the plan (jobs graph, dry-run), its execution on devices (concurrency, timeouts,
 //! cancellation), progress display, and the run that turns it into results.
 
-pub mod ci;
 pub mod clock;
 pub mod execute;
 pub mod plan;

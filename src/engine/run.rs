@@ -239,7 +239,7 @@ pub async fn run(
             name: p.name.clone(),
             cases: p.cases.len(),
         }),
-        ci: super::ci::ci_context(&|k| std::env::var(k).ok()),
+        ci: crate::ci::CiEnv::from_env().context(),
         baseline: baseline.as_ref().map(|(path, b)| BaselineInfo {
             path: path.display().to_string(),
             model_sha256: b.model.sha256.clone(),

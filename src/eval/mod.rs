@@ -4,7 +4,7 @@
 pub mod baseline;
 pub mod compare;
 pub mod expect;
-mod format;
+pub mod format;
 pub mod gates;
 pub mod metrics;
 mod summary;

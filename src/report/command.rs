@@ -4,9 +4,8 @@
 use std::path::Path;
 
 use crate::exit;
-use crate::report::publish::{
-    CommentOutcome, ReportOptions, ReportOutcome, load_results, render_and_publish,
-};
+use crate::report::publish::{ReportOptions, ReportOutcome, load_results, render_and_publish};
+use crate::report::sticky::CommentOutcome;
 
 /// Runs `edgegate report` and returns the exit code.
 pub fn report(results_path: &Path, mut opts: ReportOptions, exit_zero: bool) -> i32 {

@@ -1,54 +1,23 @@
-//! Numbers, units and gate rules in words, shared by the JUnit and Markdown renderers so both say
-//! the same thing the same way.
+//! Gate rules, deltas and names in words, shared by the table, JUnit and Markdown renderers so all
+//! say the same thing the same way; numbers and units come from the one formatter in
+//! `eval::format`. Reads results only; must not reach into devices, the engine or commands.
 
 use crate::config::types::{Metric, Operator};
-use crate::results::{DeviceResult, GateResult};
+use crate::results::{DeviceResult, GateResult, JobKind, Results, Verdict};
 
-/// A number as people read it: no trailing zeros, at most three decimals.
-pub fn num(v: f64) -> String {
-    if !v.is_finite() {
-        return v.to_string();
-    }
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
-}
+pub use crate::eval::format::{Digits, clip};
 
-/// A signed number (`+3.2`, `-1`), for deltas.
-pub fn signed(v: f64) -> String {
-    if v > 0.0 {
-        format!("+{}", num(v))
-    } else {
-        num(v)
-    }
-}
+/// How reports print numbers: at most three decimals.
+const R: Digits = Digits::REPORT;
 
-/// The unit of a metric as shown after a value.
-pub fn unit(metric: Metric, device: Option<&DeviceResult>) -> String {
-    if let Some(u) = device.and_then(|d| d.metrics.get(metric.as_str())) {
-        return match u.unit.as_str() {
-            "fraction" => String::new(),
-            other => other.to_string(),
-        };
-    }
-    match metric {
-        Metric::InferenceTimeMs | Metric::LoadTimeMs | Metric::TtftMs => "ms".into(),
-        Metric::PeakMemoryMb | Metric::ModelSizeMb => "MiB".into(),
-        Metric::NpuComputePercent | Metric::GpuComputePercent | Metric::CpuComputePercent => {
-            "%".into()
-        }
-        Metric::Tps => "tok/s".into(),
-        Metric::Accuracy => String::new(),
-    }
-}
-
-/// A value with its unit (`171.2 ms`, `0.95`).
-pub fn with_unit(v: f64, unit: &str) -> String {
-    match unit {
-        "" => num(v),
-        "%" => format!("{}%", num(v)),
-        u => format!("{} {u}", num(v)),
-    }
+/// The unit of a metric as shown after a value: the one the results file recorded for the
+/// device, else the metric's own; empty for a fraction.
+pub fn unit(metric: Metric, device: Option<&DeviceResult>) -> &str {
+    let stored = device
+        .and_then(|d| d.metrics.get(metric.as_str()))
+        .map(|m| m.unit.as_str())
+        .unwrap_or_else(|| crate::eval::format::unit(metric));
+    if stored == "fraction" { "" } else { stored }
 }
 
 /// The operator in ASCII (`<=`), for places where symbols may not render (JUnit names).
@@ -65,8 +34,8 @@ pub fn ascii_op(op: Operator) -> &'static str {
 /// The rule of a gate in words (`≤ 150 ms`, `regression ≤ 10% vs baseline`).
 pub fn rule(g: &GateResult, unit: &str) -> String {
     match (g.operator, g.threshold, g.max_regression_pct) {
-        (Some(op), Some(t), _) => format!("{} {}", op.symbol(), with_unit(t, unit)),
-        (_, _, Some(pct)) => format!("regression ≤ {}% vs baseline", num(pct)),
+        (Some(op), Some(t), _) => format!("{} {}", op.symbol(), R.with_unit(t, unit)),
+        (_, _, Some(p)) => format!("regression ≤ {} vs baseline", pct(p)),
         _ => "(no rule)".into(),
     }
 }
@@ -74,8 +43,8 @@ pub fn rule(g: &GateResult, unit: &str) -> String {
 /// A short, stable, ASCII name of a gate (`inference_time_ms <= 150`), used as a test name.
 pub fn gate_key(g: &GateResult) -> String {
     match (g.operator, g.threshold, g.max_regression_pct) {
-        (Some(op), Some(t), _) => format!("{} {} {}", g.metric.as_str(), ascii_op(op), num(t)),
-        (_, _, Some(pct)) => format!("{} regression <= {}%", g.metric.as_str(), num(pct)),
+        (Some(op), Some(t), _) => format!("{} {} {}", g.metric.as_str(), ascii_op(op), R.num(t)),
+        (_, _, Some(p)) => format!("{} regression <= {}", g.metric.as_str(), pct(p)),
         _ => g.metric.as_str().to_string(),
     }
 }
@@ -83,24 +52,25 @@ pub fn gate_key(g: &GateResult) -> String {
 /// The delta against the baseline (`+29.2 ms (+20.6%)`), when there is one.
 pub fn delta(g: &GateResult, unit: &str) -> Option<String> {
     match (g.delta, g.delta_pct) {
-        (Some(d), Some(p)) => Some(format!("{} ({}%)", signed_unit(d, unit), signed(pct(p)))),
-        (Some(d), None) => Some(signed_unit(d, unit)),
-        (None, Some(p)) => Some(format!("{}%", signed(pct(p)))),
+        (Some(d), Some(p)) => Some(format!(
+            "{} ({})",
+            R.signed_with_unit(d, unit),
+            delta_pct(p)
+        )),
+        (Some(d), None) => Some(R.signed_with_unit(d, unit)),
+        (None, Some(p)) => Some(delta_pct(p)),
         (None, None) => None,
     }
 }
 
-fn pct(p: f64) -> f64 {
-    (p * 10.0).round() / 10.0
+/// A relative change against the baseline, to one decimal (`+20.6%`).
+pub fn delta_pct(p: f64) -> String {
+    format!("{}%", R.signed((p * 10.0).round() / 10.0))
 }
 
-fn signed_unit(v: f64, unit: &str) -> String {
-    let s = signed(v);
-    match unit {
-        "" => s,
-        "%" => format!("{s} pp"),
-        u => format!("{s} {u}"),
-    }
+/// A percentage limit (`10%`).
+pub fn pct(p: f64) -> String {
+    format!("{}%", R.num(p))
 }
 
 /// One line stating actual, operator, threshold, baseline and delta of a gate
@@ -108,49 +78,91 @@ fn signed_unit(v: f64, unit: &str) -> String {
 pub fn gate_statement(g: &GateResult, unit: &str) -> String {
     let actual = g
         .actual
-        .map(|a| with_unit(a, unit))
+        .map(|a| R.with_unit(a, unit))
         .unwrap_or_else(|| "not measured".into());
     let baseline = match g.baseline {
-        Some(b) => format!("baseline {}", with_unit(b, unit)),
+        Some(b) => format!("baseline {}", R.with_unit(b, unit)),
         None => "no baseline".into(),
     };
     let delta = delta(g, unit)
         .map(|d| format!(", Δ {d}"))
         .unwrap_or_default();
     let must = match (g.threshold, g.max_regression_pct) {
-        (None, Some(pct)) => format!("regression must be ≤ {}%", num(pct)),
+        (None, Some(p)) => format!("regression must be ≤ {}", pct(p)),
         _ => format!("must be {}", rule(g, unit)),
     };
     format!("{} {actual}, {must} ({baseline}{delta})", g.metric.as_str())
 }
 
-/// Cuts text to at most `max` characters, marking the cut.
-pub fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
+/// The indices of every gate that applies to some device, in config order: the columns of the
+/// table and the rows of the Markdown gate table.
+pub fn gate_indices(results: &Results) -> Vec<usize> {
+    let mut indices: Vec<usize> = results
+        .devices
+        .iter()
+        .flat_map(|d| d.gates.iter().map(|g| g.index))
+        .collect();
+    indices.sort_unstable();
+    indices.dedup();
+    indices
+}
+
+/// A verdict in one lowercase word, as results.json spells it.
+pub fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Passed => "passed",
+        Verdict::Failed => "failed",
+        Verdict::Error => "error",
     }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
+}
+
+/// A job kind as results.json spells it.
+pub fn job_kind(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Compile => "compile",
+        JobKind::Profile => "profile",
+        JobKind::Inference => "inference",
+        JobKind::Local => "local",
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::GateStatus;
 
-    #[test]
-    fn numbers_drop_trailing_zeros() {
-        assert_eq!(num(150.0), "150");
-        assert_eq!(num(171.2), "171.2");
-        assert_eq!(num(0.95), "0.95");
-        assert_eq!(num(-0.0001), "0");
-        assert_eq!(signed(20.6), "+20.6");
-        assert_eq!(signed(-3.0), "-3");
+    fn gate(delta: Option<f64>, delta_pct: Option<f64>) -> GateResult {
+        GateResult {
+            index: 0,
+            metric: Metric::InferenceTimeMs,
+            operator: Some(Operator::Lte),
+            threshold: Some(150.0),
+            max_regression_pct: None,
+            description: None,
+            actual: Some(171.2),
+            baseline: Some(142.0),
+            delta,
+            delta_pct,
+            status: GateStatus::Failed,
+            message: String::new(),
+        }
     }
 
     #[test]
-    fn clip_keeps_short_text_and_marks_cuts() {
-        assert_eq!(clip("abc", 5), "abc");
-        assert_eq!(clip("abcdef", 4), "abc…");
+    fn a_failed_gate_reads_as_one_sentence() {
+        let g = gate(Some(29.2), Some(20.5633));
+        assert_eq!(
+            gate_statement(&g, unit(g.metric, None)),
+            "inference_time_ms 171.2 ms, must be ≤ 150 ms (baseline 142 ms, Δ +29.2 ms (+20.6%))"
+        );
+        assert_eq!(gate_key(&g), "inference_time_ms <= 150");
+        assert_eq!(delta(&gate(None, None), "ms"), None);
+    }
+
+    #[test]
+    fn units_come_from_the_one_table_and_fractions_have_none() {
+        assert_eq!(unit(Metric::Tps, None), "tokens/s");
+        assert_eq!(unit(Metric::Accuracy, None), "");
+        assert_eq!(unit(Metric::PeakMemoryMb, None), "MiB");
     }
 }

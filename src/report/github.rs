@@ -1,15 +1,16 @@
-//! GitHub: the job summary file and the one sticky PR comment per pipeline, through the REST API
-//! (octocrab; any base URL, so GitHub Enterprise and local fakes work).
+//! GitHub: the job summary file, and the transport of the sticky PR comment (`report::sticky`
+//! decides what to write) through the REST API (octocrab; any base URL, so GitHub Enterprise and
+//! local fakes work). Must not decide anything about the comment itself.
 
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use octocrab::Octocrab;
 use octocrab::models::issues::Comment;
 
-use crate::report::publish::{CommentOutcome, PublishError};
-use crate::report::sticky::{self, Decision, Existing};
+use crate::report::sticky::{CommentThread, Existing, Page, Posted, PublishError};
 
 /// The public API, used when `GITHUB_API_URL` is not set.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -37,81 +38,97 @@ pub fn append_step_summary(path: &Path, markdown: &str) -> std::io::Result<()> {
     f.write_all(b"\n")
 }
 
-/// Creates or updates the pipeline's sticky comment on the PR.
-pub async fn upsert_comment(
-    target: &GithubTarget,
-    pipeline: &str,
-    run_id: Option<u64>,
-    body: &str,
-) -> Result<CommentOutcome, PublishError> {
-    let (owner, repo) = target.repository.split_once('/').ok_or_else(|| {
-        PublishError::Setup(format!(
-            "GITHUB_REPOSITORY must be `owner/repo`, got `{}`",
-            target.repository
-        ))
-    })?;
-    let crab = Octocrab::builder()
-        .base_uri(target.api_url.as_str())
-        .map_err(|e| PublishError::Setup(format!("bad GitHub API URL `{}`: {e}", target.api_url)))?
-        .personal_token(target.token.clone())
-        .set_connect_timeout(Some(Duration::from_secs(10)))
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .build()
-        .map_err(|e| PublishError::Setup(format!("cannot build the GitHub client: {e}")))?;
-    let issues = crab.issues(owner, repo);
+/// The comments of one pull request, through octocrab.
+pub struct PullRequest {
+    crab: Octocrab,
+    owner: String,
+    repo: String,
+    pr: u64,
+}
 
-    let mut existing = Vec::new();
-    let mut page = issues
-        .list_comments(target.pr)
-        .per_page(100)
-        .send()
-        .await
-        .map_err(|e| api_error(e, "list the PR's comments"))?;
-    loop {
-        existing.extend(page.items.iter().map(existing_of));
-        match crab
-            .get_page::<Comment>(&page.next)
-            .await
-            .map_err(|e| api_error(e, "list the PR's comments"))?
-        {
-            Some(next) => page = next,
-            None => break,
-        }
+impl PullRequest {
+    /// Checks the target and builds the HTTP client; nothing is sent yet.
+    pub fn connect(target: &GithubTarget) -> Result<Self, PublishError> {
+        let (owner, repo) = target.repository.split_once('/').ok_or_else(|| {
+            PublishError::Setup(format!(
+                "GITHUB_REPOSITORY must be `owner/repo`, got `{}`",
+                target.repository
+            ))
+        })?;
+        let crab = Octocrab::builder()
+            .base_uri(target.api_url.as_str())
+            .map_err(|e| {
+                PublishError::Setup(format!("bad GitHub API URL `{}`: {e}", target.api_url))
+            })?
+            .personal_token(target.token.clone())
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| PublishError::Setup(format!("cannot build the GitHub client: {e}")))?;
+        Ok(Self {
+            crab,
+            owner: owner.to_string(),
+            repo: repo.to_string(),
+            pr: target.pr,
+        })
     }
 
-    let full = sticky::compose(pipeline, run_id, body);
-    match sticky::decide(&existing, pipeline, run_id) {
-        Decision::Create => {
-            let c = issues
-                .create_comment(target.pr, &full)
-                .await
-                .map_err(|e| api_error(e, "create the PR comment"))?;
-            Ok(CommentOutcome::Created {
-                id: c.id.into_inner(),
-                url: Some(c.html_url.to_string()),
-            })
-        }
-        Decision::Update { id, duplicates } => {
-            let c = issues
-                .update_comment(id.into(), &full)
-                .await
-                .map_err(|e| api_error(e, "update the PR comment"))?;
-            for dup in duplicates {
-                let _ = issues.delete_comment(dup.into()).await;
-            }
-            Ok(CommentOutcome::Updated {
-                id,
-                url: Some(c.html_url.to_string()),
-            })
-        }
-        Decision::Stale { id, newer_run } => Ok(CommentOutcome::Stale { id, newer_run }),
+    fn issues(&self) -> octocrab::issues::IssueHandler<'_> {
+        self.crab.issues(&self.owner, &self.repo)
     }
 }
 
-fn existing_of(c: &Comment) -> Existing {
-    Existing {
+#[async_trait]
+impl CommentThread for PullRequest {
+    async fn list_page(&self, page: u32) -> Result<Page, PublishError> {
+        let listed = self
+            .issues()
+            .list_comments(self.pr)
+            .per_page(100)
+            .page(page)
+            .send()
+            .await
+            .map_err(|e| api_error(e, "list the PR's comments"))?;
+        Ok(Page {
+            next: listed.next.is_some().then_some(page + 1),
+            comments: listed
+                .items
+                .into_iter()
+                .map(|c| Existing {
+                    id: c.id.into_inner(),
+                    body: c.body.unwrap_or_default(),
+                })
+                .collect(),
+        })
+    }
+
+    async fn create(&self, body: &str) -> Result<Posted, PublishError> {
+        let c = self
+            .issues()
+            .create_comment(self.pr, body)
+            .await
+            .map_err(|e| api_error(e, "create the PR comment"))?;
+        Ok(posted(&c))
+    }
+
+    async fn update(&self, id: u64, body: &str) -> Result<Posted, PublishError> {
+        let c = self
+            .issues()
+            .update_comment(id.into(), body)
+            .await
+            .map_err(|e| api_error(e, "update the PR comment"))?;
+        Ok(posted(&c))
+    }
+
+    async fn delete(&self, id: u64) {
+        let _ = self.issues().delete_comment(id.into()).await;
+    }
+}
+
+fn posted(c: &Comment) -> Posted {
+    Posted {
         id: c.id.into_inner(),
-        body: c.body.clone().unwrap_or_default(),
+        url: Some(c.html_url.to_string()),
     }
 }
 

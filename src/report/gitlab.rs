@@ -1,12 +1,15 @@
-//! GitLab: the one sticky merge request note per pipeline, through the REST API (reqwest; any
-//! base URL, so self-managed instances and local fakes work).
+//! GitLab: the transport of the sticky merge request note (`report::sticky` decides what to
+//! write) through the REST API (reqwest; any base URL, so self-managed instances and local fakes
+//! work). Must not decide anything about the note itself.
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde::Deserialize;
+use url::Url;
 
-use crate::report::publish::{CommentOutcome, PublishError};
-use crate::report::sticky::{self, Decision, Existing};
+use crate::report::format::clip;
+use crate::report::sticky::{CommentThread, Existing, Page, Posted, PublishError};
 
 /// Where the note goes.
 #[derive(Debug, Clone)]
@@ -28,94 +31,134 @@ struct Note {
     body: String,
 }
 
-/// Most pages read when looking for the note (100 notes a page).
-const MAX_PAGES: u32 = 100;
+/// The notes of one merge request.
+pub struct MergeRequest {
+    client: reqwest::Client,
+    token: String,
+    /// `…/projects/<project>/merge_requests/<iid>/notes`, the project as one encoded segment.
+    notes: Url,
+}
 
-/// Creates or updates the pipeline's sticky note on the merge request.
-pub async fn upsert_note(
-    target: &GitlabTarget,
-    pipeline: &str,
-    run_id: Option<u64>,
-    body: &str,
-) -> Result<CommentOutcome, PublishError> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| PublishError::Setup(format!("cannot build the HTTP client: {e}")))?;
-    let project = url_encode(&target.project);
-    let notes_url = format!(
-        "{}/projects/{project}/merge_requests/{}/notes",
-        target.api_url.trim_end_matches('/'),
-        target.mr_iid
-    );
-
-    let mut existing = Vec::new();
-    let mut page = 1u32;
-    loop {
-        let resp = client
-            .get(format!(
-                "{notes_url}?per_page=100&page={page}&sort=asc&order_by=created_at"
+impl MergeRequest {
+    /// Checks the target and builds the HTTP client; nothing is sent yet.
+    pub fn connect(target: &GitlabTarget) -> Result<Self, PublishError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| PublishError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        let bad_url = || {
+            PublishError::Setup(format!(
+                "CI_API_V4_URL is not a usable URL: `{}`",
+                target.api_url
             ))
-            .header("PRIVATE-TOKEN", &target.token)
+        };
+        let mut notes = Url::parse(&target.api_url).map_err(|_| bad_url())?;
+        notes
+            .path_segments_mut()
+            .map_err(|()| bad_url())?
+            .pop_if_empty()
+            .extend([
+                "projects",
+                &target.project,
+                "merge_requests",
+                &target.mr_iid.to_string(),
+                "notes",
+            ]);
+        Ok(Self {
+            client,
+            token: target.token.clone(),
+            notes,
+        })
+    }
+
+    fn note(&self, id: u64) -> Url {
+        let mut url = self.notes.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.push(&id.to_string());
+        }
+        url
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        doing: &str,
+    ) -> Result<reqwest::Response, PublishError> {
+        let resp = request
+            .header("PRIVATE-TOKEN", &self.token)
             .send()
             .await
-            .map_err(|e| transport("list the merge request's notes", e))?;
-        let resp = check(resp, "list the merge request's notes").await?;
+            .map_err(|e| {
+                PublishError::Api(format!(
+                    "could not reach GitLab to {doing}: {}",
+                    e.without_url()
+                ))
+            })?;
+        check(resp, doing).await
+    }
+}
+
+/// A request carrying a note body as JSON.
+fn with_body(request: reqwest::RequestBuilder, body: &str) -> reqwest::RequestBuilder {
+    request
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "body": body }).to_string())
+}
+
+#[async_trait]
+impl CommentThread for MergeRequest {
+    async fn list_page(&self, page: u32) -> Result<Page, PublishError> {
+        let mut url = self.notes.clone();
+        url.query_pairs_mut()
+            .append_pair("per_page", "100")
+            .append_pair("page", &page.to_string())
+            .append_pair("sort", "asc")
+            .append_pair("order_by", "created_at");
+        let resp = self
+            .send(self.client.get(url), "list the merge request's notes")
+            .await?;
         let next = resp
             .headers()
             .get("x-next-page")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u32>().ok());
         let notes: Vec<Note> = parse(resp).await?;
-        existing.extend(notes.into_iter().map(|n| Existing {
-            id: n.id,
-            body: n.body,
-        }));
-        match next {
-            Some(n) if n > page && n <= MAX_PAGES => page = n,
-            _ => break,
-        }
+        Ok(Page {
+            comments: notes
+                .into_iter()
+                .map(|n| Existing {
+                    id: n.id,
+                    body: n.body,
+                })
+                .collect(),
+            next,
+        })
     }
 
-    let full = sticky::compose(pipeline, run_id, body);
-    let payload = serde_json::json!({ "body": full });
-    match sticky::decide(&existing, pipeline, run_id) {
-        Decision::Create => {
-            let resp = client
-                .post(&notes_url)
-                .header("PRIVATE-TOKEN", &target.token)
-                .header("content-type", "application/json")
-                .body(payload.to_string())
-                .send()
-                .await
-                .map_err(|e| transport("create the merge request note", e))?;
-            let note: Note = parse(check(resp, "create the merge request note").await?).await?;
-            Ok(CommentOutcome::Created {
-                id: note.id,
-                url: None,
-            })
-        }
-        Decision::Update { id, duplicates } => {
-            let resp = client
-                .put(format!("{notes_url}/{id}"))
-                .header("PRIVATE-TOKEN", &target.token)
-                .header("content-type", "application/json")
-                .body(payload.to_string())
-                .send()
-                .await
-                .map_err(|e| transport("update the merge request note", e))?;
-            check(resp, "update the merge request note").await?;
-            for dup in duplicates {
-                let _ = client
-                    .delete(format!("{notes_url}/{dup}"))
-                    .header("PRIVATE-TOKEN", &target.token)
-                    .send()
-                    .await;
-            }
-            Ok(CommentOutcome::Updated { id, url: None })
-        }
-        Decision::Stale { id, newer_run } => Ok(CommentOutcome::Stale { id, newer_run }),
+    async fn create(&self, body: &str) -> Result<Posted, PublishError> {
+        let request = with_body(self.client.post(self.notes.clone()), body);
+        let resp = self.send(request, "create the merge request note").await?;
+        let note: Note = parse(resp).await?;
+        Ok(Posted {
+            id: note.id,
+            url: None,
+        })
+    }
+
+    async fn update(&self, id: u64, body: &str) -> Result<Posted, PublishError> {
+        let request = with_body(self.client.put(self.note(id)), body);
+        self.send(request, "update the merge request note").await?;
+        Ok(Posted { id, url: None })
+    }
+
+    async fn delete(&self, id: u64) {
+        let _ = self
+            .client
+            .delete(self.note(id))
+            .header("PRIVATE-TOKEN", &self.token)
+            .send()
+            .await;
     }
 }
 
@@ -133,7 +176,7 @@ async fn check(resp: reqwest::Response, doing: &str) -> Result<reqwest::Response
         return Ok(resp);
     }
     let text = resp.text().await.unwrap_or_default();
-    let text = crate::report::format::clip(text.trim(), 300);
+    let text = clip(text.trim(), 300);
     if status.as_u16() == 401 || status.as_u16() == 403 {
         Err(PublishError::Forbidden(format!(
             "GitLab refused to {doing} ({status}: {text}). Set GITLAB_TOKEN to a project access \
@@ -148,20 +191,36 @@ async fn check(resp: reqwest::Response, doing: &str) -> Result<reqwest::Response
     }
 }
 
-fn transport(doing: &str, e: reqwest::Error) -> PublishError {
-    PublishError::Api(format!(
-        "could not reach GitLab to {doing}: {}",
-        e.without_url()
-    ))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    fn target(api_url: &str, project: &str) -> GitlabTarget {
+        GitlabTarget {
+            api_url: api_url.into(),
+            token: "t".into(),
+            project: project.into(),
+            mr_iid: 5,
+        }
+    }
+
+    #[test]
+    fn a_project_path_is_one_encoded_segment() {
+        let mr = MergeRequest::connect(&target("https://gl.example/api/v4/", "group/sub models"))
+            .expect("connect");
+        assert_eq!(
+            mr.notes.as_str(),
+            "https://gl.example/api/v4/projects/group%2Fsub%20models/merge_requests/5/notes"
+        );
+        assert_eq!(
+            mr.note(9).as_str(),
+            "https://gl.example/api/v4/projects/group%2Fsub%20models/merge_requests/5/notes/9"
+        );
+    }
+
+    #[test]
+    fn an_unusable_api_url_is_a_setup_problem() {
+        let err = MergeRequest::connect(&target("not a url", "42")).err();
+        assert!(matches!(err, Some(PublishError::Setup(m)) if m.contains("CI_API_V4_URL")));
+    }
 }

@@ -1,6 +1,7 @@
 //! JUnit XML in the Jenkins/Surefire dialect every consumer reads (GitLab, Jenkins, dorny,
 //! mikepenz): one `<testsuite>` per device, a `<testcase>` per case and per gate, gate
-//! violations as `<failure>`, anything unmeasured as `<error>`.
+//! violations as `<failure>`, anything unmeasured as `<error>`. Reads results only, through
+//! `report::format`; must not reach into devices, the engine or commands.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::report::error::ReportError;
-use crate::report::format;
+use crate::report::format::{self, Digits};
 use crate::results::{CaseResult, CaseStatus, DeviceResult, GateResult, GateStatus, Results};
 
 /// Longest text kept in a failure message (full details go in the element's body).
@@ -117,7 +118,7 @@ fn properties(results: &Results, device: &DeviceResult) -> Vec<Property> {
     let mut p: Vec<Property> = vec![
         ("device", device.name.as_str()).into(),
         ("provider", provider_name(device)).into(),
-        ("verdict", verdict_name(device)).into(),
+        ("verdict", format::verdict_word(device.verdict)).into(),
         ("model.path", results.model.path.as_str()).into(),
         ("model.sha256", results.model.sha256.as_str()).into(),
     ];
@@ -134,7 +135,7 @@ fn properties(results: &Results, device: &DeviceResult) -> Vec<Property> {
         ));
     }
     for job in &device.jobs {
-        let kind = job_kind(job);
+        let kind = format::job_kind(job.kind);
         p.push(Property::new(format!("job.{kind}.id"), job.id.as_str()));
         if let Some(url) = &job.url {
             p.push(Property::new(format!("job.{kind}.url"), url.as_str()));
@@ -159,11 +160,11 @@ fn device_out(device: &DeviceResult) -> String {
         for (name, m) in &device.metrics {
             let p90 = m
                 .p90
-                .map(|p| format!(" (p90 {})", format::num(p)))
+                .map(|p| format!(" (p90 {})", Digits::REPORT.num(p)))
                 .unwrap_or_default();
             out.push_str(&format!(
                 "  {name}: {}{p90}\n",
-                format::with_unit(m.value, if m.unit == "fraction" { "" } else { &m.unit })
+                Digits::REPORT.with_unit(m.value, &m.unit)
             ));
         }
     }
@@ -172,10 +173,16 @@ fn device_out(device: &DeviceResult) -> String {
         for job in &device.jobs {
             let reused = if job.reused { " (reused)" } else { "" };
             match &job.url {
-                Some(url) => {
-                    out.push_str(&format!("  {} {}{reused}: {url}\n", job_kind(job), job.id))
-                }
-                None => out.push_str(&format!("  {} {}{reused}\n", job_kind(job), job.id)),
+                Some(url) => out.push_str(&format!(
+                    "  {} {}{reused}: {url}\n",
+                    format::job_kind(job.kind),
+                    job.id
+                )),
+                None => out.push_str(&format!(
+                    "  {} {}{reused}\n",
+                    format::job_kind(job.kind),
+                    job.id
+                )),
             }
         }
     }
@@ -187,11 +194,7 @@ fn device_out(device: &DeviceResult) -> String {
 
 fn gate_out(gate: &GateResult, device: &DeviceResult) -> String {
     let unit = format::unit(gate.metric, Some(device));
-    let mut out = format!(
-        "{}\n{}\n",
-        format::gate_statement(gate, &unit),
-        gate.message
-    );
+    let mut out = format!("{}\n{}\n", format::gate_statement(gate, unit), gate.message);
     if let Some(d) = &gate.description {
         out.push_str(&format!("why: {d}\n"));
     }
@@ -211,7 +214,7 @@ fn gate_status(gate: &GateResult, device: &DeviceResult) -> TestCaseStatus {
             };
             s.set_type(ty)
                 .set_message(format::clip(
-                    &clean(&format::gate_statement(gate, &unit)),
+                    &clean(&format::gate_statement(gate, unit)),
                     MESSAGE_CHARS,
                 ))
                 .set_description(clean(&gate_out(gate, device)));
@@ -298,27 +301,10 @@ impl Names {
     }
 }
 
-fn job_kind(job: &crate::results::JobLink) -> &'static str {
-    match job.kind {
-        crate::results::JobKind::Compile => "compile",
-        crate::results::JobKind::Profile => "profile",
-        crate::results::JobKind::Inference => "inference",
-        crate::results::JobKind::Local => "local",
-    }
-}
-
 fn provider_name(device: &DeviceResult) -> &'static str {
     match device.provider {
         crate::config::types::Provider::Aihub => "aihub",
         crate::config::types::Provider::Local => "local",
-    }
-}
-
-fn verdict_name(device: &DeviceResult) -> &'static str {
-    match device.verdict {
-        crate::results::Verdict::Passed => "passed",
-        crate::results::Verdict::Failed => "failed",
-        crate::results::Verdict::Error => "error",
     }
 }
 

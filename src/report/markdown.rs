@@ -1,12 +1,13 @@
 //! The Markdown report (PR/MR comment, job summary, `--markdown`), rendered from a minijinja
 //! template shipped in the binary or given by the user, and kept under a size budget by showing
-//! fewer rows, never by cutting the verdict.
+//! fewer rows, never by cutting the verdict. Reads results only, through `report::format`; must
+//! not reach into devices, the engine or commands.
 
 use serde::Serialize;
 
 use crate::config::types::Metric;
 use crate::report::error::ReportError;
-use crate::report::format;
+use crate::report::format::{self, Digits};
 use crate::results::{CaseStatus, DeviceResult, GateStatus, Results, Verdict};
 
 /// The template shipped in the binary.
@@ -465,7 +466,7 @@ fn device_view(
         match g.status {
             GateStatus::Failed => problems.push(Problem {
                 icon: "❌",
-                text: clip(&format::gate_statement(g, &unit)),
+                text: clip(&format::gate_statement(g, unit)),
             }),
             GateStatus::Error => problems.push(Problem {
                 icon: "⚠️",
@@ -488,16 +489,16 @@ fn device_view(
                     .join(" · ")
             }
         },
-        duration: format!("{} s", format::num((d.duration_s * 10.0).round() / 10.0)),
+        duration: format!(
+            "{} s",
+            Digits::REPORT.num((d.duration_s * 10.0).round() / 10.0)
+        ),
         error: d.error.clone(),
         jobs: d
             .jobs
             .iter()
             .map(|j| JobView {
-                kind: serde_json::to_value(j.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
+                kind: format::job_kind(j.kind).to_string(),
                 id: j.id.clone(),
                 url: j.url.clone(),
                 reused: j.reused,
@@ -524,14 +525,7 @@ fn device_view(
 }
 
 fn gate_rows(r: &Results) -> Vec<GateRow> {
-    let mut indices: Vec<usize> = r
-        .devices
-        .iter()
-        .flat_map(|d| d.gates.iter().map(|g| g.index))
-        .collect();
-    indices.sort_unstable();
-    indices.dedup();
-    indices
+    format::gate_indices(r)
         .into_iter()
         .filter_map(|idx| {
             let (first_dev, first) = r
@@ -539,7 +533,7 @@ fn gate_rows(r: &Results) -> Vec<GateRow> {
                 .iter()
                 .find_map(|d| d.gates.iter().find(|g| g.index == idx).map(|g| (d, g)))?;
             let unit = format::unit(first.metric, Some(first_dev));
-            let rule = format!("`{}` {}", first.metric.as_str(), format::rule(first, &unit));
+            let rule = format!("`{}` {}", first.metric.as_str(), format::rule(first, unit));
             let cells = r
                 .devices
                 .iter()
@@ -561,10 +555,10 @@ fn gate_cell(g: &crate::results::GateResult, d: &DeviceResult) -> String {
         GateStatus::Error => "⚠️",
     };
     let actual = match g.actual {
-        Some(a) => format::with_unit(a, &unit),
+        Some(a) => Digits::REPORT.with_unit(a, unit),
         None => "not measured".into(),
     };
-    match format::delta(g, &unit) {
+    match format::delta(g, unit) {
         Some(delta) => format!("{icon} {actual} (Δ {delta})"),
         None => format!("{icon} {actual}"),
     }
@@ -595,7 +589,7 @@ fn chart(r: &Results) -> Option<Chart> {
             baselines
                 .iter()
                 .flatten()
-                .map(|v| format::num(*v))
+                .map(|v| Digits::REPORT.num(*v))
                 .collect::<Vec<_>>()
                 .join(", "),
         )
@@ -604,7 +598,7 @@ fn chart(r: &Results) -> Option<Chart> {
     };
     Some(Chart {
         metric: metric.as_str(),
-        unit: format::unit(metric, Some(rows[0].0)),
+        unit: format::unit(metric, Some(rows[0].0)).to_string(),
         labels: rows
             .iter()
             .map(|(d, _)| format!("\"{}\"", d.name.replace(['"', '\n', '`'], "'")))
@@ -612,7 +606,7 @@ fn chart(r: &Results) -> Option<Chart> {
             .join(", "),
         current: rows
             .iter()
-            .map(|(_, v)| format::num(*v))
+            .map(|(_, v)| Digits::REPORT.num(*v))
             .collect::<Vec<_>>()
             .join(", "),
         baseline,
@@ -628,10 +622,13 @@ fn size(bytes: u64) -> String {
     if b >= 1024.0 * 1024.0 {
         format!(
             "{} MiB",
-            format::num((b / 1024.0 / 1024.0 * 10.0).round() / 10.0)
+            Digits::REPORT.num((b / 1024.0 / 1024.0 * 10.0).round() / 10.0)
         )
     } else if b >= 1024.0 {
-        format!("{} KiB", format::num((b / 1024.0 * 10.0).round() / 10.0))
+        format!(
+            "{} KiB",
+            Digits::REPORT.num((b / 1024.0 * 10.0).round() / 10.0)
+        )
     } else {
         format!("{bytes} B")
     }

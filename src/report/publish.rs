@@ -1,16 +1,19 @@
 //! Renders every report of a run and publishes it: JUnit and Markdown files, the GitHub job
 //! summary, the sticky PR/MR comment. `edgegate report` and `edgegate run` both call
 //! [`render_and_publish`]; a publishing failure is a warning and never changes the verdict.
+//! Picks the forge and the PR from `crate::ci`; must not reach into devices, the engine or
+//! commands, nor speak a forge's API itself (`github`, `gitlab` do, through `sticky`).
 
 use std::path::{Path, PathBuf};
 
+use crate::ci::CiEnv;
 use crate::config::types::CommentMode;
-use crate::report::ci::CiEnv;
 use crate::report::error::ReportError;
-use crate::report::github::{self, GithubTarget};
-use crate::report::gitlab::{self, GitlabTarget};
+use crate::report::github::{self, GithubTarget, PullRequest};
+use crate::report::gitlab::{GitlabTarget, MergeRequest};
+use crate::report::junit;
 use crate::report::markdown::{self, Budget, MarkdownOptions};
-use crate::report::{junit, sticky};
+use crate::report::sticky::{self, CommentOutcome, CommentThread, PublishError};
 use crate::results::{RESULTS_VERSION, Results};
 
 /// What to render and where to publish it.
@@ -32,31 +35,6 @@ pub struct ReportOptions {
     pub no_step_summary: bool,
     /// The CI environment (`CiEnv::from_env()` in the binary).
     pub env: CiEnv,
-}
-
-/// What happened to the sticky comment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CommentOutcome {
-    /// A new comment was posted.
-    Created { id: u64, url: Option<String> },
-    /// The pipeline's comment was updated in place.
-    Updated { id: u64, url: Option<String> },
-    /// A newer run already wrote the comment; it was left alone.
-    Stale { id: u64, newer_run: u64 },
-}
-
-/// Why a comment could not be posted; reported as a warning.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PublishError {
-    /// The token may not write (401/403); the message says which permission is missing.
-    #[error("{0}")]
-    Forbidden(String),
-    /// Something needed is not configured (token, repository, PR number).
-    #[error("{0}")]
-    Setup(String),
-    /// The API failed or could not be reached.
-    #[error("{0}")]
-    Api(String),
 }
 
 /// What was written and posted.
@@ -148,24 +126,20 @@ pub async fn render_and_publish(
     }
 
     let run_id = run_id(results, &opts.env);
-    let overhead = sticky::overhead(&results.pipeline, run_id);
     match comment_target(results, opts) {
         Ok(None) => {}
         Ok(Some(target)) => {
-            let rendered = markdown::render(results, &md(Some(Budget::comment(overhead))))?;
+            let budget = sticky::budget(&results.pipeline, run_id);
+            let rendered = markdown::render(results, &md(Some(budget)))?;
             out.comment_truncated = rendered.truncated;
-            let (place, posted) = match &target {
-                Target::Github(t) => (
-                    format!("{} PR #{}", t.repository, t.pr),
-                    github::upsert_comment(t, &results.pipeline, run_id, &rendered.body).await,
-                ),
-                Target::Gitlab(t) => (
-                    format!("merge request !{}", t.mr_iid),
-                    gitlab::upsert_note(t, &results.pipeline, run_id, &rendered.body).await,
-                ),
+            let posted = match target.thread() {
+                Ok(thread) => {
+                    sticky::upsert(thread.as_ref(), &results.pipeline, run_id, &rendered.body).await
+                }
+                Err(e) => Err(e),
             };
             match posted {
-                Ok(outcome) => out.comment = Some((place, outcome)),
+                Ok(outcome) => out.comment = Some((target.place(), outcome)),
                 Err(e) => out.warnings.push(e.to_string()),
             }
         }
@@ -177,6 +151,24 @@ pub async fn render_and_publish(
 enum Target {
     Github(GithubTarget),
     Gitlab(GitlabTarget),
+}
+
+impl Target {
+    /// Where the comment goes, in words (`acme/vision PR #7`).
+    fn place(&self) -> String {
+        match self {
+            Target::Github(t) => format!("{} PR #{}", t.repository, t.pr),
+            Target::Gitlab(t) => format!("merge request !{}", t.mr_iid),
+        }
+    }
+
+    /// The forge's comments of the PR or MR.
+    fn thread(&self) -> Result<Box<dyn CommentThread>, PublishError> {
+        Ok(match self {
+            Target::Github(t) => Box::new(PullRequest::connect(t)?),
+            Target::Gitlab(t) => Box::new(MergeRequest::connect(t)?),
+        })
+    }
 }
 
 fn comment_target(results: &Results, opts: &ReportOptions) -> Result<Option<Target>, PublishError> {

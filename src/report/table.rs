@@ -1,21 +1,16 @@
 //! The compact terminal summary of a run: devices × gates with each device's verdict, the gate
-//! legend, what could not be measured, and the overall verdict in one line.
+//! legend, what could not be measured, and the overall verdict in one line. Reads results only,
+//! through `report::format`; must not reach into devices, the engine or commands.
 
 use std::fmt::Write as _;
 
-use crate::results::{GateResult, GateStatus};
-use crate::results::{Results, Verdict};
+use crate::report::format::{Digits, delta_pct, gate_indices, pct, verdict_word};
+use crate::results::{GateResult, GateStatus, Results};
 
 /// The table `edgegate run` prints on stdout.
 pub fn render(results: &Results) -> String {
     let mut o = String::new();
-    let mut gate_ids: Vec<usize> = results
-        .devices
-        .iter()
-        .flat_map(|d| d.gates.iter().map(|g| g.index))
-        .collect();
-    gate_ids.sort_unstable();
-    gate_ids.dedup();
+    let gate_ids = gate_indices(results);
     let mut header = vec!["device".to_string(), "verdict".to_string()];
     header.extend(gate_ids.iter().map(|i| format!("gate {i}")));
     let mut rows = vec![header];
@@ -101,24 +96,6 @@ pub fn render(results: &Results) -> String {
     o
 }
 
-fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Passed => "passed",
-        Verdict::Failed => "failed",
-        Verdict::Error => "error",
-    }
-}
-
-fn num(v: f64) -> String {
-    if v.abs() >= 100.0 || v == v.trunc() {
-        format!("{v:.0}")
-    } else if v.abs() >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    }
-}
-
 fn cell(g: &GateResult) -> String {
     let mark = match g.status {
         GateStatus::Passed => "✓",
@@ -126,16 +103,25 @@ fn cell(g: &GateResult) -> String {
         GateStatus::Error => "⚠",
     };
     match (g.actual, g.delta_pct) {
-        (Some(a), Some(d)) => format!("{mark} {} ({d:+.1}%)", num(a)),
-        (Some(a), None) => format!("{mark} {}", num(a)),
+        (Some(a), Some(d)) => format!("{mark} {} ({})", Digits::Column.num(a), delta_pct(d)),
+        (Some(a), None) => format!("{mark} {}", Digits::Column.num(a)),
         (None, _) => format!("{mark} n/a"),
     }
 }
 
 fn gate_text(g: &GateResult) -> String {
     match (g.operator, g.threshold, g.max_regression_pct) {
-        (Some(op), Some(t), _) => format!("{} {} {}", g.metric.as_str(), op.symbol(), num(t)),
-        (_, _, Some(p)) => format!("{} at most {p}% worse than the baseline", g.metric.as_str()),
+        (Some(op), Some(t), _) => format!(
+            "{} {} {}",
+            g.metric.as_str(),
+            op.symbol(),
+            Digits::Column.num(t)
+        ),
+        (_, _, Some(p)) => format!(
+            "{} at most {} worse than the baseline",
+            g.metric.as_str(),
+            pct(p)
+        ),
         _ => g.metric.as_str().to_string(),
     }
 }
@@ -144,7 +130,7 @@ fn gate_text(g: &GateResult) -> String {
 mod tests {
     use super::*;
     use crate::config::types::{Metric, Operator, Provider};
-    use crate::results::{DeviceResult, GateResult, Summary};
+    use crate::results::{DeviceResult, GateResult, Summary, Verdict};
     use std::collections::BTreeMap;
 
     fn gate(index: usize, status: GateStatus, actual: Option<f64>, msg: &str) -> GateResult {
