@@ -77,6 +77,10 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,
+    /// Accept paths in the config and promptpack that lead outside the project (the git
+    /// repository holding the config, or its folder outside git). Only for configs you trust.
+    #[arg(long)]
+    pub allow_outside_project: bool,
 }
 
 /// Which schema `schema` prints.
@@ -149,6 +153,11 @@ pub struct RunArgs {
     /// default refused: untrusted code must not see a write token; see examples/github).
     #[arg(long)]
     pub allow_fork_token: bool,
+    /// Accept paths in the config and promptpack that lead outside the project (the git
+    /// repository holding the config, or its folder outside git). Only for configs you trust;
+    /// paths given on the command line (`--json`, `--model`, …) are never restricted.
+    #[arg(long)]
+    pub allow_outside_project: bool,
     /// An earlier run's results.json; relative gates (`max_regression_pct`) compare against it.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -260,7 +269,11 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
-        Command::Validate(args) => crate::commands::validate(&args.config, args.format.into()),
+        Command::Validate(args) => crate::commands::validate(
+            &args.config,
+            args.format.into(),
+            outside_project(args.allow_outside_project),
+        ),
         Command::Schema(args) => crate::commands::schema(args.kind.into()),
         Command::Init(args) => crate::commands::init(&args.dir, args.force),
         Command::Run(args) => {
@@ -272,6 +285,7 @@ pub fn main() -> i32 {
                         hub_url: args.hub_url,
                         no_cache: args.no_cache,
                     },
+                    outside_project(args.allow_outside_project),
                 )
             } else {
                 match run_options(args) {
@@ -331,6 +345,7 @@ fn run_options(args: RunArgs) -> Result<crate::commands::RunOptions, String> {
         markdown: args.markdown,
         comment: args.comment.map(Into::into),
         allow_fork_token: args.allow_fork_token,
+        outside: outside_project(args.allow_outside_project),
         request: crate::engine::run::RunRequest {
             baseline: args.baseline,
             no_cache: args.no_cache,
@@ -344,6 +359,15 @@ fn run_options(args: RunArgs) -> Result<crate::commands::RunOptions, String> {
         quiet: args.quiet,
         verbose: args.verbose,
     })
+}
+
+/// `--allow-outside-project` as the library's path policy setting.
+fn outside_project(allow: bool) -> crate::config::OutsideProject {
+    if allow {
+        crate::config::OutsideProject::Allowed
+    } else {
+        crate::config::OutsideProject::Refused
+    }
 }
 
 fn init_tracing() {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The cache file, relative to the folder of the config.
-pub const CACHE_FILE: &str = ".edgegate/cache/jobs.json";
+pub const CACHE_FILE: &str = crate::config::paths::JOB_CACHE_FILE;
 /// Entries kept; the oldest go first, so the file stays small on a long-lived CI cache.
 pub const MAX_ENTRIES: usize = 2000;
 /// Format version of the cache file; a file of another version is ignored.

@@ -61,7 +61,7 @@ pub fn cache_for(project: &Project, req: &RunRequest) -> Option<Arc<JobCache>> {
     let path = req
         .cache_path
         .clone()
-        .unwrap_or_else(|| JobCache::default_path(&project.base_dir));
+        .unwrap_or_else(|| project.cache_path.clone());
     Some(Arc::new(JobCache::open(&path)))
 }
 
@@ -138,8 +138,10 @@ pub async fn run(
     };
     let inputs = case_inputs(project, &model)?;
     let ctx = match &project.promptpack {
-        Some(pack) => eval::EvalContext::for_pack(pack, project.pack_dir.clone())
-            .map_err(RunFailure::Invalid)?,
+        Some(pack) => {
+            eval::EvalContext::for_pack(pack, project.pack_dir.clone(), project.paths.clone())
+                .map_err(RunFailure::Invalid)?
+        }
         None => eval::EvalContext::default(),
     };
     let enabled: Vec<&crate::config::Device> =
@@ -316,12 +318,17 @@ pub fn evaluate_device(
     }
 }
 
-/// Where results.json goes: `--json`, else `report.json` of the config (beside it), else
-/// `edgegate-results.json` in the working folder.
-pub fn results_path(project: &Project, flag: Option<&Path>) -> PathBuf {
+/// Where results.json goes: `--json` (the user's choice, anywhere), else `report.json` of the
+/// config (beside it, inside the project), else `edgegate-results.json` in the working folder.
+pub fn results_path(project: &Project, flag: Option<&Path>) -> Result<PathBuf, RunFailure> {
     match (flag, &project.config.report.json) {
-        (Some(p), _) => p.to_path_buf(),
-        (None, Some(p)) => project.base_dir.join(p),
-        (None, None) => PathBuf::from("edgegate-results.json"),
+        (Some(p), _) => Ok(p.to_path_buf()),
+        (None, Some(p)) => project.config_file(p).map_err(|e| {
+            RunFailure::Invalid(format!(
+                "report file {e}\nhelp: {}",
+                project.paths.output_help("--json")
+            ))
+        }),
+        (None, None) => Ok(PathBuf::from("edgegate-results.json")),
     }
 }

@@ -4,6 +4,7 @@ mod config_cli;
 mod config_errors;
 mod hub_client;
 mod local;
+mod paths;
 mod pinned;
 mod quickstart;
 mod report;
