@@ -2,7 +2,9 @@
 //!
 //! Only this file knows about clap; every command converts its arguments into library types.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -215,6 +217,10 @@ pub struct ReportArgs {
     /// Do not append to $GITHUB_STEP_SUMMARY.
     #[arg(long)]
     pub no_step_summary: bool,
+    /// Total time for posting the comment, in seconds; what is not done by then is given up
+    /// (a warning, like any comment that cannot be posted).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_timeout)]
+    pub timeout: Duration,
 }
 
 /// How `devices` prints the list.
@@ -240,6 +246,10 @@ pub struct DevicesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// Total time for the whole command, in seconds, retries included; a retry that would start
+    /// after it is not attempted.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_timeout)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -294,6 +304,7 @@ pub fn main() -> i32 {
                 results_path: None,
                 no_step_summary: args.no_step_summary,
                 env: crate::report::CiEnv::from_env(),
+                deadline: Some(crate::http::Deadline::after(args.timeout, "--timeout")),
             },
             args.exit_zero,
         ),
@@ -303,6 +314,7 @@ pub fn main() -> i32 {
                 name: args.name,
                 attributes: args.attributes,
                 json: args.format == ListFormat::Json,
+                timeout: Some(args.timeout),
             })
         }
         Command::HubSim(args) => {
@@ -346,13 +358,31 @@ fn run_options(args: RunArgs) -> Result<crate::commands::RunOptions, String> {
     })
 }
 
+/// Seconds for `--timeout`: more than 0, at most a day.
+fn parse_timeout(raw: &str) -> Result<Duration, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("expected seconds between 0 and 86400, got `{raw}`")),
+    }
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EDGEGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(use_colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .try_init();
+}
+
+/// Colours only on a terminal, and never when `NO_COLOR` is set to anything but empty
+/// (<https://no-color.org>).
+pub fn use_colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 impl From<ValidateFormat> for crate::commands::DiagnosticFormat {

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::progress::{Event, Progress};
 use crate::device::{
-    CaseInputs, Device, DeviceError, InferResult, JobLink, ModelArtifact, Prepared, ProfileResult,
-    RunSettings,
+    CaseInputs, Device, DeviceError, InferResult, JobKind, JobLink, ModelArtifact, Prepared,
+    ProfileResult, RunSettings,
 };
 
 /// How a run executes.
@@ -66,7 +66,9 @@ impl DeviceRun {
             self.invalid_input = true;
         }
         let text = match e {
-            DeviceError::JobFailed { .. } | DeviceError::Interrupted => e.to_string(),
+            DeviceError::JobFailed { .. }
+            | DeviceError::Timeout { .. }
+            | DeviceError::Interrupted => e.to_string(),
             _ => format!("{what}: {e}"),
         };
         if !self.errors.contains(&text) {
@@ -144,7 +146,7 @@ pub async fn execute(
                 let pending: Vec<&str> = run
                     .jobs
                     .iter()
-                    .filter(|j| !j.reused)
+                    .filter(|j| !j.reused && j.kind != JobKind::Local)
                     .map(|j| j.id.as_str())
                     .collect();
                 let mut text = format!("{why}; not every measurement was taken");
