@@ -415,3 +415,28 @@ impl From<CommentArg> for crate::config::types::CommentMode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(!use_colour(false, None));
+        assert!(!use_colour(true, Some(OsStr::new("1"))));
+        assert!(use_colour(true, Some(OsStr::new(""))));
+        assert!(!use_colour(false, Some(OsStr::new(""))));
+    }
+
+    #[test]
+    fn timeouts_are_positive_seconds_up_to_a_day() {
+        assert_eq!(parse_timeout("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_timeout("0.5"), Ok(Duration::from_millis(500)));
+        for bad in ["0", "-1", "nan", "inf", "86401", "x"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -58,7 +58,7 @@ impl fmt::Display for Special {
             Self::CharDevice => "a character device",
             Self::BlockDevice => "a block device",
             Self::Socket => "a socket",
-            Self::Other => "not a regular file",
+            Self::Other => "a special file",
         })
     }
 }

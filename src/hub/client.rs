@@ -279,13 +279,9 @@ impl HubClient {
                     } else {
                         None
                     };
-                    tracing::warn!(status, attempt = n, "ai hub answered {status}; retrying");
                     policy.delay(n - 1, honoured)
                 }
-                Failure::Transport(e) => {
-                    tracing::warn!(attempt = n, error = %e, "request to {host} failed; retrying");
-                    policy.delay(n - 1, None)
-                }
+                Failure::Transport(_) => policy.delay(n - 1, None),
                 Failure::Fatal(_) => Duration::ZERO,
             };
             if let Some(d) = deadline
@@ -299,6 +295,15 @@ impl HubClient {
                         describe_failure(&failure, host)
                     ),
                 });
+            }
+            match &failure {
+                Failure::Status { status, .. } => {
+                    tracing::warn!(status, attempt = n, "ai hub answered {status}; retrying");
+                }
+                Failure::Transport(e) => {
+                    tracing::warn!(attempt = n, error = %e, "request to {host} failed; retrying");
+                }
+                Failure::Fatal(_) => {}
             }
             tokio::time::sleep(delay).await;
         }
@@ -330,16 +335,7 @@ impl HubClient {
 /// A failed attempt in a few words, for the message of a deadline that cut retrying short.
 fn describe_failure(failure: &Failure, host: &str) -> String {
     match failure {
-        Failure::Status {
-            status,
-            retry_after,
-            detail,
-        } => {
-            let wait = retry_after
-                .map(|d| format!(", Retry-After {}", http::seconds_text(d)))
-                .unwrap_or_default();
-            format!("ai hub answered {status}{wait}: {detail}")
-        }
+        Failure::Status { status, detail, .. } => format!("ai hub answered {status}: {detail}"),
         Failure::Transport(e) => format!("request to {host} failed: {e}"),
         Failure::Fatal(e) => e.to_string(),
     }
@@ -624,6 +620,28 @@ mod tests {
             f(501, ""),
             Failure::Fatal(HubError::Server { status: 501, .. })
         ));
+    }
+
+    #[test]
+    fn server_details_are_shortened_even_from_a_cut_body() {
+        let long = format!(r#"{{"detail":"{}"}}"#, "no ".repeat(1000));
+        let whole = detail_of(StatusCode::BAD_REQUEST, long.as_bytes(), false);
+        assert!(whole.starts_with("no no no"), "{whole}");
+        assert!(whole.ends_with("… (2999 bytes)"), "{whole}");
+        let cut = detail_of(StatusCode::BAD_REQUEST, &long.as_bytes()[..500], true);
+        assert!(cut.starts_with("no no no"), "{cut}");
+        assert!(
+            cut.ends_with("bytes)") && cut.contains("(more than "),
+            "{cut}"
+        );
+        assert_eq!(
+            detail_of(StatusCode::BAD_REQUEST, br#"{"detail":"a\"b"}"#, false),
+            "a\"b"
+        );
+        assert_eq!(
+            detail_of(StatusCode::BAD_GATEWAY, b"", false),
+            "bad gateway"
+        );
     }
 
     #[test]
