@@ -2,7 +2,9 @@
 //!
 //! Only this file knows about clap; every command converts its arguments into library types.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -224,6 +226,10 @@ pub struct ReportArgs {
     /// Do not append to $GITHUB_STEP_SUMMARY.
     #[arg(long)]
     pub no_step_summary: bool,
+    /// Total time for posting the comment, in seconds; what is not done by then is given up
+    /// (a warning, like any comment that cannot be posted).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_timeout)]
+    pub timeout: Duration,
 }
 
 /// How `devices` prints the list.
@@ -249,6 +255,10 @@ pub struct DevicesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// Total time for the whole command, in seconds, retries included; a retry that would start
+    /// after it is not attempted.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_timeout)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -308,6 +318,7 @@ pub fn main() -> i32 {
                 results_path: None,
                 no_step_summary: args.no_step_summary,
                 env: crate::report::CiEnv::from_env(),
+                deadline: Some(crate::http::Deadline::after(args.timeout, "--timeout")),
             },
             args.exit_zero,
         ),
@@ -317,6 +328,7 @@ pub fn main() -> i32 {
                 name: args.name,
                 attributes: args.attributes,
                 json: args.format == ListFormat::Json,
+                timeout: Some(args.timeout),
             })
         }
         Command::HubSim(args) => {
@@ -370,13 +382,31 @@ fn outside_project(allow: bool) -> crate::config::OutsideProject {
     }
 }
 
+/// Seconds for `--timeout`: more than 0, at most a day.
+fn parse_timeout(raw: &str) -> Result<Duration, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("expected seconds between 0 and 86400, got `{raw}`")),
+    }
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EDGEGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(use_colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .try_init();
+}
+
+/// Colours only on a terminal, and never when `NO_COLOR` is set to anything but empty
+/// (<https://no-color.org>).
+pub fn use_colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 impl From<ValidateFormat> for crate::commands::DiagnosticFormat {
@@ -406,6 +436,31 @@ impl From<CommentArg> for crate::config::types::CommentMode {
             CommentArg::Github => Self::Github,
             CommentArg::Gitlab => Self::Gitlab,
             CommentArg::Off => Self::Off,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(!use_colour(false, None));
+        assert!(!use_colour(true, Some(OsStr::new("1"))));
+        assert!(use_colour(true, Some(OsStr::new(""))));
+        assert!(!use_colour(false, Some(OsStr::new(""))));
+    }
+
+    #[test]
+    fn timeouts_are_positive_seconds_up_to_a_day() {
+        assert_eq!(parse_timeout("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_timeout("0.5"), Ok(Duration::from_millis(500)));
+        for bad in ["0", "-1", "nan", "inf", "86401", "x"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
         }
     }
 }

@@ -477,6 +477,10 @@ pub fn run(opts: &RunOptions) -> i32 {
         comment: opts.comment.unwrap_or(project.config.report.comment),
         results_path: Some(path.clone()),
         env: crate::report::CiEnv::from_env(),
+        deadline: Some(crate::http::Deadline::after(
+            crate::http::DEFAULT_TIMEOUT,
+            "posting the comment",
+        )),
         ..Default::default()
     };
     let published = tokio::runtime::Builder::new_current_thread()

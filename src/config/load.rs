@@ -18,7 +18,7 @@ use super::types::{Config, ModelKind, Operator, PromptpackRef, Provider};
 use super::yaml::{self, SpannedDoc, escape_segment};
 
 /// Files larger than this are refused before parsing.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = crate::files::CONFIG_LIMIT;
 
 /// A config that passed every check, with everything resolved that later stages need.
 #[derive(Debug, Clone)]
@@ -212,61 +212,32 @@ impl Loader {
     }
 
     fn read(&mut self, path: &Path, what: &str, help: &str) -> Option<String> {
-        match std::fs::metadata(path) {
-            Ok(m) if m.is_dir() => {
+        let bytes = match crate::files::read(path, what, MAX_FILE_BYTES) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                let d = Diagnostic::error(path, None, "", e.to_string());
+                self.diags.push(match e {
+                    crate::files::FileError::TooLarge { .. } => d,
+                    _ => d.with_help(help.to_string()),
+                });
+                return None;
+            }
+        };
+        match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = upto.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+                let col = upto.iter().rev().take_while(|&&b| b != b'\n').count() as u32 + 1;
                 self.diags.push(
                     Diagnostic::error(
                         path,
-                        None,
+                        Some(yaml::Pos { line, col }),
                         "",
-                        format!("{what} `{}` is a folder, not a file", path.display()),
+                        format!("{what} is not UTF-8 text"),
                     )
-                    .with_help(help.to_string()),
+                    .with_help("save the file as UTF-8"),
                 );
-                return None;
-            }
-            Ok(m) if m.len() > MAX_FILE_BYTES => {
-                self.diags.push(Diagnostic::error(
-                    path,
-                    None,
-                    "",
-                    format!(
-                        "{what} is {} MiB, more than the {} MiB limit",
-                        m.len() >> 20,
-                        MAX_FILE_BYTES >> 20
-                    ),
-                ));
-                return None;
-            }
-            _ => {}
-        }
-        match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Some(text),
-                Err(e) => {
-                    let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-                    let line = upto.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-                    let col = upto.iter().rev().take_while(|&&b| b != b'\n').count() as u32 + 1;
-                    self.diags.push(
-                        Diagnostic::error(
-                            path,
-                            Some(yaml::Pos { line, col }),
-                            "",
-                            format!("{what} is not UTF-8 text"),
-                        )
-                        .with_help("save the file as UTF-8"),
-                    );
-                    None
-                }
-            },
-            Err(e) => {
-                let msg = if e.kind() == std::io::ErrorKind::NotFound {
-                    format!("{what} `{}` does not exist", path.display())
-                } else {
-                    format!("cannot read {what} `{}`: {e}", path.display())
-                };
-                self.diags
-                    .push(Diagnostic::error(path, None, "", msg).with_help(help.to_string()));
                 None
             }
         }
@@ -812,23 +783,24 @@ impl Loader {
         }
         let labels = pack.labels.as_ref().and_then(|l| {
             let p = self.resolve(site, "/labels", dir, l, "labels file")?;
-            match std::fs::read_to_string(&p) {
+            match crate::files::read_to_string(&p, "labels file", crate::files::LABELS_LIMIT) {
                 Ok(text) => Some(
                     text.lines()
                         .map(|s| s.trim().to_string())
                         .collect::<Vec<_>>(),
                 ),
+                Err(crate::files::FileError::NotFound { .. }) => {
+                    self.diags.push(
+                        site.error("/labels", format!("labels file `{l}` does not exist"))
+                            .with_help(format!(
+                                "the path is relative to the promptpack's folder (looked for `{}`)",
+                                p.display()
+                            )),
+                    );
+                    None
+                }
                 Err(e) => {
-                    let msg = if e.kind() == std::io::ErrorKind::NotFound {
-                        format!("labels file `{l}` does not exist")
-                    } else {
-                        format!("cannot read labels file `{l}`: {e}")
-                    };
-                    self.diags
-                        .push(site.error("/labels", msg).with_help(format!(
-                            "the path is relative to the promptpack's folder (looked for `{}`)",
-                            p.display()
-                        )));
+                    self.diags.push(site.error("/labels", e.to_string()));
                     None
                 }
             }

@@ -168,8 +168,13 @@ impl JobCache {
 }
 
 fn read_entries(path: &Path) -> BTreeMap<String, CachedJob> {
-    let Ok(bytes) = std::fs::read(path) else {
-        return BTreeMap::new();
+    let bytes = match crate::files::read(path, "job cache", crate::files::JOB_CACHE_LIMIT) {
+        Ok(bytes) => bytes,
+        Err(crate::files::FileError::NotFound { .. }) => return BTreeMap::new(),
+        Err(e) => {
+            tracing::warn!("ignoring the job cache: {e}");
+            return BTreeMap::new();
+        }
     };
     match serde_json::from_slice::<CacheFile>(&bytes) {
         Ok(f) if f.version == CACHE_VERSION => f.entries,

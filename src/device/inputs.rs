@@ -5,7 +5,6 @@
 //! before any device time is spent. Paths resolve against the promptpack's folder, through the
 //! project's [`PathPolicy`], so they never lead outside the project.
 
-use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
@@ -60,6 +59,18 @@ pub enum InputError {
         file: PathBuf,
         /// What the file system said.
         source: std::io::Error,
+    },
+    /// The input file is missing, not a regular file, or larger than its limit.
+    #[error(
+        "case `{case}`, input `{input}`: {source}; paths are relative to the promptpack's folder"
+    )]
+    File {
+        /// The case id.
+        case: String,
+        /// The input name.
+        input: String,
+        /// What is wrong with the file.
+        source: crate::files::FileError,
     },
     /// The `.npy` file is not a tensor EdgeGate can read.
     #[error(
@@ -254,13 +265,17 @@ pub fn load_input(
     }
 }
 
-fn read_npy(file: &Path, case: &str, input: &str) -> Result<Tensor, InputError> {
-    let f = File::open(file).map_err(|source| InputError::Open {
+fn file_error(case: &str, input: &str) -> impl FnOnce(crate::files::FileError) -> InputError {
+    move |source| InputError::File {
         case: case.to_owned(),
         input: input.to_owned(),
-        file: file.to_owned(),
         source,
-    })?;
+    }
+}
+
+fn read_npy(file: &Path, case: &str, input: &str) -> Result<Tensor, InputError> {
+    let f = crate::files::reader(file, "input file", crate::files::TENSOR_LIMIT)
+        .map_err(file_error(case, input))?;
     Tensor::read_npy(BufReader::new(f)).map_err(|source| InputError::Npy {
         case: case.to_owned(),
         input: input.to_owned(),
@@ -281,12 +296,12 @@ fn read_image(
         file: file.to_owned(),
         source,
     };
-    let reader = image::ImageReader::open(file).map_err(|source| InputError::Open {
-        case: case.to_owned(),
-        input: input.to_owned(),
-        file: file.to_owned(),
-        source,
-    })?;
+    let bytes = crate::files::read(file, "image file", crate::files::IMAGE_LIMIT)
+        .map_err(file_error(case, input))?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes));
+    if let Ok(format) = image::ImageFormat::from_path(file) {
+        reader.set_format(format);
+    }
     let decoded = reader
         .with_guessed_format()
         .map_err(|source| InputError::Open {

@@ -49,7 +49,12 @@ pub fn ci_context(var: &dyn Fn(&str) -> Option<String>) -> Option<CiContext> {
 
 /// `pull_request.number` of a GitHub event payload file.
 fn pr_number(path: &str) -> Option<u64> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = crate::files::read(
+        std::path::Path::new(path),
+        "CI event file",
+        crate::files::CI_EVENT_LIMIT,
+    )
+    .ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     v.get("pull_request")?.get("number")?.as_u64()
 }

@@ -8,14 +8,22 @@ use crate::report::{DeviceResult, Results};
 /// Loads a baseline results file; the error says what is wrong and what to pass instead.
 pub fn load(path: &Path) -> Result<Results, String> {
     let shown = path.display();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::files::read_to_string(
+        path,
+        "baseline file",
+        crate::files::RESULTS_LIMIT,
+    ) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(crate::files::FileError::NotFound { .. }) => {
             return Err(format!(
                 "baseline file `{shown}` does not exist; pass the results file of an earlier `edgegate run` (written by `--json`, default `edgegate-results.json`)"
             ));
         }
-        Err(e) => return Err(format!("cannot read baseline file `{shown}`: {e}")),
+        Err(e) => {
+            return Err(format!(
+                "{e}; pass the results file of an earlier `edgegate run`"
+            ));
+        }
     };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         format!(

@@ -67,8 +67,15 @@ impl EvalContext {
                 let path = paths
                     .resolve(&pack_dir, file)
                     .map_err(|e| format!("labels file {e}; {}", paths.help()))?;
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read labels file `{}`: {e}", path.display()))?;
+                let text =
+                    crate::files::read_to_string(&path, "labels file", crate::files::LABELS_LIMIT)
+                        .map_err(|e| {
+                            format!(
+                                "cannot read labels file `{}`: {}",
+                                path.display(),
+                                e.reason()
+                            )
+                        })?;
                 let mut labels: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
                 while labels.last().is_some_and(String::is_empty) {
                     labels.pop();
@@ -641,18 +648,19 @@ fn check_tensor(
             return Outcome::error(summary, format!("reference tensor {e}"));
         }
     };
-    let reference_tensor = match std::fs::File::open(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|f| Tensor::read_npy(std::io::BufReader::new(f)).map_err(|e| e.to_string()))
-    {
-        Ok(r) => r,
-        Err(e) => {
-            return Outcome::error(
-                summary,
-                format!("cannot read reference `{}`: {e}", path.display()),
-            );
-        }
-    };
+    let reference_tensor =
+        match crate::files::reader(&path, "reference tensor", crate::files::TENSOR_LIMIT)
+            .map_err(|e| e.to_string())
+            .and_then(|f| Tensor::read_npy(std::io::BufReader::new(f)).map_err(|e| e.to_string()))
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return Outcome::error(
+                    summary,
+                    format!("cannot read reference `{}`: {e}", path.display()),
+                );
+            }
+        };
     if t.shape() != reference_tensor.shape() {
         return Outcome::fail(
             summary,

@@ -30,6 +30,8 @@ struct Note {
 
 /// Most pages read when looking for the note (100 notes a page).
 const MAX_PAGES: u32 = 100;
+/// Largest answer read: a page of 100 notes, or one note.
+const MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Creates or updates the pipeline's sticky note on the merge request.
 pub async fn upsert_note(
@@ -120,9 +122,14 @@ pub async fn upsert_note(
 }
 
 async fn parse<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T, PublishError> {
-    let bytes = resp.bytes().await.map_err(|e| {
-        PublishError::Api(format!("GitLab's reply was cut off: {}", e.without_url()))
-    })?;
+    let bytes = crate::http::read_body(resp, MAX_ANSWER_BYTES)
+        .await
+        .map_err(|e| match e {
+            crate::http::BodyError::Transport(e) => {
+                PublishError::Api(format!("GitLab's reply was cut off: {}", e.without_url()))
+            }
+            other => PublishError::Api(format!("GitLab's reply was refused: {other}")),
+        })?;
     serde_json::from_slice(&bytes)
         .map_err(|e| PublishError::Api(format!("GitLab's reply does not parse: {e}")))
 }
@@ -132,8 +139,8 @@ async fn check(resp: reqwest::Response, doing: &str) -> Result<reqwest::Response
     if status.is_success() {
         return Ok(resp);
     }
-    let text = resp.text().await.unwrap_or_default();
-    let text = crate::report::format::clip(text.trim(), 300);
+    let (bytes, cut) = crate::http::read_prefix(resp, crate::http::ERROR_BODY_LIMIT).await;
+    let text = crate::http::server_text(&String::from_utf8_lossy(&bytes), cut);
     if status.as_u16() == 401 || status.as_u16() == 403 {
         Err(PublishError::Forbidden(format!(
             "GitLab refused to {doing} ({status}: {text}). Set GITLAB_TOKEN to a project access \

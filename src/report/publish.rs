@@ -32,6 +32,8 @@ pub struct ReportOptions {
     pub no_step_summary: bool,
     /// The CI environment (`CiEnv::from_env()` in the binary).
     pub env: CiEnv,
+    /// When posting the comment must be over (`--timeout`); `None` relies on per-request limits.
+    pub deadline: Option<crate::http::Deadline>,
 }
 
 /// What happened to the sticky comment.
@@ -74,10 +76,8 @@ pub struct ReportOutcome {
 
 /// Reads and checks a results file.
 pub fn load_results(path: &Path) -> Result<Results, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::ReadResults {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read_to_string(path, "results file", crate::files::RESULTS_LIMIT)
+        .map_err(ReportError::ReadResults)?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|source| ReportError::ParseResults {
             path: path.to_path_buf(),
@@ -105,14 +105,10 @@ pub async fn render_and_publish(
 ) -> Result<ReportOutcome, ReportError> {
     let mut out = ReportOutcome::default();
     let template = match &opts.template {
-        Some(path) => {
-            Some(
-                std::fs::read_to_string(path).map_err(|source| ReportError::ReadTemplate {
-                    path: path.clone(),
-                    source,
-                })?,
-            )
-        }
+        Some(path) => Some(
+            crate::files::read_to_string(path, "template", crate::files::TEMPLATE_LIMIT)
+                .map_err(ReportError::ReadTemplate)?,
+        ),
         None => None,
     };
     if let Some(source) = &template {
@@ -154,15 +150,29 @@ pub async fn render_and_publish(
         Ok(Some(target)) => {
             let rendered = markdown::render(results, &md(Some(Budget::comment(overhead))))?;
             out.comment_truncated = rendered.truncated;
-            let (place, posted) = match &target {
-                Target::Github(t) => (
-                    format!("{} PR #{}", t.repository, t.pr),
-                    github::upsert_comment(t, &results.pipeline, run_id, &rendered.body).await,
-                ),
-                Target::Gitlab(t) => (
-                    format!("merge request !{}", t.mr_iid),
-                    gitlab::upsert_note(t, &results.pipeline, run_id, &rendered.body).await,
-                ),
+            let place = match &target {
+                Target::Github(t) => format!("{} PR #{}", t.repository, t.pr),
+                Target::Gitlab(t) => format!("merge request !{}", t.mr_iid),
+            };
+            let post = async {
+                match &target {
+                    Target::Github(t) => {
+                        github::upsert_comment(t, &results.pipeline, run_id, &rendered.body).await
+                    }
+                    Target::Gitlab(t) => {
+                        gitlab::upsert_note(t, &results.pipeline, run_id, &rendered.body).await
+                    }
+                }
+            };
+            let posted = match opts.deadline {
+                Some(d) => tokio::time::timeout(d.remaining(), post)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(PublishError::Api(format!(
+                            "no comment posted on {place}: stopped at the {d}"
+                        )))
+                    }),
+                None => post.await,
             };
             match posted {
                 Ok(outcome) => out.comment = Some((place, outcome)),

@@ -1,5 +1,6 @@
 //! All integration tests, compiled into one test binary so the crate links once.
 
+mod bounds;
 mod config_cli;
 mod config_errors;
 mod hub_client;
