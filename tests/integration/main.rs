@@ -3,6 +3,7 @@
 mod config_cli;
 mod config_errors;
 mod hub_client;
+mod ignored_input;
 mod local;
 mod quickstart;
 mod report;
