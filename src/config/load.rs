@@ -255,7 +255,11 @@ impl Loader {
                         "",
                         format!("invalid YAML: {}", e.message),
                     )
-                    .with_help("check indentation, quotes and brackets around this position"),
+                    .with_help(
+                        e.help.unwrap_or(
+                            "check indentation, quotes and brackets around this position",
+                        ),
+                    ),
                 );
                 None
             }

@@ -133,10 +133,17 @@ pub async fn run(
     let config = &project.config;
     let model = model_artifact(project)?;
     let baseline = match &req.baseline {
-        Some(p) => Some((
-            p.clone(),
-            eval::baseline::load(p).map_err(RunFailure::Invalid)?,
-        )),
+        Some(p) => {
+            let b = eval::baseline::load(p).map_err(RunFailure::Invalid)?;
+            let enabled: Vec<&str> = config
+                .device_matrix
+                .iter()
+                .filter(|d| d.enabled)
+                .map(|d| d.name.as_str())
+                .collect();
+            eval::baseline::check(&b, p, &config.gates, &enabled).map_err(RunFailure::Invalid)?;
+            Some((p.clone(), b))
+        }
         None => None,
     };
     let inputs = case_inputs(project, &model)?;

@@ -4,6 +4,7 @@ mod bounds;
 mod config_cli;
 mod config_errors;
 mod hub_client;
+mod ignored_input;
 mod local;
 mod paths;
 mod pinned;
