@@ -639,7 +639,7 @@ fn a_promptpack_path_at_a_non_yaml_file_in_the_project_is_never_quoted() {
         ),
         (
             format!("[api]\napi_token = {SECRET}\n"),
-            "error: the promptpack file is not a promptpack: it holds a list, not a mapping of keys\n  --> .env:1:1\n",
+            "error: invalid YAML: did not find expected <document start>\n  --> .env:2:1\n",
         ),
         (
             format!("a: 1\nTOKEN={SECRET}: [\n"),
