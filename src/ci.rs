@@ -147,8 +147,14 @@ impl CiEnv {
 }
 
 fn read_event(path: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
+    match crate::files::read(path, "CI event file", crate::files::CI_EVENT_LIMIT) {
+        Ok(bytes) => serde_json::from_slice(&bytes).ok(),
+        Err(crate::files::FileError::NotFound { .. }) => None,
+        Err(e) => {
+            tracing::warn!("ignoring the CI event: {e}");
+            None
+        }
+    }
 }
 
 /// The PR number in a GitHub event payload, wherever the event kind keeps it.

@@ -2,7 +2,9 @@
 //!
 //! Only this file knows about clap; every command converts its arguments into library types.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -77,6 +79,10 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,
+    /// Accept paths in the config and promptpack that lead outside the project (the git
+    /// repository holding the config, or its folder outside git). Only for configs you trust.
+    #[arg(long)]
+    pub allow_outside_project: bool,
 }
 
 /// Which schema `schema` prints.
@@ -149,6 +155,11 @@ pub struct RunArgs {
     /// default refused: untrusted code must not see a write token; see examples/github).
     #[arg(long)]
     pub allow_fork_token: bool,
+    /// Accept paths in the config and promptpack that lead outside the project (the git
+    /// repository holding the config, or its folder outside git). Only for configs you trust;
+    /// paths given on the command line (`--json`, `--model`, …) are never restricted.
+    #[arg(long)]
+    pub allow_outside_project: bool,
     /// An earlier run's results.json; relative gates (`max_regression_pct`) compare against it.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -215,6 +226,10 @@ pub struct ReportArgs {
     /// Do not append to $GITHUB_STEP_SUMMARY.
     #[arg(long)]
     pub no_step_summary: bool,
+    /// Total time for posting the comment, in seconds; what is not done by then is given up
+    /// (a warning, like any comment that cannot be posted).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_timeout)]
+    pub timeout: Duration,
 }
 
 /// How `devices` prints the list.
@@ -240,6 +255,10 @@ pub struct DevicesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// Total time for the whole command, in seconds, retries included; a retry that would start
+    /// after it is not attempted.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_timeout)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -260,7 +279,11 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
-        Command::Validate(args) => crate::commands::validate(&args.config, args.format.into()),
+        Command::Validate(args) => crate::commands::validate(
+            &args.config,
+            args.format.into(),
+            outside_project(args.allow_outside_project),
+        ),
         Command::Schema(args) => crate::commands::schema(args.kind.into()),
         Command::Init(args) => crate::commands::init(&args.dir, args.force),
         Command::Run(args) => {
@@ -272,6 +295,7 @@ pub fn main() -> i32 {
                         hub_url: args.hub_url,
                         no_cache: args.no_cache,
                     },
+                    outside_project(args.allow_outside_project),
                 )
             } else {
                 match run_options(args) {
@@ -294,6 +318,7 @@ pub fn main() -> i32 {
                 results_path: None,
                 no_step_summary: args.no_step_summary,
                 env: crate::ci::CiEnv::from_env(),
+                deadline: Some(crate::http::Deadline::after(args.timeout, "--timeout")),
             },
             args.exit_zero,
         ),
@@ -303,6 +328,7 @@ pub fn main() -> i32 {
                 name: args.name,
                 attributes: args.attributes,
                 json: args.format == ListFormat::Json,
+                timeout: Some(args.timeout),
             })
         }
         Command::HubSim(args) => {
@@ -331,6 +357,7 @@ fn run_options(args: RunArgs) -> Result<crate::commands::RunOptions, String> {
         markdown: args.markdown,
         comment: args.comment.map(Into::into),
         allow_fork_token: args.allow_fork_token,
+        outside: outside_project(args.allow_outside_project),
         request: crate::engine::run::RunRequest {
             baseline: args.baseline,
             no_cache: args.no_cache,
@@ -346,13 +373,40 @@ fn run_options(args: RunArgs) -> Result<crate::commands::RunOptions, String> {
     })
 }
 
+/// `--allow-outside-project` as the library's path policy setting.
+fn outside_project(allow: bool) -> crate::config::OutsideProject {
+    if allow {
+        crate::config::OutsideProject::Allowed
+    } else {
+        crate::config::OutsideProject::Refused
+    }
+}
+
+/// Seconds for `--timeout`: more than 0, at most a day.
+fn parse_timeout(raw: &str) -> Result<Duration, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("expected seconds between 0 and 86400, got `{raw}`")),
+    }
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EDGEGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(use_colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .try_init();
+}
+
+/// Colours only on a terminal, and never when `NO_COLOR` is set to anything but empty
+/// (<https://no-color.org>).
+pub fn use_colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 impl From<ValidateFormat> for crate::commands::DiagnosticFormat {
@@ -382,6 +436,31 @@ impl From<CommentArg> for crate::config::types::CommentMode {
             CommentArg::Github => Self::Github,
             CommentArg::Gitlab => Self::Gitlab,
             CommentArg::Off => Self::Off,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(!use_colour(false, None));
+        assert!(!use_colour(true, Some(OsStr::new("1"))));
+        assert!(use_colour(true, Some(OsStr::new(""))));
+        assert!(!use_colour(false, Some(OsStr::new(""))));
+    }
+
+    #[test]
+    fn timeouts_are_positive_seconds_up_to_a_day() {
+        assert_eq!(parse_timeout("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_timeout("0.5"), Ok(Duration::from_millis(500)));
+        for bad in ["0", "-1", "nan", "inf", "86401", "x"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
         }
     }
 }

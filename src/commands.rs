@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::diagnostic::Severity;
 use crate::config::schema::{DocKind, schema_text};
-use crate::config::{Diagnostic, LoadFailure, Sources, load_project};
+use crate::config::{Diagnostic, LoadFailure, OutsideProject, Sources, load_project_with};
 use crate::engine::plan;
 use crate::exit;
 
@@ -26,8 +26,8 @@ pub enum SchemaKind {
 }
 
 /// `edgegate validate`: exit 0 when the config and its promptpack are valid, 2 otherwise.
-pub fn validate(config: &Path, format: DiagnosticFormat) -> i32 {
-    let (diags, sources, summary) = match load_project(config) {
+pub fn validate(config: &Path, format: DiagnosticFormat, outside: OutsideProject) -> i32 {
+    let (diags, sources, summary) = match load_project_with(config, outside) {
         Ok(project) => {
             let cases = project.promptpack.as_ref().map(|p| p.cases.len());
             let enabled = project
@@ -262,8 +262,8 @@ pub struct DryRunCache {
 }
 
 /// `edgegate run --dry-run`: prints the plan, with the jobs the job cache would reuse; no network.
-pub fn dry_run(config: &Path, json: bool, cache: &DryRunCache) -> i32 {
-    let project = match load_project(config) {
+pub fn dry_run(config: &Path, json: bool, cache: &DryRunCache, outside: OutsideProject) -> i32 {
+    let project = match load_project_with(config, outside) {
         Ok(p) => p,
         Err(LoadFailure {
             diagnostics,
@@ -300,11 +300,10 @@ fn mark_cached(plan: &mut plan::Plan, project: &crate::config::Project, cache: &
     {
         return;
     }
-    let path = crate::device::cache::JobCache::default_path(&project.base_dir);
-    if !path.is_file() {
+    if !project.cache_path.is_file() {
         return;
     }
-    let job_cache = crate::device::cache::JobCache::open(&path);
+    let job_cache = crate::device::cache::JobCache::open(&project.cache_path);
     let opts = HubOptions {
         api_token: Some(ApiToken::new("dry-run")),
         api_url: cache.hub_url.clone(),
@@ -349,6 +348,8 @@ pub struct RunOptions {
     pub comment: Option<crate::config::types::CommentMode>,
     /// `--allow-fork-token`.
     pub allow_fork_token: bool,
+    /// `--allow-outside-project`: whether paths in the config may leave the project.
+    pub outside: OutsideProject,
     /// Everything else the engine needs.
     pub request: crate::engine::run::RunRequest,
     /// `-q`.
@@ -363,7 +364,7 @@ pub fn run(opts: &RunOptions) -> i32 {
     use crate::engine::progress::ProgressMode;
     use crate::engine::run::RunFailure;
 
-    let mut project = match load_project(&opts.config) {
+    let mut project = match load_project_with(&opts.config, opts.outside) {
         Ok(p) => p,
         Err(LoadFailure {
             diagnostics,
@@ -403,6 +404,13 @@ pub fn run(opts: &RunOptions) -> i32 {
     for w in &project.warnings {
         eprintln!("{}", w.render_text(project.sources.get(&w.file)));
     }
+    let outputs = match report_outputs(&project, opts) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return exit::INVALID_INPUT;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -431,7 +439,11 @@ pub fn run(opts: &RunOptions) -> i32 {
             return exit::COULD_NOT_COMPLETE;
         }
     };
-    let path = crate::engine::run::results_path(&project, opts.json.as_deref());
+    let ReportOutputs {
+        results: path,
+        junit,
+        markdown,
+    } = outputs;
     let written = serde_json::to_vec_pretty(&results)
         .map_err(std::io::Error::other)
         .and_then(|mut bytes| {
@@ -459,20 +471,16 @@ pub fn run(opts: &RunOptions) -> i32 {
     if !opts.quiet {
         println!("results: {}", path.display());
     }
-    let report = &project.config.report;
-    let base = &project.base_dir;
     let report_opts = crate::report::ReportOptions {
-        junit: opts
-            .junit
-            .clone()
-            .or_else(|| report.junit.as_ref().map(|p| base.join(p))),
-        markdown: opts
-            .markdown
-            .clone()
-            .or_else(|| report.markdown.as_ref().map(|p| base.join(p))),
-        comment: opts.comment.unwrap_or(report.comment),
+        junit,
+        markdown,
+        comment: opts.comment.unwrap_or(project.config.report.comment),
         results_path: Some(path.clone()),
         env: crate::ci::CiEnv::from_env(),
+        deadline: Some(crate::http::Deadline::after(
+            crate::http::DEFAULT_TIMEOUT,
+            "posting the comment",
+        )),
         ..Default::default()
     };
     let published = tokio::runtime::Builder::new_current_thread()
@@ -488,6 +496,39 @@ pub fn run(opts: &RunOptions) -> i32 {
         Err(e) => eprintln!("warning: reports: {e}"),
     }
     results.exit_code()
+}
+
+/// The files a run writes: from the command line as given, else from `report:` of the config
+/// inside the project.
+struct ReportOutputs {
+    results: PathBuf,
+    junit: Option<PathBuf>,
+    markdown: Option<PathBuf>,
+}
+
+/// Resolves the files a run writes before anything runs, so a refused path stops it early.
+fn report_outputs(
+    project: &crate::config::Project,
+    opts: &RunOptions,
+) -> Result<ReportOutputs, String> {
+    let from_config =
+        |flag: &Option<PathBuf>, named: &Option<String>, name: &str| match (flag, named) {
+            (Some(p), _) => Ok(Some(p.clone())),
+            (None, Some(named)) => project.config_file(named).map(Some).map_err(|e| {
+                format!(
+                    "report file {e}\nhelp: {}",
+                    project.paths.output_help(&format!("--{name}"))
+                )
+            }),
+            (None, None) => Ok(None),
+        };
+    let report = &project.config.report;
+    Ok(ReportOutputs {
+        results: crate::engine::run::results_path(project, opts.json.as_deref())
+            .map_err(|e| e.to_string())?,
+        junit: from_config(&opts.junit, &report.junit, "junit")?,
+        markdown: from_config(&opts.markdown, &report.markdown, "markdown")?,
+    })
 }
 
 /// Replaces the config's model with `--model`, re-checking what depends on the model kind.

@@ -11,6 +11,8 @@ pub mod device;
 pub mod engine;
 pub mod eval;
 pub mod exit;
+pub mod files;
+pub mod http;
 pub mod hub;
 pub mod report;
 pub mod results;

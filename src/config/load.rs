@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::catalog::{self, Resolution};
 use super::diagnostic::{Diagnostic, Severity};
+use super::paths::{JOB_CACHE_FILE, OutsideProject, PathError, PathPolicy};
 use super::promptpack::{Case, Expected, Promptpack};
 use super::schema::{DocKind, compiled};
 use super::schema_errors::{backticked, display_path, schema_diagnostics, suggest};
@@ -17,7 +18,7 @@ use super::types::{Config, ModelKind, Operator, PromptpackRef, Provider};
 use super::yaml::{self, SpannedDoc, escape_segment};
 
 /// Files larger than this are refused before parsing.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = crate::files::CONFIG_LIMIT;
 
 /// A config that passed every check, with everything resolved that later stages need.
 #[derive(Debug, Clone)]
@@ -33,8 +34,12 @@ pub struct Project {
     pub promptpack_origin: PromptpackOrigin,
     /// The folder relative paths in the promptpack resolve against.
     pub pack_dir: PathBuf,
-    /// The model file, resolved against `base_dir`.
+    /// The model file, resolved against `base_dir` inside the project.
     pub model_path: PathBuf,
+    /// The job cache file (`.edgegate/cache/jobs.json` beside the config), inside the project.
+    pub cache_path: PathBuf,
+    /// The rule every path named in the config or promptpack goes through.
+    pub paths: PathPolicy,
     /// The model format, given or inferred.
     pub model_kind: ModelKind,
     /// AI Hub device names resolved from `device_matrix` (by device name; absent for local devices).
@@ -71,9 +76,30 @@ impl Sources {
     }
 }
 
-/// Loads and checks a config and its promptpack.
+impl Project {
+    /// A path named in the config, resolved against the config's folder inside the project.
+    pub fn config_file(&self, named: &str) -> Result<PathBuf, PathError> {
+        self.paths.resolve(&self.base_dir, named)
+    }
+
+    /// A path named in the promptpack, resolved against the promptpack's folder inside the project.
+    pub fn pack_file(&self, named: &str) -> Result<PathBuf, PathError> {
+        self.paths.resolve(&self.pack_dir, named)
+    }
+}
+
+/// Loads and checks a config and its promptpack; paths outside the project are refused.
 pub fn load_project(config_path: &Path) -> Result<Project, LoadFailure> {
-    let mut l = Loader::default();
+    load_project_with(config_path, OutsideProject::Refused)
+}
+
+/// Loads and checks a config and its promptpack, with paths outside the project refused or
+/// allowed as `outside` says (`--allow-outside-project`).
+pub fn load_project_with(
+    config_path: &Path,
+    outside: OutsideProject,
+) -> Result<Project, LoadFailure> {
+    let mut l = Loader::new(PathPolicy::for_config(config_path, outside));
     let result = l.load(config_path);
     l.sort();
     let has_errors = l.diags.iter().any(|d| d.severity == Severity::Error);
@@ -90,9 +116,12 @@ pub fn load_project(config_path: &Path) -> Result<Project, LoadFailure> {
     }
 }
 
-/// Loads and checks a promptpack file on its own.
-pub fn load_promptpack(path: &Path) -> Result<(Promptpack, Vec<Diagnostic>, Sources), LoadFailure> {
-    let mut l = Loader::default();
+/// Loads and checks a promptpack file on its own; its project is found as for a config.
+pub fn load_promptpack(
+    path: &Path,
+    outside: OutsideProject,
+) -> Result<(Promptpack, Vec<Diagnostic>, Sources), LoadFailure> {
+    let mut l = Loader::new(PathPolicy::for_config(path, outside));
     let pack = l.load_pack_file(path);
     l.sort();
     let has_errors = l.diags.iter().any(|d| d.severity == Severity::Error);
@@ -105,12 +134,13 @@ pub fn load_promptpack(path: &Path) -> Result<(Promptpack, Vec<Diagnostic>, Sour
     }
 }
 
-#[derive(Default)]
 struct Loader {
     diags: Vec<Diagnostic>,
+    /// Only the YAML files being diagnosed (the config, a promptpack): never any other file.
     sources: Sources,
     /// Regexes and JSON schemas already checked, with their error (cases often repeat them).
     checked_patterns: HashMap<String, Option<String>>,
+    paths: PathPolicy,
 }
 
 /// Where a document sits: its file, its parsed positions, and the pointer prefix of the part checked.
@@ -141,88 +171,82 @@ impl Site<'_> {
     }
 }
 
+/// Keys of which a promptpack file holds at least one; a file without them is not quoted.
+const PROMPTPACK_MARKERS: [&str; 2] = ["promptpack_id", "cases"];
+
 impl Loader {
+    fn new(paths: PathPolicy) -> Self {
+        Self {
+            diags: Vec::new(),
+            sources: Sources::default(),
+            checked_patterns: HashMap::new(),
+            paths,
+        }
+    }
+
+    /// `named` resolved against `dir` under the project's path policy; a refusal becomes an
+    /// error at `rel` of `site`.
+    fn resolve(
+        &mut self,
+        site: &Site,
+        rel: &str,
+        dir: &Path,
+        named: &str,
+        what: &str,
+    ) -> Option<PathBuf> {
+        match self.paths.resolve(dir, named) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.diags.push(
+                    site.error(rel, format!("{what} {e}"))
+                        .with_help(self.paths.help()),
+                );
+                None
+            }
+        }
+    }
+
     fn sort(&mut self) {
         self.diags
             .sort_by_key(|d| (d.file.clone(), d.pos.map(|p| (p.line, p.col))));
     }
 
     fn read(&mut self, path: &Path, what: &str, help: &str) -> Option<String> {
-        match std::fs::metadata(path) {
-            Ok(m) if m.is_dir() => {
+        let bytes = match crate::files::read(path, what, MAX_FILE_BYTES) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                let d = Diagnostic::error(path, None, "", e.to_string());
+                self.diags.push(match e {
+                    crate::files::FileError::TooLarge { .. } => d,
+                    _ => d.with_help(help.to_string()),
+                });
+                return None;
+            }
+        };
+        match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = upto.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+                let col = upto.iter().rev().take_while(|&&b| b != b'\n').count() as u32 + 1;
                 self.diags.push(
                     Diagnostic::error(
                         path,
-                        None,
+                        Some(yaml::Pos { line, col }),
                         "",
-                        format!("{what} `{}` is a folder, not a file", path.display()),
+                        format!("{what} is not UTF-8 text"),
                     )
-                    .with_help(help.to_string()),
+                    .with_help("save the file as UTF-8"),
                 );
-                return None;
-            }
-            Ok(m) if m.len() > MAX_FILE_BYTES => {
-                self.diags.push(Diagnostic::error(
-                    path,
-                    None,
-                    "",
-                    format!(
-                        "{what} is {} MiB, more than the {} MiB limit",
-                        m.len() >> 20,
-                        MAX_FILE_BYTES >> 20
-                    ),
-                ));
-                return None;
-            }
-            _ => {}
-        }
-        match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => {
-                    self.sources.0.insert(path.to_path_buf(), text.clone());
-                    Some(text)
-                }
-                Err(e) => {
-                    let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-                    let line = upto.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-                    let col = upto.iter().rev().take_while(|&&b| b != b'\n').count() as u32 + 1;
-                    self.diags.push(
-                        Diagnostic::error(
-                            path,
-                            Some(yaml::Pos { line, col }),
-                            "",
-                            format!("{what} is not UTF-8 text"),
-                        )
-                        .with_help("save the file as UTF-8"),
-                    );
-                    None
-                }
-            },
-            Err(e) => {
-                let msg = if e.kind() == std::io::ErrorKind::NotFound {
-                    format!("{what} `{}` does not exist", path.display())
-                } else {
-                    format!("cannot read {what} `{}`: {e}", path.display())
-                };
-                self.diags
-                    .push(Diagnostic::error(path, None, "", msg).with_help(help.to_string()));
                 None
             }
         }
     }
 
+    /// Parses a YAML file; the message of a syntax error never holds the file's text.
     fn parse(&mut self, path: &Path, text: &str) -> Option<SpannedDoc> {
         match yaml::parse(text) {
-            Ok(doc) => {
-                for (ptr, pos) in &doc.duplicate_keys {
-                    let key = ptr.rsplit('/').next().unwrap_or_default();
-                    self.diags.push(
-                        Diagnostic::error(path, Some(*pos), ptr, format!("duplicate key `{key}`"))
-                            .with_help("each key may appear once in a mapping; remove or merge the repeats"),
-                    );
-                }
-                Some(doc)
-            }
+            Ok(doc) => Some(doc),
             Err(e) => {
                 self.diags.push(
                     Diagnostic::error(
@@ -231,10 +255,27 @@ impl Loader {
                         "",
                         format!("invalid YAML: {}", e.message),
                     )
-                    .with_help("check indentation, quotes and brackets around this position"),
+                    .with_help(
+                        e.help.unwrap_or(
+                            "check indentation, quotes and brackets around this position",
+                        ),
+                    ),
                 );
                 None
             }
+        }
+    }
+
+    /// Reports the keys a YAML file being diagnosed repeats.
+    fn duplicates(&mut self, path: &Path, doc: &SpannedDoc) {
+        for (ptr, pos) in &doc.duplicate_keys {
+            let key = ptr.rsplit('/').next().unwrap_or_default();
+            self.diags.push(
+                Diagnostic::error(path, Some(*pos), ptr, format!("duplicate key `{key}`"))
+                    .with_help(
+                        "each key may appear once in a mapping; remove or merge the repeats",
+                    ),
+            );
         }
     }
 
@@ -286,21 +327,10 @@ impl Loader {
             "config file",
             "pass the config path (`edgegate validate path/to/edgegate.yaml`) or run `edgegate init`",
         )?;
-        let doc = self.parse(config_path, &text)?;
-        let Some(config) = self.typed::<Config>(config_path, &doc, DocKind::Config) else {
-            if let Some(rel) = doc
-                .value
-                .pointer("/promptpack/path")
-                .and_then(|v| v.as_str())
-            {
-                let dir = config_path
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
-                self.load_pack_file(&dir.join(rel));
-            }
-            return None;
-        };
+        let doc = self.parse(config_path, &text);
+        self.sources.0.insert(config_path.to_path_buf(), text);
+        let doc = doc?;
+        self.duplicates(config_path, &doc);
         let base_dir = config_path
             .parent()
             .map(Path::to_path_buf)
@@ -310,10 +340,33 @@ impl Loader {
             doc: &doc,
             prefix: String::new(),
         };
+        let Some(config) = self.typed::<Config>(config_path, &doc, DocKind::Config) else {
+            if let Some(rel) = doc
+                .value
+                .pointer("/promptpack/path")
+                .and_then(|v| v.as_str())
+                && let Some(pack_path) =
+                    self.resolve(&site, "/promptpack/path", &base_dir, rel, "promptpack file")
+            {
+                self.load_pack_file(&pack_path);
+            }
+            return None;
+        };
 
-        let model_path = base_dir.join(&config.model.path);
-        let model_kind = self.check_model(&config, &site, &model_path);
+        let model_path = self.resolve(
+            &site,
+            "/model/path",
+            &base_dir,
+            &config.model.path,
+            "model file",
+        );
+        let model_kind = match &model_path {
+            Some(p) => self.check_model(&config, &site, p),
+            None => None,
+        };
         let hub_devices = self.check_devices(&config, &site);
+        self.check_report(&config, &site, &base_dir);
+        let cache_path = self.check_cache(config_path, &base_dir);
 
         let (promptpack, origin, pack_dir) = match (
             &config.promptpack.path,
@@ -322,7 +375,16 @@ impl Loader {
         ) {
             (Some(p), _, _) => {
                 let pack_path = base_dir.join(p);
-                let pack = self.load_pack_file(&pack_path);
+                let pack = match self.resolve(
+                    &site,
+                    "/promptpack/path",
+                    &base_dir,
+                    p,
+                    "promptpack file",
+                ) {
+                    Some(path) => self.load_pack_file(&path),
+                    None => None,
+                };
                 let dir = pack_path
                     .parent()
                     .map(Path::to_path_buf)
@@ -365,8 +427,10 @@ impl Loader {
             promptpack,
             promptpack_origin: origin,
             pack_dir,
-            model_path,
+            model_path: model_path?,
             model_kind: model_kind?,
+            cache_path: cache_path?,
+            paths: self.paths.clone(),
             hub_devices,
             warnings: Vec::new(),
             sources: Sources::default(),
@@ -380,6 +444,11 @@ impl Loader {
             "check `promptpack.path` in the config; it is relative to the config file",
         )?;
         let doc = self.parse(path, &text)?;
+        if !self.looks_like_promptpack(path, &doc) {
+            return None;
+        }
+        self.sources.0.insert(path.to_path_buf(), text);
+        self.duplicates(path, &doc);
         let pack: Promptpack = self.typed(path, &doc, DocKind::Promptpack)?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let site = Site {
@@ -389,6 +458,69 @@ impl Loader {
         };
         self.check_pack(&pack, &site, &dir);
         Some(pack)
+    }
+
+    /// Whether a parsed promptpack file is a promptpack at all: a mapping holding
+    /// `promptpack_id` or `cases`. Anything else (an env file, someone's YAML credentials) gets
+    /// one diagnostic that quotes nothing of it.
+    fn looks_like_promptpack(&mut self, path: &Path, doc: &SpannedDoc) -> bool {
+        let shape = match &doc.value {
+            serde_json::Value::Object(map)
+                if PROMPTPACK_MARKERS.iter().any(|k| map.contains_key(*k)) =>
+            {
+                return true;
+            }
+            serde_json::Value::Null => return true,
+            serde_json::Value::Object(_) => "has neither `promptpack_id` nor `cases`",
+            serde_json::Value::Array(_) => "holds a list, not a mapping of keys",
+            _ => "holds a single value, not a mapping of keys",
+        };
+        self.diags.push(
+            Diagnostic::error(
+                path,
+                Some(yaml::Pos { line: 1, col: 1 }),
+                "",
+                format!("the promptpack file is not a promptpack: it {shape}"),
+            )
+            .with_help("point `promptpack.path` at a promptpack YAML file (`edgegate schema promptpack` describes one)"),
+        );
+        false
+    }
+
+    /// The `report:` outputs must be written inside the project.
+    fn check_report(&mut self, config: &Config, site: &Site, base_dir: &Path) {
+        let outputs = [
+            ("json", &config.report.json),
+            ("junit", &config.report.junit),
+            ("markdown", &config.report.markdown),
+        ];
+        for (key, named) in outputs {
+            if let Some(named) = named
+                && let Err(e) = self.paths.resolve(base_dir, named)
+            {
+                self.diags.push(
+                    site.error(&format!("/report/{key}"), format!("report file {e}"))
+                        .with_help(self.paths.output_help(&format!("--{key}"))),
+                );
+            }
+        }
+    }
+
+    /// The job cache beside the config must stay inside the project (a `.edgegate` symlink
+    /// pointing elsewhere would have runs write there).
+    fn check_cache(&mut self, config_path: &Path, base_dir: &Path) -> Option<PathBuf> {
+        match self.paths.resolve(base_dir, JOB_CACHE_FILE) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(config_path, None, "", format!("the job cache {e}"))
+                        .with_help(self.paths.advice(
+                            "make `.edgegate/` beside the config a folder inside the project",
+                        )),
+                );
+                None
+            }
+        }
     }
 
     fn check_model(
@@ -654,14 +786,14 @@ impl Loader {
             );
         }
         let labels = pack.labels.as_ref().and_then(|l| {
-            let p = dir.join(l);
-            match std::fs::read_to_string(&p) {
+            let p = self.resolve(site, "/labels", dir, l, "labels file")?;
+            match crate::files::read_to_string(&p, "labels file", crate::files::LABELS_LIMIT) {
                 Ok(text) => Some(
                     text.lines()
                         .map(|s| s.trim().to_string())
                         .collect::<Vec<_>>(),
                 ),
-                Err(_) => {
+                Err(crate::files::FileError::NotFound { .. }) => {
                     self.diags.push(
                         site.error("/labels", format!("labels file `{l}` does not exist"))
                             .with_help(format!(
@@ -669,6 +801,10 @@ impl Loader {
                                 p.display()
                             )),
                     );
+                    None
+                }
+                Err(e) => {
+                    self.diags.push(site.error("/labels", e.to_string()));
                     None
                 }
             }
@@ -710,7 +846,9 @@ impl Loader {
         what: &str,
         seen: &mut HashSet<PathBuf>,
     ) {
-        let p = dir.join(name);
+        let Some(p) = self.resolve(site, rel, dir, name, what) else {
+            return;
+        };
         if !seen.insert(p.clone()) {
             return;
         }
@@ -835,16 +973,12 @@ impl Loader {
                     if !labels.iter().any(|l| l == label)
                         && label.parse::<usize>().map_or(true, |i| i >= labels.len())
                     {
-                        let help = match suggest(label, labels) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => "use a line of the labels file, or a class index".to_string(),
-                        };
                         self.diags.push(
                             site.error(
                                 &format!("{eat}/label"),
                                 format!("label `{label}` is not in the labels file"),
                             )
-                            .with_help(help),
+                            .with_help("use a line of the labels file, or a class index (lines of the labels file are never quoted here)"),
                         );
                     }
                 } else if !has_labels_file && label.parse::<usize>().is_err() {

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod load;
+pub mod paths;
 pub mod promptpack;
 pub mod schema;
 pub mod schema_errors;
@@ -12,6 +13,10 @@ pub mod types;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use load::{LoadFailure, Project, PromptpackOrigin, Sources, load_project, load_promptpack};
+pub use load::{
+    LoadFailure, Project, PromptpackOrigin, Sources, load_project, load_project_with,
+    load_promptpack,
+};
+pub use paths::{OutsideProject, PathError, PathPolicy};
 pub use promptpack::{Case, CaseInput, Expected, Promptpack};
 pub use types::{Config, Device, Gate, Metric, ModelKind, Operator, Provider};

@@ -25,7 +25,7 @@ pub struct Promptpack {
     /// What these cases cover.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Path to a labels file (one label per line, line N = class index N), relative to the promptpack; used by `label` and `top_k`.
+    /// Path to a labels file (one label per line, line N = class index N), relative to the promptpack and inside the project; used by `label` and `top_k`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub labels: Option<String>,
@@ -89,11 +89,11 @@ pub struct Case {
     {"required": ["image"]}
 ]))]
 pub struct CaseInput {
-    /// A NumPy `.npy` file holding the tensor, relative to the promptpack.
+    /// A NumPy `.npy` file holding the tensor, relative to the promptpack and inside the project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub npy: Option<String>,
-    /// A PNG or JPEG image, relative to the promptpack; decoded, resized and normalised into a float tensor.
+    /// A PNG or JPEG image, relative to the promptpack and inside the project; decoded, resized and normalised into a float tensor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub image: Option<String>,
@@ -183,7 +183,7 @@ pub enum Expected {
     },
     /// An output tensor is close to a reference `.npy` tensor.
     Tensor {
-        /// The reference `.npy` file, relative to the promptpack.
+        /// The reference `.npy` file, relative to the promptpack and inside the project.
         #[schemars(length(min = 1))]
         reference: String,
         /// Which model output to compare (default: the first).

@@ -28,12 +28,49 @@ impl DocKind {
 
 /// The schema of `edgegate.yaml`.
 pub fn config_schema() -> Value {
-    to_value(schemars::schema_for!(Config))
+    let mut v = to_value(schemars::schema_for!(Config));
+    forbid_null(&mut v);
+    v
 }
 
 /// The schema of promptpack files.
 pub fn promptpack_schema() -> Value {
-    to_value(schemars::schema_for!(Promptpack))
+    let mut v = to_value(schemars::schema_for!(Promptpack));
+    forbid_null(&mut v);
+    v
+}
+
+/// Drops `null` from every type the generator allowed it in (optional fields): in a file, an
+/// optional key is left out, and `threshold: null` must be an error at the `null`, not a gate
+/// that silently has no threshold.
+fn forbid_null(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type")
+                && types.iter().all(Value::is_string)
+            {
+                types.retain(|t| t != "null");
+                if let [only] = types.as_slice() {
+                    let only = only.clone();
+                    map.insert("type".into(), only);
+                }
+            }
+            if let Some(Value::Array(branches)) = map.get_mut("anyOf") {
+                branches.retain(|b| b.get("type").and_then(Value::as_str) != Some("null"));
+                if let [only] = branches.as_slice()
+                    && let Value::Object(inner) = only.clone()
+                {
+                    map.remove("anyOf");
+                    for (k, val) in inner {
+                        map.entry(k).or_insert(val);
+                    }
+                }
+            }
+            map.values_mut().for_each(forbid_null);
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_null),
+        _ => {}
+    }
 }
 
 /// The schema of a document kind.

@@ -155,6 +155,10 @@ impl Ctx<'_> {
                 if matches!(here, Some(Value::String(s)) if matches!(s.as_str(), ".nan" | ".inf" | "-.inf"))
                 {
                     d = d.with_help("use a finite number");
+                } else if here.is_some_and(Value::is_null) {
+                    d = d.with_help(format!(
+                        "`null` (or an empty value) is not {expected}: give a value, or leave the key out where it is optional"
+                    ));
                 } else if expected.contains("array") && here.is_some_and(|v| !v.is_array()) {
                     d = d.with_help("write a list: `- item` on its own lines, or `[a, b]`");
                 }

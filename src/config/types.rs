@@ -42,7 +42,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
-    /// Path to the model file, relative to this config file. Example: `build/model.onnx`.
+    /// Path to the model file, relative to this config file and inside the project (the git repository holding the config). Example: `build/model.onnx`.
     #[schemars(length(min = 1))]
     pub path: String,
     /// Model format. Inferred from the file extension when omitted (`.onnx`, `.tflite`, `.pt`/`.pth`, `.dlc`, `.bin`).
@@ -131,7 +131,7 @@ pub enum Dtype {
 #[serde(deny_unknown_fields)]
 #[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
 pub struct PromptpackSource {
-    /// Path to a promptpack file (YAML or JSON), relative to this config file.
+    /// Path to a promptpack file (YAML or JSON), relative to this config file and inside the project (the git repository holding the config).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub path: Option<String>,
@@ -447,13 +447,13 @@ impl Default for RunPolicy {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportSpec {
-    /// JUnit XML file to write. Example: `edgegate-junit.xml`.
+    /// JUnit XML file to write, relative to this config file and inside the project (`--junit` writes anywhere). Example: `edgegate-junit.xml`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub junit: Option<String>,
-    /// results.json file to write (default `edgegate-results.json`).
+    /// results.json file to write, relative to this config file and inside the project (default `edgegate-results.json`; `--json` writes anywhere).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json: Option<String>,
-    /// Markdown summary file to write.
+    /// Markdown summary file to write, relative to this config file and inside the project (`--markdown` writes anywhere).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markdown: Option<String>,
     /// PR/MR comment: `auto` (GitHub or GitLab when their CI variables are set), `github`, `gitlab` or `off`.

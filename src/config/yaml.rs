@@ -91,6 +91,8 @@ impl SpannedDoc {
 pub struct SyntaxError {
     pub pos: Pos,
     pub message: String,
+    /// What to do, when it is more specific than "check the syntax here".
+    pub help: Option<&'static str>,
 }
 
 /// Escapes one JSON pointer segment (RFC 6901).
@@ -107,12 +109,14 @@ pub const MAX_NODES: usize = 2_000_000;
 /// Nesting depth above which a document is refused.
 pub const MAX_DEPTH: usize = 128;
 
-/// Parses YAML or JSON text (the first document of a stream).
+/// Parses YAML or JSON text holding exactly one document.
 ///
 /// Built directly on the YAML event stream (the parser serde-saphyr uses), so that every value
 /// and key keeps its position in one pass: a 5,000-case promptpack parses in tens of milliseconds.
+/// A second document (after `---` or `...`) is an error at its start, never silently ignored.
 pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
     let mut b = Builder::default();
+    let mut first_done = false;
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|e| SyntaxError {
             pos: Pos {
@@ -120,14 +124,26 @@ pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
                 col: e.marker().col() as u32 + 1,
             },
             message: e.info(),
+            help: None,
         })?;
         let pos = Pos {
             line: span.start.line().max(1) as u32,
             col: span.start.col() as u32 + 1,
         };
-        if b.event(event, pos)? {
-            break;
+        if first_done {
+            if matches!(event, Event::DocumentStart(..)) {
+                return Err(SyntaxError {
+                    pos,
+                    message: "a second YAML document starts here; the file must hold exactly one"
+                        .into(),
+                    help: Some(
+                        "remove the `---` line and everything after it, or merge the documents into one",
+                    ),
+                });
+            }
+            continue;
         }
+        first_done = b.event(event, pos)?;
     }
     let (value, positions) = b.root.unwrap_or_default();
     Ok(SpannedDoc {
@@ -169,7 +185,11 @@ struct Builder {
 impl Builder {
     /// Handles one event; returns true when the first document is complete.
     fn event(&mut self, event: Event, pos: Pos) -> Result<bool, SyntaxError> {
-        let err = |message: String| SyntaxError { pos, message };
+        let err = |message: String| SyntaxError {
+            pos,
+            message,
+            help: None,
+        };
         match event {
             Event::DocumentStart(..) => self.started = true,
             Event::DocumentEnd | Event::StreamEnd => return Ok(self.started || self.root.is_some()),
@@ -286,6 +306,7 @@ impl Builder {
             return Err(SyntaxError {
                 pos,
                 message: format!("the document expands to more than {MAX_NODES} values (aliases?)"),
+                help: None,
             });
         }
         Ok(())
@@ -486,6 +507,34 @@ mod tests {
                 .message
                 .contains("expands to more than")
         );
+    }
+
+    #[test]
+    fn exactly_one_document_is_read_and_a_second_is_an_error_at_its_start() {
+        for ok in [
+            "a: 1\n",
+            "--- \na: 1\n",
+            "a: 1\n...\n",
+            "# only\n",
+            "---\na: 1\n...\n# end\n",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok:?}");
+        }
+        for (text, line, col) in [
+            ("a: 1\n---\nb: 2\n", 2, 1),
+            ("a: 1\n---\n", 2, 1),
+            ("---\na: 1\n--- !tag\n[", 3, 1),
+            ("a: 1\n...\n\n  b: 2\n", 4, 3),
+            ("{\"a\": 1}\n---\n{\"a\": 2}\n", 2, 1),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!((e.pos.line, e.pos.col), (line, col), "{text:?}: {e:?}");
+            assert_eq!(
+                e.message,
+                "a second YAML document starts here; the file must hold exactly one"
+            );
+            assert!(e.help.is_some_and(|h| h.contains("`---`")));
+        }
     }
 
     #[test]

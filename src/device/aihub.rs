@@ -293,7 +293,10 @@ impl AihubDevice {
                         reason,
                     }),
                     Ok(Err(e)) => Err(DeviceError::Unavailable(chain(&e))),
-                    Err(_) => Err(DeviceError::Timeout(settings.job_timeout)),
+                    Err(_) => Err(DeviceError::Timeout {
+                        what: format!("compile job {}", compile.id),
+                        after: settings.job_timeout,
+                    }),
                 }
             })
             .await
@@ -314,7 +317,12 @@ impl AihubDevice {
         let err = match waited {
             Ok(Ok(_)) => return Ok(()),
             Ok(Err(e)) => e,
-            Err(_) => return Err(DeviceError::Timeout(settings.job_timeout)),
+            Err(_) => {
+                return Err(DeviceError::Timeout {
+                    what: format!("{} job {job_id}", kind_name(kind)),
+                    after: settings.job_timeout,
+                });
+            }
         };
         if matches!(err, HubError::JobFailed { .. })
             && let Some(compile) = prepared
@@ -326,10 +334,12 @@ impl AihubDevice {
         {
             return Err(DeviceError::JobFailed {
                 job: compile.clone(),
-                reason: reason
-                    .filter(|r| !r.is_empty())
-                    .unwrap_or("no failure reason given")
-                    .to_string(),
+                reason: crate::http::server_text(
+                    reason
+                        .filter(|r| !r.is_empty())
+                        .unwrap_or("no failure reason given"),
+                    false,
+                ),
             });
         }
         Err(self.map_err(kind, job_id, err))
@@ -576,11 +586,7 @@ impl AihubDevice {
         prepared: &Prepared,
         settings: &RunSettings,
     ) -> Result<String, DeviceError> {
-        let what = if kind == JobKind::Profile {
-            "profile"
-        } else {
-            "inference"
-        };
+        let what = kind_name(kind);
         let req = InferenceRequest {
             model_id: prepared.target_id.clone(),
             device: self.device().await?,
@@ -603,6 +609,16 @@ impl AihubDevice {
         self.wait(kind, &job.job_id, prepared, settings).await?;
         self.remember_compile(&self.model_sha(), prepared);
         Ok(job.job_id)
+    }
+}
+
+/// The kind of a job as messages name it.
+fn kind_name(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Compile => "compile",
+        JobKind::Profile => "profile",
+        JobKind::Inference => "inference",
+        JobKind::Local => "local",
     }
 }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The cache file, relative to the folder of the config.
-pub const CACHE_FILE: &str = ".edgegate/cache/jobs.json";
+pub const CACHE_FILE: &str = crate::config::paths::JOB_CACHE_FILE;
 /// Entries kept; the oldest go first, so the file stays small on a long-lived CI cache.
 pub const MAX_ENTRIES: usize = 2000;
 /// Format version of the cache file; a file of another version is ignored.
@@ -168,8 +168,13 @@ impl JobCache {
 }
 
 fn read_entries(path: &Path) -> BTreeMap<String, CachedJob> {
-    let Ok(bytes) = std::fs::read(path) else {
-        return BTreeMap::new();
+    let bytes = match crate::files::read(path, "job cache", crate::files::JOB_CACHE_LIMIT) {
+        Ok(bytes) => bytes,
+        Err(crate::files::FileError::NotFound { .. }) => return BTreeMap::new(),
+        Err(e) => {
+            tracing::warn!("ignoring the job cache: {e}");
+            return BTreeMap::new();
+        }
     };
     match serde_json::from_slice::<CacheFile>(&bytes) {
         Ok(f) if f.version == CACHE_VERSION => f.entries,

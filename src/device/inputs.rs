@@ -2,9 +2,9 @@
 //! PNG/JPEG images decoded, resized, normalised and laid out as NCHW or NHWC float32.
 //!
 //! When the config gives `model.input_specs`, each case's tensors are checked against them here,
-//! before any device time is spent. Paths resolve against the promptpack's folder.
+//! before any device time is spent. Paths resolve against the promptpack's folder, through the
+//! project's [`PathPolicy`], so they never lead outside the project.
 
-use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::config::promptpack::Layout;
 use crate::config::types::{Dtype, TensorSpec};
-use crate::config::{CaseInput, Project};
+use crate::config::{CaseInput, PathError, PathPolicy, Project};
 use crate::device::{CaseInputs, ModelArtifact};
 use crate::tensor::{DType, Tensor, TensorError};
 
@@ -33,6 +33,18 @@ pub enum InputError {
         /// The input name.
         input: String,
     },
+    /// The input file is outside the project (or in `.git`), so it is not read.
+    #[error("case `{case}`, input `{input}`: the input file {source}; {help}")]
+    Refused {
+        /// The case id.
+        case: String,
+        /// The input name.
+        input: String,
+        /// Why the path was refused.
+        source: Box<PathError>,
+        /// What to do about it.
+        help: String,
+    },
     /// The input file could not be opened.
     #[error(
         "case `{case}`, input `{input}`: cannot open {}: {source}; paths are relative to the promptpack's folder",
@@ -47,6 +59,18 @@ pub enum InputError {
         file: PathBuf,
         /// What the file system said.
         source: std::io::Error,
+    },
+    /// The input file is missing, not a regular file, or larger than its limit.
+    #[error(
+        "case `{case}`, input `{input}`: {source}; paths are relative to the promptpack's folder"
+    )]
+    File {
+        /// The case id.
+        case: String,
+        /// The input name.
+        input: String,
+        /// What is wrong with the file.
+        source: crate::files::FileError,
     },
     /// The `.npy` file is not a tensor EdgeGate can read.
     #[error(
@@ -180,7 +204,13 @@ pub fn load_case_inputs(
             let mut tensors = Vec::with_capacity(case.inputs.len());
             let mut files = Vec::with_capacity(case.inputs.len());
             for (name, input) in &case.inputs {
-                let (tensor, file) = load_input(&project.pack_dir, &case.case_id, name, input)?;
+                let (tensor, file) = load_input(
+                    &project.paths,
+                    &project.pack_dir,
+                    &case.case_id,
+                    name,
+                    input,
+                )?;
                 tensors.push((name.clone(), tensor));
                 files.push(file);
             }
@@ -198,21 +228,33 @@ pub fn load_case_inputs(
         .collect()
 }
 
-/// Reads one input (`npy` or `image`) of one case into a tensor; returns the resolved path too.
+/// Reads one input (`npy` or `image`) of one case, named relative to `dir`, into a tensor;
+/// returns the resolved path too.
 pub fn load_input(
+    paths: &PathPolicy,
     dir: &Path,
     case: &str,
     input: &str,
     spec: &CaseInput,
 ) -> Result<(Tensor, PathBuf), InputError> {
+    let resolve = |named: &str| {
+        paths
+            .resolve(dir, named)
+            .map_err(|source| InputError::Refused {
+                case: case.to_owned(),
+                input: input.to_owned(),
+                source: Box::new(source),
+                help: paths.help(),
+            })
+    };
     match (&spec.npy, &spec.image) {
         (Some(npy), _) => {
-            let file = dir.join(npy);
+            let file = resolve(npy)?;
             let t = read_npy(&file, case, input)?;
             Ok((t, file))
         }
         (None, Some(image)) => {
-            let file = dir.join(image);
+            let file = resolve(image)?;
             let t = read_image(&file, case, input, spec)?;
             Ok((t, file))
         }
@@ -223,13 +265,17 @@ pub fn load_input(
     }
 }
 
-fn read_npy(file: &Path, case: &str, input: &str) -> Result<Tensor, InputError> {
-    let f = File::open(file).map_err(|source| InputError::Open {
+fn file_error(case: &str, input: &str) -> impl FnOnce(crate::files::FileError) -> InputError {
+    move |source| InputError::File {
         case: case.to_owned(),
         input: input.to_owned(),
-        file: file.to_owned(),
         source,
-    })?;
+    }
+}
+
+fn read_npy(file: &Path, case: &str, input: &str) -> Result<Tensor, InputError> {
+    let f = crate::files::reader(file, "input file", crate::files::TENSOR_LIMIT)
+        .map_err(file_error(case, input))?;
     Tensor::read_npy(BufReader::new(f)).map_err(|source| InputError::Npy {
         case: case.to_owned(),
         input: input.to_owned(),
@@ -250,12 +296,12 @@ fn read_image(
         file: file.to_owned(),
         source,
     };
-    let reader = image::ImageReader::open(file).map_err(|source| InputError::Open {
-        case: case.to_owned(),
-        input: input.to_owned(),
-        file: file.to_owned(),
-        source,
-    })?;
+    let bytes = crate::files::read(file, "image file", crate::files::IMAGE_LIMIT)
+        .map_err(file_error(case, input))?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes));
+    if let Ok(format) = image::ImageFormat::from_path(file) {
+        reader.set_format(format);
+    }
     let decoded = reader
         .with_guessed_format()
         .map_err(|source| InputError::Open {
@@ -543,12 +589,34 @@ mod tests {
             npy: Some("nope.npy".into()),
             ..Default::default()
         };
-        let err = load_input(Path::new("/tmp/does-not-exist"), "c1", "x", &input)
+        let dir = Path::new("/tmp/does-not-exist");
+        let err = load_input(&PathPolicy::confined(dir), dir, "c1", "x", &input)
             .unwrap_err()
             .to_string();
         assert!(err.contains("case `c1`, input `x`"), "{err}");
         assert!(err.contains("nope.npy"), "{err}");
         assert!(err.contains("relative to the promptpack"), "{err}");
+    }
+
+    #[test]
+    fn an_input_outside_the_project_is_refused_unread() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("x.npy"), b"QAIHUB_API_TOKEN=fake").unwrap();
+        let project = tempfile::tempdir().unwrap();
+        let named = outside.path().join("x.npy").display().to_string();
+        let input = CaseInput {
+            npy: Some(named.clone()),
+            ..Default::default()
+        };
+        let paths = PathPolicy::confined(project.path());
+        let err = load_input(&paths, project.path(), "c", "x", &input).unwrap_err();
+        assert!(matches!(err, InputError::Refused { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("`{named}` is outside the project")),
+            "{text}"
+        );
+        assert!(!text.contains("QAIHUB_API_TOKEN"), "{text}");
     }
 
     #[test]
@@ -559,9 +627,15 @@ mod tests {
             npy: Some("x.npy".into()),
             ..Default::default()
         };
-        let err = load_input(dir.path(), "c", "x", &input)
-            .unwrap_err()
-            .to_string();
+        let err = load_input(
+            &PathPolicy::confined(dir.path()),
+            dir.path(),
+            "c",
+            "x",
+            &input,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("not a usable .npy file"), "{err}");
     }
 
@@ -573,7 +647,14 @@ mod tests {
             image: Some("a.png".into()),
             ..Default::default()
         };
-        let (t, _) = load_input(dir.path(), "c", "img", &input).unwrap();
+        let (t, _) = load_input(
+            &PathPolicy::confined(dir.path()),
+            dir.path(),
+            "c",
+            "img",
+            &input,
+        )
+        .unwrap();
         assert_eq!(t.shape(), &[1, 3, 1, 2]);
         assert_eq!(t.dtype(), DType::F32);
         assert_eq!(f32s(&t), vec![1.0, 0.0, 0.0, 0.4, 0.2, 1.0]);
@@ -590,7 +671,14 @@ mod tests {
             std: Some(vec![0.5, 2.0, 0.4]),
             ..Default::default()
         };
-        let (t, _) = load_input(dir.path(), "c", "img", &input).unwrap();
+        let (t, _) = load_input(
+            &PathPolicy::confined(dir.path()),
+            dir.path(),
+            "c",
+            "img",
+            &input,
+        )
+        .unwrap();
         assert_eq!(t.shape(), &[1, 1, 2, 3]);
         let want = [1.0, 0.0, 0.0, -1.0, 0.2, 2.0];
         for (got, want) in f32s(&t).iter().zip(want) {
@@ -647,7 +735,14 @@ mod tests {
             resize: Some([4, 2]),
             ..Default::default()
         };
-        let (t, _) = load_input(dir.path(), "c", "img", &input).unwrap();
+        let (t, _) = load_input(
+            &PathPolicy::confined(dir.path()),
+            dir.path(),
+            "c",
+            "img",
+            &input,
+        )
+        .unwrap();
         assert_eq!(t.shape(), &[1, 3, 4, 2]);
         let v = f32s(&t);
         for (ch, want) in [200.0f32, 100.0, 50.0].into_iter().enumerate() {
@@ -665,9 +760,15 @@ mod tests {
             image: Some("a.png".into()),
             ..Default::default()
         };
-        let err = load_input(dir.path(), "c", "img", &input)
-            .unwrap_err()
-            .to_string();
+        let err = load_input(
+            &PathPolicy::confined(dir.path()),
+            dir.path(),
+            "c",
+            "img",
+            &input,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("cannot decode image"), "{err}");
         assert!(err.contains("PNG and JPEG"), "{err}");
     }

@@ -218,7 +218,10 @@ impl Device for LocalDevice {
         });
         let (samples, peak, _reset) = tokio::time::timeout(settings.job_timeout, work)
             .await
-            .map_err(|_| DeviceError::Timeout(settings.job_timeout))?
+            .map_err(|_| DeviceError::Timeout {
+                what: "the profile run on the local CPU".into(),
+                after: settings.job_timeout,
+            })?
             .map_err(|e| DeviceError::Other(format!("the profile run panicked: {e}")))??;
         drop(cancel);
         Ok(ProfileResult {
@@ -278,7 +281,10 @@ impl Device for LocalDevice {
         });
         let outputs = tokio::time::timeout(settings.job_timeout, work)
             .await
-            .map_err(|_| DeviceError::Timeout(settings.job_timeout))?
+            .map_err(|_| DeviceError::Timeout {
+                what: "the inference run on the local CPU".into(),
+                after: settings.job_timeout,
+            })?
             .map_err(|e| DeviceError::Other(format!("the inference run panicked: {e}")))??;
         drop(cancel);
         Ok(InferResult {
@@ -373,14 +379,8 @@ fn load(
     target_id: String,
 ) -> Result<Loaded, DeviceError> {
     let started = Instant::now();
-    let size_bytes = std::fs::metadata(path)
-        .map_err(|e| {
-            DeviceError::InvalidModel(format!(
-                "cannot read model {}: {e}; check `model.path`",
-                path.display()
-            ))
-        })?
-        .len();
+    let size_bytes = crate::files::check(path, "model", crate::files::ONNX_LIMIT)
+        .map_err(|e| DeviceError::InvalidModel(format!("{e}; check `model.path`")))?;
     let onnx = tract_onnx::onnx();
     let proto = onnx
         .proto_model_for_path(path)

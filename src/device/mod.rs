@@ -95,9 +95,12 @@ pub enum DeviceError {
     /// A job ended FAILED.
     #[error("{kind:?} job {id} failed: {reason}", kind = job.kind, id = job.id)]
     JobFailed { job: JobLink, reason: String },
-    /// A job did not finish in time.
-    #[error("timed out after {0:?}")]
-    Timeout(Duration),
+    /// A job did not finish within the per-job limit; `what` names the job waited on.
+    #[error(
+        "{what} did not finish within the job time limit of {} (--job-timeout)",
+        crate::http::seconds_text(*after)
+    )]
+    Timeout { what: String, after: Duration },
     /// The model cannot run here (not ONNX for the local device, an unsupported operator, ...).
     #[error("{0}")]
     InvalidModel(String),

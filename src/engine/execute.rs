@@ -14,7 +14,7 @@ use crate::device::{
     CaseInputs, Device, DeviceError, InferResult, ModelArtifact, Prepared, ProfileResult,
     RunSettings,
 };
-use crate::results::JobLink;
+use crate::results::{JobKind, JobLink};
 
 /// How a run executes.
 #[derive(Debug, Clone)]
@@ -67,7 +67,9 @@ impl DeviceRun {
             self.invalid_input = true;
         }
         let text = match e {
-            DeviceError::JobFailed { .. } | DeviceError::Interrupted => e.to_string(),
+            DeviceError::JobFailed { .. }
+            | DeviceError::Timeout { .. }
+            | DeviceError::Interrupted => e.to_string(),
             _ => format!("{what}: {e}"),
         };
         if !self.errors.contains(&text) {
@@ -145,7 +147,7 @@ pub async fn execute(
                 let pending: Vec<&str> = run
                     .jobs
                     .iter()
-                    .filter(|j| !j.reused)
+                    .filter(|j| !j.reused && j.kind != JobKind::Local)
                     .map(|j| j.id.as_str())
                     .collect();
                 let mut text = format!("{why}; not every measurement was taken");
@@ -420,6 +422,90 @@ mod tests {
             exec.devices[1]
                 .error()
                 .is_some_and(|e| e.starts_with("interrupted by a signal"))
+        );
+    }
+
+    /// A local device whose inference is done (its run id recorded) while its profile still runs.
+    struct HalfDoneLocal;
+
+    #[async_trait]
+    impl Device for HalfDoneLocal {
+        fn name(&self) -> &str {
+            "host"
+        }
+        async fn prepare(&self, _model: &ModelArtifact) -> Result<Prepared, DeviceError> {
+            Ok(Prepared {
+                target_id: "local-x".into(),
+                jobs: vec![],
+                model_size_bytes: Some(1),
+            })
+        }
+        async fn profile(
+            &self,
+            _p: &Prepared,
+            _c: &[CaseInputs],
+            _s: &RunSettings,
+        ) -> Result<ProfileResult, DeviceError> {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(ProfileResult::default())
+        }
+        async fn infer(
+            &self,
+            _p: &Prepared,
+            _cases: &[CaseInputs],
+            _s: &RunSettings,
+        ) -> Result<InferResult, DeviceError> {
+            Ok(InferResult {
+                outputs: vec![],
+                jobs: vec![JobLink {
+                    kind: JobKind::Local,
+                    id: "local-host-1".into(),
+                    url: None,
+                    reused: false,
+                }],
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stopped_local_run_lists_no_ai_hub_jobs() {
+        let devices: Vec<Arc<dyn Device>> = vec![Arc::new(HalfDoneLocal)];
+        let stop = CancellationToken::new();
+        let trigger = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            trigger.cancel();
+        });
+        let exec = execute(
+            &devices,
+            &model(),
+            cases(),
+            &opts(1, Duration::from_secs(60)),
+            stop,
+            Arc::new(Quiet),
+        )
+        .await;
+        let d = &exec.devices[0];
+        assert!(d.interrupted);
+        assert_eq!(d.jobs.len(), 1, "the local run is still recorded");
+        assert_eq!(
+            d.error().as_deref(),
+            Some("interrupted by a signal (Ctrl-C or SIGTERM); not every measurement was taken")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_job_timeout_names_the_job_once() {
+        let mut run = DeviceRun::default();
+        let stuck = DeviceError::Timeout {
+            what: "compile job j1".into(),
+            after: Duration::from_secs(90),
+        };
+        run.fail("profile", &stuck);
+        run.fail("inference", &stuck);
+        assert_eq!(
+            run.error().as_deref(),
+            Some("compile job j1 did not finish within the job time limit of 90 s (--job-timeout)")
         );
     }
 

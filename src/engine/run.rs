@@ -17,7 +17,7 @@ use crate::config::{Project, PromptpackOrigin};
 use crate::device::aihub::{AihubDevice, HubContext, Notify};
 use crate::device::cache::JobCache;
 use crate::device::local::LocalDevice;
-use crate::device::{CaseInputs, Device, ModelArtifact, RunSettings};
+use crate::device::{CaseInputs, Device, DeviceError, ModelArtifact, RunSettings};
 use crate::eval;
 use crate::hub::{ClientOptions, HubClient, HubEnv, HubError, HubOptions};
 use crate::results::Results;
@@ -59,23 +59,23 @@ pub fn cache_for(project: &Project, req: &RunRequest) -> Option<Arc<JobCache>> {
     let path = req
         .cache_path
         .clone()
-        .unwrap_or_else(|| JobCache::default_path(&project.base_dir));
+        .unwrap_or_else(|| project.cache_path.clone());
     Some(Arc::new(JobCache::open(&path)))
 }
 
 /// Hashes the model file and gathers what devices need to know about it.
 pub fn model_artifact(project: &Project) -> Result<ModelArtifact, RunFailure> {
-    let bytes = std::fs::read(&project.model_path).map_err(|e| {
-        RunFailure::Invalid(format!(
-            "cannot read model `{}`: {e}",
-            project.model_path.display()
-        ))
-    })?;
+    let path = &project.model_path;
+    let mut reader = crate::files::reader(path, "model", crate::files::MODEL_LIMIT)
+        .map_err(|e| RunFailure::Invalid(e.to_string()))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut reader, &mut h)
+        .map_err(|e| RunFailure::Invalid(format!("cannot read model `{}`: {e}", path.display())))?;
     Ok(ModelArtifact {
-        path: project.model_path.clone(),
+        path: path.clone(),
         kind: project.model_kind,
-        sha256: hex::encode(Sha256::digest(&bytes)),
-        size_bytes: bytes.len() as u64,
+        sha256: hex::encode(h.finalize()),
+        size_bytes: reader.bytes_read(),
         input_specs: project.config.model.input_specs.clone(),
     })
 }
@@ -94,10 +94,13 @@ pub fn case_inputs(
 
 /// sha256 over the config file's bytes and the promptpack file's bytes.
 pub fn config_digest(project: &Project) -> String {
+    let read = |p: &Path, what: &str| {
+        crate::files::read(p, what, crate::files::CONFIG_LIMIT).unwrap_or_default()
+    };
     let mut h = Sha256::new();
-    h.update(std::fs::read(&project.config_path).unwrap_or_default());
+    h.update(read(&project.config_path, "config file"));
     if let PromptpackOrigin::File(p) = &project.promptpack_origin {
-        h.update(std::fs::read(p).unwrap_or_default());
+        h.update(read(p, "promptpack file"));
     }
     hex::encode(h.finalize())
 }
@@ -128,16 +131,25 @@ pub async fn run(
     let config = &project.config;
     let model = model_artifact(project)?;
     let baseline = match &req.baseline {
-        Some(p) => Some((
-            p.clone(),
-            eval::baseline::load(p).map_err(RunFailure::Invalid)?,
-        )),
+        Some(p) => {
+            let b = eval::baseline::load(p).map_err(RunFailure::Invalid)?;
+            let enabled: Vec<&str> = config
+                .device_matrix
+                .iter()
+                .filter(|d| d.enabled)
+                .map(|d| d.name.as_str())
+                .collect();
+            eval::baseline::check(&b, p, &config.gates, &enabled).map_err(RunFailure::Invalid)?;
+            Some((p.clone(), b))
+        }
         None => None,
     };
     let inputs = case_inputs(project, &model)?;
     let ctx = match &project.promptpack {
-        Some(pack) => eval::EvalContext::for_pack(pack, project.pack_dir.clone())
-            .map_err(RunFailure::Invalid)?,
+        Some(pack) => {
+            eval::EvalContext::for_pack(pack, project.pack_dir.clone(), project.paths.clone())
+                .map_err(RunFailure::Invalid)?
+        }
         None => eval::EvalContext::default(),
     };
     let enabled: Vec<&crate::config::Device> =
@@ -148,29 +160,38 @@ pub async fn run(
     let notify: Notify = Arc::new(move |device: &str, msg: &str| {
         notify_progress.event(device, Event::Note(msg));
     });
-    let mut hub_ctx: Option<Arc<HubContext>> = None;
+    let mut hub_ctx: Option<Result<Arc<HubContext>, String>> = None;
     let mut devices: Vec<Arc<dyn Device>> = Vec::new();
     for d in &enabled {
         match d.provider {
             Provider::Aihub => {
-                let ctx = match &hub_ctx {
-                    Some(c) => Arc::clone(c),
-                    None => {
-                        let client = match hub_client(req) {
-                            Ok(c) => c,
-                            Err(e) => {
-                                progress.finish();
-                                return Err(e);
-                            }
-                        };
-                        let c = Arc::new(HubContext::new(
+                if hub_ctx.is_none() {
+                    hub_ctx = Some(match hub_client(req) {
+                        Ok(client) => Ok(Arc::new(HubContext::new(
                             client,
                             cache_for(project, req),
                             Some(Arc::clone(&notify)),
-                        ));
-                        hub_ctx = Some(Arc::clone(&c));
-                        c
+                        ))),
+                        Err(RunFailure::Environment(why)) => {
+                            progress.message(&format!("error: {why}"));
+                            Err(why)
+                        }
+                        Err(invalid) => {
+                            progress.finish();
+                            return Err(invalid);
+                        }
+                    });
+                }
+                let ctx = match &hub_ctx {
+                    Some(Ok(c)) => Arc::clone(c),
+                    Some(Err(why)) => {
+                        devices.push(Arc::new(Unreachable {
+                            name: d.name.clone(),
+                            why: why.clone(),
+                        }));
+                        continue;
                     }
+                    None => continue,
                 };
                 let hub_name = project
                     .hub_devices
@@ -255,6 +276,45 @@ pub async fn run(
     })
 }
 
+/// An AI Hub device that cannot be reached at all (no token, unreadable client.ini): it reports
+/// why as its error, so results.json is written like for any other device error.
+struct Unreachable {
+    name: String,
+    why: String,
+}
+
+#[async_trait::async_trait]
+impl Device for Unreachable {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn prepare(
+        &self,
+        _model: &ModelArtifact,
+    ) -> Result<crate::device::Prepared, DeviceError> {
+        Err(DeviceError::Unavailable(self.why.clone()))
+    }
+
+    async fn profile(
+        &self,
+        _prepared: &crate::device::Prepared,
+        _cases: &[CaseInputs],
+        _settings: &RunSettings,
+    ) -> Result<crate::device::ProfileResult, DeviceError> {
+        Err(DeviceError::Unavailable(self.why.clone()))
+    }
+
+    async fn infer(
+        &self,
+        _prepared: &crate::device::Prepared,
+        _cases: &[CaseInputs],
+        _settings: &RunSettings,
+    ) -> Result<crate::device::InferResult, DeviceError> {
+        Err(DeviceError::Unavailable(self.why.clone()))
+    }
+}
+
 /// Checks the cases, aggregates metrics and evaluates the gates of one device.
 pub fn evaluate_device(
     project: &Project,
@@ -314,12 +374,17 @@ pub fn evaluate_device(
     }
 }
 
-/// Where results.json goes: `--json`, else `report.json` of the config (beside it), else
-/// `edgegate-results.json` in the working folder.
-pub fn results_path(project: &Project, flag: Option<&Path>) -> PathBuf {
+/// Where results.json goes: `--json` (the user's choice, anywhere), else `report.json` of the
+/// config (beside it, inside the project), else `edgegate-results.json` in the working folder.
+pub fn results_path(project: &Project, flag: Option<&Path>) -> Result<PathBuf, RunFailure> {
     match (flag, &project.config.report.json) {
-        (Some(p), _) => p.to_path_buf(),
-        (None, Some(p)) => project.base_dir.join(p),
-        (None, None) => PathBuf::from("edgegate-results.json"),
+        (Some(p), _) => Ok(p.to_path_buf()),
+        (None, Some(p)) => project.config_file(p).map_err(|e| {
+            RunFailure::Invalid(format!(
+                "report file {e}\nhelp: {}",
+                project.paths.output_help("--json")
+            ))
+        }),
+        (None, None) => Ok(PathBuf::from("edgegate-results.json")),
     }
 }

@@ -2,20 +2,31 @@
 
 use std::path::Path;
 
+use crate::config::Gate;
 use crate::results::RESULTS_VERSION;
 use crate::results::{DeviceResult, Results};
+
+use super::gates;
 
 /// Loads a baseline results file; the error says what is wrong and what to pass instead.
 pub fn load(path: &Path) -> Result<Results, String> {
     let shown = path.display();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::files::read_to_string(
+        path,
+        "baseline file",
+        crate::files::RESULTS_LIMIT,
+    ) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(crate::files::FileError::NotFound { .. }) => {
             return Err(format!(
                 "baseline file `{shown}` does not exist; pass the results file of an earlier `edgegate run` (written by `--json`, default `edgegate-results.json`)"
             ));
         }
-        Err(e) => return Err(format!("cannot read baseline file `{shown}`: {e}")),
+        Err(e) => {
+            return Err(format!(
+                "{e}; pass the results file of an earlier `edgegate run`"
+            ));
+        }
     };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         format!(
@@ -45,6 +56,45 @@ pub fn load(path: &Path) -> Result<Results, String> {
 /// The baseline's entry for a device, matched by its `device_matrix` name (case-sensitive).
 pub fn device<'a>(baseline: &'a Results, name: &str) -> Option<&'a DeviceResult> {
     baseline.devices.iter().find(|d| d.name == name)
+}
+
+/// Refuses a baseline whose values are not measurements, before anything runs: a negative or
+/// non-finite metric anywhere in the file, or a 0 that a relative gate on one of `devices` would
+/// divide by. Such a file would make every relative gate pass (or none), so it is invalid input.
+pub fn check(
+    baseline: &Results,
+    path: &Path,
+    gates: &[Gate],
+    devices: &[&str],
+) -> Result<(), String> {
+    let shown = path.display();
+    for d in &baseline.devices {
+        for (metric, m) in &d.metrics {
+            if !m.value.is_finite() || m.value < 0.0 {
+                return Err(format!(
+                    "baseline file `{shown}`: device `{}` has `{metric}` = {}, which is not a measurement (metrics are finite and never negative); pass the unedited results file of an earlier `edgegate run`",
+                    d.name, m.value
+                ));
+            }
+        }
+    }
+    for &name in devices {
+        let Some(d) = device(baseline, name) else {
+            continue;
+        };
+        for (i, g) in gates::applicable(gates, name) {
+            let metric = g.metric.as_str();
+            if g.max_regression_pct.is_some()
+                && g.metric.better().is_some()
+                && d.metrics.get(metric).is_some_and(|m| m.value == 0.0)
+            {
+                return Err(format!(
+                    "baseline file `{shown}`: device `{name}` has `{metric}` = 0, which the relative gate `gates[{i}]` would divide by; use an absolute gate (`operator` and `threshold`) on `{metric}`, or a baseline run that measured it"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -164,6 +214,65 @@ mod tests {
             e.contains("is not an EdgeGate results file (it has no `results_version`)"),
             "{e}"
         );
+    }
+
+    fn with_metric(mut r: Results, device: &str, metric: &str, value: f64) -> Results {
+        if let Some(d) = r.devices.iter_mut().find(|d| d.name == device) {
+            d.metrics.insert(
+                metric.into(),
+                crate::results::MetricValue {
+                    value,
+                    unit: "ms".into(),
+                    p90: None,
+                    samples: Vec::new(),
+                },
+            );
+        }
+        r
+    }
+
+    fn gate(yaml: &str) -> Gate {
+        serde_json::from_value(crate::config::yaml::parse(yaml).unwrap().value).unwrap()
+    }
+
+    #[test]
+    fn negative_or_non_finite_values_are_refused_naming_file_device_and_metric() {
+        let p = Path::new("base.json");
+        let relative = [gate(
+            "{ metric: inference_time_ms, max_regression_pct: 10 }",
+        )];
+        for bad in [-5974.0, f64::NAN, f64::INFINITY] {
+            let b = with_metric(results(&["RB5", "host"]), "RB5", "inference_time_ms", bad);
+            let e = check(&b, p, &relative, &["host"]).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "baseline file `base.json`: device `RB5` has `inference_time_ms` = {bad}, which is not a measurement (metrics are finite and never negative); pass the unedited results file of an earlier `edgegate run`"
+                )
+            );
+        }
+        let ok = with_metric(results(&["host"]), "host", "inference_time_ms", 0.5);
+        assert_eq!(check(&ok, p, &relative, &["host"]), Ok(()));
+    }
+
+    #[test]
+    fn zero_is_refused_only_where_a_relative_gate_divides_by_it() {
+        let p = Path::new("base.json");
+        let b = with_metric(results(&["host", "RB5"]), "host", "load_time_ms", 0.0);
+        let relative = [gate("{ metric: load_time_ms, max_regression_pct: 10 }")];
+        let absolute = [gate(
+            "{ metric: load_time_ms, operator: lte, threshold: 5 }",
+        )];
+        let scoped = [gate(
+            "{ metric: load_time_ms, max_regression_pct: 10, devices: [RB5] }",
+        )];
+        assert_eq!(
+            check(&b, p, &relative, &["host"]).unwrap_err(),
+            "baseline file `base.json`: device `host` has `load_time_ms` = 0, which the relative gate `gates[0]` would divide by; use an absolute gate (`operator` and `threshold`) on `load_time_ms`, or a baseline run that measured it"
+        );
+        assert_eq!(check(&b, p, &absolute, &["host"]), Ok(()));
+        assert_eq!(check(&b, p, &scoped, &["host", "RB5"]), Ok(()));
+        assert_eq!(check(&b, p, &relative, &["RB5"]), Ok(()));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Checks one case's outputs against its `expected`. Pure apart from reading the reference `.npy`
-//! files of `tensor` expectations under the promptpack's folder; knows nothing of devices.
+//! files of `tensor` expectations under the promptpack's folder (through the project's
+//! `PathPolicy`, never outside the project); knows nothing of devices.
 //!
 //! Rules, as documented for users:
 //! - Text (`exact`, `contains`, `regex`, `json_schema`): the text of a case is the first output
@@ -24,9 +25,9 @@
 //! - `none`: skipped (run and measured only).
 
 use std::cmp::Ordering;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::config::{Case, Expected, Promptpack};
+use crate::config::{Case, Expected, PathPolicy, Promptpack};
 use crate::device::CaseOutput;
 use crate::results::{CaseResult, CaseStatus};
 use crate::tensor::{DType, Tensor};
@@ -48,18 +49,33 @@ pub struct EvalContext {
     pub labels: Option<Vec<String>>,
     /// The promptpack's folder, against which reference `.npy` paths resolve.
     pub pack_dir: PathBuf,
+    /// Where those paths may lead (the default refuses every path).
+    pub paths: PathPolicy,
 }
 
 impl EvalContext {
     /// The context of a promptpack in `pack_dir`, reading its labels file (one label per line,
     /// trimmed, as validation reads it; trailing blank lines dropped).
-    pub fn for_pack(pack: &Promptpack, pack_dir: PathBuf) -> Result<Self, String> {
+    pub fn for_pack(
+        pack: &Promptpack,
+        pack_dir: PathBuf,
+        paths: PathPolicy,
+    ) -> Result<Self, String> {
         let labels = match &pack.labels {
             None => None,
             Some(file) => {
-                let path = pack_dir.join(file);
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read labels file `{}`: {e}", path.display()))?;
+                let path = paths
+                    .resolve(&pack_dir, file)
+                    .map_err(|e| format!("labels file {e}; {}", paths.help()))?;
+                let text =
+                    crate::files::read_to_string(&path, "labels file", crate::files::LABELS_LIMIT)
+                        .map_err(|e| {
+                            format!(
+                                "cannot read labels file `{}`: {}",
+                                path.display(),
+                                e.reason()
+                            )
+                        })?;
                 let mut labels: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
                 while labels.last().is_some_and(String::is_empty) {
                     labels.pop();
@@ -67,7 +83,11 @@ impl EvalContext {
                 Some(labels)
             }
         };
-        Ok(Self { labels, pack_dir })
+        Ok(Self {
+            labels,
+            pack_dir,
+            paths,
+        })
     }
 }
 
@@ -273,7 +293,7 @@ fn evaluate(expected: &Expected, out: &CaseOutput, ctx: &EvalContext) -> Outcome
             min_psnr_db,
         } => {
             let c = Criteria::from_fields(*atol, *rtol, *min_cosine, *min_psnr_db);
-            check_tensor(reference, output.as_deref(), &c, out, &ctx.pack_dir)
+            check_tensor(reference, output.as_deref(), &c, out, ctx)
         }
         Expected::None {} => Outcome {
             status: CaseStatus::Skipped,
@@ -301,7 +321,7 @@ fn with_text(out: &CaseOutput, ctx: &EvalContext, f: impl FnOnce(&str) -> Outcom
 pub fn text_of(out: &CaseOutput, labels: Option<&[String]>) -> Result<String, String> {
     let ctx = EvalContext {
         labels: labels.map(<[String]>::to_vec),
-        pack_dir: PathBuf::new(),
+        ..EvalContext::default()
     };
     output_text(out, &ctx).map_err(|o| o.reason.unwrap_or_default())
 }
@@ -615,26 +635,32 @@ fn check_tensor(
     output: Option<&str>,
     criteria: &Criteria,
     out: &CaseOutput,
-    pack_dir: &Path,
+    ctx: &EvalContext,
 ) -> Outcome {
     let (_, t) = match select_output(out, output) {
         Ok(x) => x,
         Err(e) => return Outcome::error(String::new(), e),
     };
     let summary = tensor_summary(t);
-    let path = pack_dir.join(reference);
-    let reference_tensor = match std::fs::File::open(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|f| Tensor::read_npy(std::io::BufReader::new(f)).map_err(|e| e.to_string()))
-    {
-        Ok(r) => r,
+    let path = match ctx.paths.resolve(&ctx.pack_dir, reference) {
+        Ok(p) => p,
         Err(e) => {
-            return Outcome::error(
-                summary,
-                format!("cannot read reference `{}`: {e}", path.display()),
-            );
+            return Outcome::error(summary, format!("reference tensor {e}"));
         }
     };
+    let reference_tensor =
+        match crate::files::reader(&path, "reference tensor", crate::files::TENSOR_LIMIT)
+            .map_err(|e| e.to_string())
+            .and_then(|f| Tensor::read_npy(std::io::BufReader::new(f)).map_err(|e| e.to_string()))
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return Outcome::error(
+                    summary,
+                    format!("cannot read reference `{}`: {e}", path.display()),
+                );
+            }
+        };
     if t.shape() != reference_tensor.shape() {
         return Outcome::fail(
             summary,
@@ -753,7 +779,7 @@ mod tests {
     fn labels_ctx() -> EvalContext {
         EvalContext {
             labels: Some(vec!["cat".into(), "dog".into(), "bird".into()]),
-            pack_dir: PathBuf::new(),
+            ..EvalContext::default()
         }
     }
 
@@ -1246,6 +1272,7 @@ mod tests {
             EvalContext {
                 labels: None,
                 pack_dir: self.dir.path().to_path_buf(),
+                paths: PathPolicy::confined(self.dir.path()),
             }
         }
     }
@@ -1403,6 +1430,26 @@ mod tests {
     }
 
     #[test]
+    fn tensor_reference_outside_the_project_is_refused_unread() {
+        let pack = Pack::new(&[1.0], vec![1]);
+        let outside = Pack::new(&[1.0], vec![1]);
+        let named = outside.dir.path().join("ref.npy").display().to_string();
+        let r = check(
+            json!({"type": "tensor", "reference": named}),
+            &scores_out(vec![1], &[1.0]),
+            &pack.ctx(),
+        );
+        assert_eq!(r.status, CaseStatus::Error);
+        let reason = r.reason.unwrap_or_default();
+        assert!(
+            reason.starts_with(&format!(
+                "reference tensor `{named}` is outside the project"
+            )),
+            "{reason}"
+        );
+    }
+
+    #[test]
     fn tensor_violation_position_is_a_multi_index() {
         let pack = Pack::new(&[0.0; 6], vec![2, 3]);
         let out = scores_out(vec![2, 3], &[0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
@@ -1431,13 +1478,14 @@ mod tests {
     fn context_reads_the_labels_file_relative_to_the_pack() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("labels.txt"), "cat\n dog \nbird\n\n").unwrap();
+        let policy = PathPolicy::confined(dir.path());
         let mut pack: Promptpack = serde_json::from_value(json!({
             "promptpack_id": "p", "version": "1.0.0", "name": "P",
             "labels": "labels.txt",
             "cases": [{"case_id": "a", "expected": {"type": "none"}}]
         }))
         .unwrap();
-        let ctx = EvalContext::for_pack(&pack, dir.path().to_path_buf()).unwrap();
+        let ctx = EvalContext::for_pack(&pack, dir.path().to_path_buf(), policy.clone()).unwrap();
         assert_eq!(
             ctx.labels,
             Some(vec![
@@ -1447,10 +1495,16 @@ mod tests {
             ])
         );
         pack.labels = Some("missing.txt".into());
-        let e = EvalContext::for_pack(&pack, dir.path().to_path_buf()).unwrap_err();
+        let e = EvalContext::for_pack(&pack, dir.path().to_path_buf(), policy.clone()).unwrap_err();
         assert!(e.starts_with("cannot read labels file `"), "{e}");
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("env"), "QAIHUB_API_TOKEN=fake\n").unwrap();
+        pack.labels = Some(outside.path().join("env").display().to_string());
+        let e = EvalContext::for_pack(&pack, dir.path().to_path_buf(), policy.clone()).unwrap_err();
+        assert!(e.contains("is outside the project"), "{e}");
+        assert!(!e.contains("QAIHUB_API_TOKEN"), "{e}");
         pack.labels = None;
-        let ctx = EvalContext::for_pack(&pack, dir.path().to_path_buf()).unwrap();
+        let ctx = EvalContext::for_pack(&pack, dir.path().to_path_buf(), policy.clone()).unwrap();
         assert_eq!(ctx.labels, None);
     }
 

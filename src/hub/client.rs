@@ -19,6 +19,7 @@ use url::Url;
 use super::config::HubConfig;
 use super::error::HubError;
 use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+use crate::http::{self, BodyError, Deadline};
 
 /// The only content type the API answers with and accepts.
 pub const PROTOBUF: &str = "application/x-protobuf";
@@ -42,6 +43,8 @@ pub struct ClientOptions {
     pub min_upload_rate: u64,
     /// Job polling cadence.
     pub poll: super::jobs::PollPolicy,
+    /// When the whole command must end (`--timeout`): no attempt runs and no retry waits past it.
+    pub deadline: Option<Deadline>,
 }
 
 impl Default for ClientOptions {
@@ -53,6 +56,7 @@ impl Default for ClientOptions {
             blob_read_timeout: Duration::from_secs(30),
             min_upload_rate: 64 * 1024,
             poll: super::jobs::PollPolicy::default(),
+            deadline: None,
         }
     }
 }
@@ -174,10 +178,13 @@ impl HubClient {
                 let resp = req.send().await.map_err(Failure::transport)?;
                 let status = resp.status();
                 let headers = resp.headers().clone();
-                let bytes = resp.bytes().await.map_err(Failure::transport)?;
                 if !status.is_success() {
-                    return Err(classify(status, &headers, &bytes, what));
+                    let (bytes, cut) = http::read_prefix(resp, http::ERROR_BODY_LIMIT).await;
+                    return Err(classify(status, &headers, &bytes, cut, what));
                 }
+                let bytes = http::read_body(resp, http::API_BODY_LIMIT)
+                    .await
+                    .map_err(|e| body_failure(&route, e))?;
                 let ctype = headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes);
                 if ctype != Some(PROTOBUF.as_bytes()) {
                     return Err(Failure::Fatal(HubError::Protocol {
@@ -216,11 +223,24 @@ impl HubClient {
         Fut: Future<Output = Result<T, Failure>>,
     {
         let policy = self.options.retry;
+        let deadline = self.options.deadline;
         let max = policy.max_attempts.max(1);
         let mut n = 0u32;
         loop {
             n += 1;
-            let failure = match attempt().await {
+            let outcome = match deadline {
+                Some(d) => match tokio::time::timeout(d.remaining(), attempt()).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        return Err(HubError::Deadline {
+                            deadline: d,
+                            reason: format!("no answer from {host} in time (attempt {n})"),
+                        });
+                    }
+                },
+                None => attempt().await,
+            };
+            let failure = match outcome {
                 Ok(v) => return Ok(v),
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(f) => f,
@@ -259,15 +279,32 @@ impl HubClient {
                     } else {
                         None
                     };
-                    tracing::warn!(status, attempt = n, "ai hub answered {status}; retrying");
                     policy.delay(n - 1, honoured)
+                }
+                Failure::Transport(_) => policy.delay(n - 1, None),
+                Failure::Fatal(_) => Duration::ZERO,
+            };
+            if let Some(d) = deadline
+                && !d.allows(delay)
+            {
+                return Err(HubError::Deadline {
+                    deadline: d,
+                    reason: format!(
+                        "the next retry would start in {}, after it; last failure: {}",
+                        http::seconds_text(delay),
+                        describe_failure(&failure, host)
+                    ),
+                });
+            }
+            match &failure {
+                Failure::Status { status, .. } => {
+                    tracing::warn!(status, attempt = n, "ai hub answered {status}; retrying");
                 }
                 Failure::Transport(e) => {
                     tracing::warn!(attempt = n, error = %e, "request to {host} failed; retrying");
-                    policy.delay(n - 1, None)
                 }
-                Failure::Fatal(_) => Duration::ZERO,
-            };
+                Failure::Fatal(_) => {}
+            }
             tokio::time::sleep(delay).await;
         }
     }
@@ -292,6 +329,26 @@ impl HubClient {
         h.insert("Client-Mode", HeaderValue::from_static("library"));
         h.insert("OS-Type", HeaderValue::from_static(os_type()));
         Ok(h)
+    }
+}
+
+/// A failed attempt in a few words, for the message of a deadline that cut retrying short.
+fn describe_failure(failure: &Failure, host: &str) -> String {
+    match failure {
+        Failure::Status { status, detail, .. } => format!("ai hub answered {status}: {detail}"),
+        Failure::Transport(e) => format!("request to {host} failed: {e}"),
+        Failure::Fatal(e) => e.to_string(),
+    }
+}
+
+/// A body that could not be taken: too large is final, a broken connection is retried.
+pub(crate) fn body_failure(route: &str, e: BodyError) -> Failure {
+    match e {
+        BodyError::Transport(e) => Failure::transport(e),
+        other => Failure::Fatal(HubError::AnswerTooLarge {
+            route: route.to_string(),
+            reason: other.to_string(),
+        }),
     }
 }
 
@@ -358,10 +415,11 @@ pub(crate) fn classify(
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
+    cut: bool,
     what: &str,
 ) -> Failure {
     let code = status.as_u16();
-    let detail = detail_of(status, body);
+    let detail = detail_of(status, body, cut);
     if is_retryable_status(code) {
         return Failure::Status {
             status: code,
@@ -388,26 +446,59 @@ pub(crate) fn classify(
     })
 }
 
-/// The server's explanation: `detail` of a JSON body, else the body text, else the reason phrase.
-pub(crate) fn detail_of(status: StatusCode, body: &[u8]) -> String {
+/// The server's explanation, shortened for a message: `detail` of a JSON body (also of the start
+/// of one that was cut), else the body text, else the reason phrase.
+pub(crate) fn detail_of(status: StatusCode, body: &[u8], cut: bool) -> String {
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body)
         && let Some(d) = v.get("detail").and_then(|d| d.as_str())
     {
-        return d.to_string();
+        return http::server_text(d, cut);
     }
     let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
+    if cut && let Some(d) = detail_prefix(&text) {
+        return http::server_text(&d, true);
+    }
+    if text.trim().is_empty() {
         return status
             .canonical_reason()
             .unwrap_or("no detail")
             .to_lowercase();
     }
-    let mut short: String = text.chars().take(300).collect();
-    if short.len() < text.len() {
-        short.push('…');
+    http::server_text(&text, cut)
+}
+
+/// The `detail` string at the start of a JSON body that was cut before its end.
+fn detail_prefix(text: &str) -> Option<String> {
+    let rest = text
+        .trim_start()
+        .strip_prefix('{')?
+        .trim_start()
+        .strip_prefix("\"detail\"")?
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('u') => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        out.push(ch);
+                    }
+                }
+                Some(other) => out.push(other),
+                None => break,
+            },
+            c => out.push(c),
+        }
     }
-    short
+    Some(out)
 }
 
 #[cfg(test)]
@@ -500,6 +591,7 @@ mod tests {
                 StatusCode::from_u16(code).expect("status"),
                 &h,
                 body.as_bytes(),
+                false,
                 "job j1",
             )
         };
@@ -528,6 +620,28 @@ mod tests {
             f(501, ""),
             Failure::Fatal(HubError::Server { status: 501, .. })
         ));
+    }
+
+    #[test]
+    fn server_details_are_shortened_even_from_a_cut_body() {
+        let long = format!(r#"{{"detail":"{}"}}"#, "no ".repeat(1000));
+        let whole = detail_of(StatusCode::BAD_REQUEST, long.as_bytes(), false);
+        assert!(whole.starts_with("no no no"), "{whole}");
+        assert!(whole.ends_with("… (2999 bytes)"), "{whole}");
+        let cut = detail_of(StatusCode::BAD_REQUEST, &long.as_bytes()[..500], true);
+        assert!(cut.starts_with("no no no"), "{cut}");
+        assert!(
+            cut.ends_with("bytes)") && cut.contains("(more than "),
+            "{cut}"
+        );
+        assert_eq!(
+            detail_of(StatusCode::BAD_REQUEST, br#"{"detail":"a\"b"}"#, false),
+            "a\"b"
+        );
+        assert_eq!(
+            detail_of(StatusCode::BAD_GATEWAY, b"", false),
+            "bad gateway"
+        );
     }
 
     #[test]

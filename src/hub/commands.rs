@@ -2,6 +2,7 @@
 //! arguments into [`DevicesOptions`]; this file never sees clap.
 
 use std::io::Write;
+use std::time::Duration;
 
 use super::client::{ClientOptions, HubClient};
 use super::config::{HubEnv, HubOptions, resolve};
@@ -9,6 +10,7 @@ use super::devices::DeviceQuery;
 use super::error::HubError;
 use super::proto::Device;
 use crate::exit;
+use crate::http::Deadline;
 
 /// What `edgegate devices` was asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub struct DevicesOptions {
     pub attributes: Vec<String>,
     /// `--format json`.
     pub json: bool,
+    /// `--timeout`: the whole command ends by then; `None` waits as long as retries allow.
+    pub timeout: Option<Duration>,
 }
 
 /// Runs `edgegate devices` and returns the exit code.
@@ -35,7 +39,21 @@ pub fn devices(opts: &DevicesOptions) -> i32 {
             return exit::COULD_NOT_COMPLETE;
         }
     };
-    match runtime.block_on(list(opts, &HubEnv::from_process())) {
+    let env = HubEnv::from_process();
+    let listed = runtime.block_on(async {
+        let Some(limit) = opts.timeout else {
+            return list(opts, &env).await;
+        };
+        let grace = Duration::from_secs(1);
+        match tokio::time::timeout(limit.saturating_add(grace), list(opts, &env)).await {
+            Ok(listed) => listed,
+            Err(_) => Err(HubError::Deadline {
+                deadline: Deadline::after(limit, "--timeout"),
+                reason: "the device list did not arrive in time".into(),
+            }),
+        }
+    });
+    match listed {
         Ok(devices) => {
             let out = if opts.json {
                 render_json(&devices)
@@ -66,6 +84,7 @@ pub fn exit_code(e: &HubError) -> i32 {
         HubError::MissingToken
         | HubError::InvalidUrl { .. }
         | HubError::ConfigFile { .. }
+        | HubError::File(_)
         | HubError::InvalidId(_) => exit::INVALID_INPUT,
         _ => exit::COULD_NOT_COMPLETE,
     }
@@ -73,6 +92,7 @@ pub fn exit_code(e: &HubError) -> i32 {
 
 /// Resolves the configuration and lists the matching devices.
 pub async fn list(opts: &DevicesOptions, env: &HubEnv) -> Result<Vec<Device>, HubError> {
+    let deadline = opts.timeout.map(|t| Deadline::after(t, "--timeout"));
     let config = resolve(
         &HubOptions {
             api_url: opts.hub_url.clone(),
@@ -80,7 +100,13 @@ pub async fn list(opts: &DevicesOptions, env: &HubEnv) -> Result<Vec<Device>, Hu
         },
         env,
     )?;
-    let client = HubClient::new(config, ClientOptions::default())?;
+    let client = HubClient::new(
+        config,
+        ClientOptions {
+            deadline,
+            ..ClientOptions::default()
+        },
+    )?;
     let query = DeviceQuery {
         name: opts.name.clone(),
         os: None,

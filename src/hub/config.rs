@@ -77,6 +77,8 @@ pub struct HubEnv {
     pub client_ini: Option<PathBuf>,
     /// The home directory, for `~/.qai_hub/client.ini`.
     pub home: Option<PathBuf>,
+    /// `QAIHUB_API_URL` is set but empty (treated as unset, with a warning).
+    pub api_url_empty: bool,
 }
 
 impl HubEnv {
@@ -88,6 +90,8 @@ impl HubEnv {
             api_url: var(ENV_URL),
             client_ini: var(ENV_INI).map(PathBuf::from),
             home: std::env::home_dir(),
+            api_url_empty: std::env::var_os(ENV_URL)
+                .is_some_and(|v| v.to_string_lossy().trim().is_empty()),
         }
     }
 }
@@ -138,11 +142,14 @@ pub fn parse_ini(text: &str) -> Result<BTreeMap<String, BTreeMap<String, String>
 }
 
 /// Reads the `[api]` section of a client.ini file.
+///
+/// `/dev/null` is read as an empty file, the usual way to say "no configuration file".
 pub fn read_client_ini(path: &Path) -> Result<IniApi, HubError> {
-    let text = std::fs::read_to_string(path).map_err(|source| HubError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    if path == Path::new("/dev/null") {
+        return Ok(IniApi::default());
+    }
+    let text =
+        crate::files::read_to_string(path, "ai hub config file", crate::files::CLIENT_INI_LIMIT)?;
     let sections = parse_ini(&text).map_err(|reason| HubError::ConfigFile {
         path: path.to_path_buf(),
         reason,
@@ -187,6 +194,9 @@ pub fn resolve(opts: &HubOptions, env: &HubEnv) -> Result<HubConfig, HubError> {
         .or_else(|| env.api_url.clone())
         .or(ini.api_url)
         .unwrap_or_else(|| DEFAULT_HUB_URL.to_string());
+    if opts.api_url.is_none() && env.api_url.is_none() && env.api_url_empty {
+        tracing::warn!("{ENV_URL} is set but empty, so it is ignored: using {api_url}");
+    }
     let web_url = opts
         .web_url
         .clone()
@@ -324,10 +334,12 @@ mod tests {
             token: Some("t".into()),
             ..HubEnv::default()
         };
-        assert!(matches!(
-            resolve(&HubOptions::default(), &env),
-            Err(HubError::Io { .. })
-        ));
+        let err = resolve(&HubOptions::default(), &env).expect_err("missing ini");
+        assert!(matches!(err, HubError::File(_)), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "ai hub config file `/nonexistent/edgegate/client.ini` does not exist"
+        );
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub enum DatasetError {
     /// A sample does not form a valid tensor.
     #[error(transparent)]
     Tensor(#[from] TensorError),
+    /// The file is not a regular file within its limit.
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
     /// Temporary-file I/O around the HDF5 library failed.
     #[error("dataset file I/O failed")]
     Io(#[from] std::io::Error),
@@ -92,6 +95,7 @@ pub fn write(path: &Path, entries: &[NamedSamples]) -> Result<(), DatasetError> 
 
 /// Reads a dataset file back into named tensors, ordered by the `order` attribute.
 pub fn read(path: &Path) -> Result<Vec<NamedSamples>, DatasetError> {
+    crate::files::check(path, "dataset file", crate::files::DATASET_LIMIT)?;
     let file = hdf5::File::open(path)?;
     let data = file
         .group("data")

@@ -77,6 +77,18 @@ pub enum HubError {
     /// An input or output dataset file could not be written or read.
     #[error("invalid ai hub dataset")]
     Dataset(#[from] super::dataset::DatasetError),
+    /// An answer larger than its limit; refused, never read whole.
+    #[error("ai hub's answer to {route} was refused: {reason}")]
+    AnswerTooLarge { route: String, reason: String },
+    /// The command's deadline passed, or waiting for a retry would pass it.
+    #[error("stopped at the {deadline}: {reason}")]
+    Deadline {
+        deadline: crate::http::Deadline,
+        reason: String,
+    },
+    /// A local file that is not a regular file within its limit (client.ini, the model).
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
     /// Local file access.
     #[error("i/o error on {path}")]
     Io {

@@ -235,10 +235,12 @@ impl HubClient {
                 JobState::Failed => {
                     return Err(HubError::JobFailed {
                         job_id: job_id.to_string(),
-                        reason: reason
-                            .filter(|r| !r.is_empty())
-                            .unwrap_or("no failure reason given")
-                            .to_string(),
+                        reason: crate::http::server_text(
+                            reason
+                                .filter(|r| !r.is_empty())
+                                .unwrap_or("no failure reason given"),
+                            false,
+                        ),
                         failure_type: job.failure_type(),
                         url: self.job_web_url(job_id),
                     });
@@ -305,7 +307,7 @@ pub(crate) fn created_id(urm: CreateUpdateResponse, route: &str) -> Result<Strin
         }
         return Err(HubError::Protocol {
             route: route.to_string(),
-            reason,
+            reason: crate::http::server_text(&reason, false),
         });
     }
     Ok(urm.id)

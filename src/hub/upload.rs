@@ -25,6 +25,8 @@ use super::proto::{
     FileMultipartUploadUrl, FileUploadResponse, FileUploadUrl, Model, ModelType,
     file_download_response, file_upload_response,
 };
+use crate::files;
+use crate::http;
 
 const READ_BUFFER: usize = 256 * 1024;
 
@@ -95,12 +97,13 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> HubError + '_ {
 fn parse_blob_url(raw: &str) -> Result<Url, HubError> {
     Url::parse(raw).map_err(|e| HubError::Protocol {
         route: "blob url".into(),
-        reason: format!("invalid url {raw:?}: {e}"),
+        reason: format!("invalid url {}: {e}", http::server_text(raw, false)),
     })
 }
 
 async fn file_body(path: &Path, offset: u64, len: u64) -> Result<reqwest::Body, Failure> {
-    let mut file = tokio::fs::File::open(path).await.map_err(io_err(path))?;
+    let opened = files::open(path, "upload", files::MODEL_LIMIT).map_err(HubError::from)?;
+    let mut file = tokio::fs::File::from_std(opened.file);
     file.seek(std::io::SeekFrom::Start(offset))
         .await
         .map_err(io_err(path))?;
@@ -118,19 +121,18 @@ impl HubClient {
         path: &Path,
         name: Option<&str>,
     ) -> Result<UploadedModel, HubError> {
-        let meta = tokio::fs::metadata(path).await.map_err(io_err(path))?;
-        if !meta.is_file() {
+        if path.is_dir() {
             return Err(HubError::UnsupportedModel {
                 path: path.to_path_buf(),
                 reason: "directory models are not supported yet; zip it or export one file".into(),
             });
         }
+        let size = files::check(path, "model", files::MODEL_LIMIT)?;
         let model_type = model_type_for_path(path).ok_or_else(|| HubError::UnsupportedModel {
             path: path.to_path_buf(),
             reason: "unknown extension (expected .onnx, .tflite, .pt, .pt2, .bin, .dlc, .mlmodel)"
                 .into(),
         })?;
-        let size = meta.len();
         let name = name
             .map(str::to_string)
             .or_else(|| path.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -249,8 +251,8 @@ impl HubClient {
             if !resp.status().is_success() {
                 let status = resp.status();
                 let headers = resp.headers().clone();
-                let text = resp.bytes().await.unwrap_or_default();
-                return Err(classify(status, &headers, &text, "upload part"));
+                let (text, cut) = http::read_prefix(resp, http::ERROR_BODY_LIMIT).await;
+                return Err(classify(status, &headers, &text, cut, "upload part"));
             }
             let etag = resp
                 .headers()
@@ -308,8 +310,8 @@ impl HubClient {
                 }
                 let status = resp.status();
                 let headers = resp.headers().clone();
-                let text = resp.bytes().await.unwrap_or_default();
-                Err(classify(status, &headers, &text, "dataset upload"))
+                let (text, cut) = http::read_prefix(resp, http::ERROR_BODY_LIMIT).await;
+                Err(classify(status, &headers, &text, cut, "dataset upload"))
             }
         })
         .await
@@ -317,7 +319,7 @@ impl HubClient {
 
     /// Creates a dataset from an HDF5 file in the AI Hub layout and uploads it; returns its id.
     pub async fn upload_dataset_file(&self, path: &Path, name: &str) -> Result<String, HubError> {
-        let size = tokio::fs::metadata(path).await.map_err(io_err(path))?.len();
+        let size = files::check(path, "dataset", files::DATASET_LIMIT)?;
         let create = Dataset {
             name: Some(name.to_string()),
             permanent: Some(false),
@@ -399,6 +401,7 @@ impl HubClient {
             &["models", model_id, "download"],
             &format!("model {model_id}"),
             dest,
+            http::MODEL_DOWNLOAD_LIMIT,
         )
         .await
     }
@@ -413,6 +416,7 @@ impl HubClient {
             &["datasets", dataset_id, "download_data"],
             &format!("dataset {dataset_id}"),
             dest,
+            files::DATASET_LIMIT,
         )
         .await
     }
@@ -422,6 +426,7 @@ impl HubClient {
         parts: &[&str],
         what: &str,
         dest: &Path,
+        limit: u64,
     ) -> Result<PathBuf, HubError> {
         let url = self.api_url(
             parts,
@@ -447,14 +452,22 @@ impl HubClient {
         } else {
             dest.to_path_buf()
         };
-        self.download_blob(&parse_blob_url(&u.url)?, &target)
+        self.download_blob(&parse_blob_url(&u.url)?, &target, limit)
             .await?;
         Ok(target)
     }
 
-    /// Streams a blob URL to a file (no auth), retrying from scratch on transient failures.
-    pub async fn download_blob(&self, url: &Url, dest: &Path) -> Result<u64, HubError> {
+    /// Streams a blob URL to a file (no auth) of at most `limit` bytes, retrying from scratch on
+    /// transient failures.
+    pub async fn download_blob(&self, url: &Url, dest: &Path, limit: u64) -> Result<u64, HubError> {
         let stall = self.options.blob_read_timeout;
+        let route = format!("GET {}", url.path());
+        let too_large = |reason: String| {
+            Failure::Fatal(HubError::AnswerTooLarge {
+                route: route.clone(),
+                reason,
+            })
+        };
         self.retrying(&host_of(url), || async move {
             let resp = tokio::time::timeout(stall, self.blob.get(url.clone()).send())
                 .await
@@ -463,8 +476,15 @@ impl HubClient {
             if !resp.status().is_success() {
                 let status = resp.status();
                 let headers = resp.headers().clone();
-                let text = resp.bytes().await.unwrap_or_default();
-                return Err(classify(status, &headers, &text, "download"));
+                let (text, cut) = http::read_prefix(resp, http::ERROR_BODY_LIMIT).await;
+                return Err(classify(status, &headers, &text, cut, "download"));
+            }
+            if let Some(length) = resp.content_length()
+                && length > limit
+            {
+                return Err(too_large(
+                    http::BodyError::Announced { length, limit }.to_string(),
+                ));
             }
             let mut file = tokio::fs::File::create(dest).await.map_err(io_err(dest))?;
             let mut stream = resp.bytes_stream();
@@ -477,8 +497,11 @@ impl HubClient {
                     None => break,
                     Some(chunk) => {
                         let chunk = chunk.map_err(Failure::transport)?;
-                        file.write_all(&chunk).await.map_err(io_err(dest))?;
                         written += chunk.len() as u64;
+                        if written > limit {
+                            return Err(too_large(http::BodyError::TooLong { limit }.to_string()));
+                        }
+                        file.write_all(&chunk).await.map_err(io_err(dest))?;
                     }
                 }
             }

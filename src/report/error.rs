@@ -8,12 +8,9 @@ use crate::exit;
 /// A report that could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// The results file could not be read.
-    #[error("failed to read results file {}: {source}", path.display())]
-    ReadResults {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// The results file could not be read (missing, not a regular file, too large).
+    #[error("failed to read results file {}: {}", .0.path().display(), .0.reason())]
+    ReadResults(crate::files::FileError),
     /// The results file is not a valid results.json.
     #[error("{} is not a valid EdgeGate results file: {source}", path.display())]
     ParseResults {
@@ -31,11 +28,8 @@ pub enum ReportError {
         expected: u32,
     },
     /// A user template could not be read.
-    #[error("failed to read template {}: {source}", path.display())]
-    ReadTemplate {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("failed to read template {}: {}", .0.path().display(), .0.reason())]
+    ReadTemplate(crate::files::FileError),
     /// A template did not compile or render.
     #[error("failed to render template {name}: {source:#}")]
     Template {

@@ -144,15 +144,18 @@ fn api_error(e: octocrab::Error, doing: &str) -> PublishError {
                      `pull_request`, upload the results as an artifact, and post the comment \
                      with `edgegate report --comment github` from a `workflow_run` workflow \
                      (see examples/github/).",
-                    source.message
+                    crate::http::server_text(&source.message, false)
                 ))
             } else {
                 PublishError::Api(format!(
                     "GitHub could not {doing} ({status}: {})",
-                    source.message
+                    crate::http::server_text(&source.message, false)
                 ))
             }
         }
-        other => PublishError::Api(format!("could not {doing} on GitHub: {other}")),
+        other => PublishError::Api(format!(
+            "could not {doing} on GitHub: {}",
+            crate::http::server_text(&other.to_string(), false)
+        )),
     }
 }

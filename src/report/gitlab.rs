@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use url::Url;
 
-use crate::report::format::clip;
 use crate::report::sticky::{CommentThread, Existing, Page, Posted, PublishError};
 
 /// Where the note goes.
@@ -30,6 +29,9 @@ struct Note {
     #[serde(default)]
     body: String,
 }
+
+/// Largest answer read: a page of 100 notes, or one note.
+const MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The notes of one merge request.
 pub struct MergeRequest {
@@ -163,9 +165,14 @@ impl CommentThread for MergeRequest {
 }
 
 async fn parse<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T, PublishError> {
-    let bytes = resp.bytes().await.map_err(|e| {
-        PublishError::Api(format!("GitLab's reply was cut off: {}", e.without_url()))
-    })?;
+    let bytes = crate::http::read_body(resp, MAX_ANSWER_BYTES)
+        .await
+        .map_err(|e| match e {
+            crate::http::BodyError::Transport(e) => {
+                PublishError::Api(format!("GitLab's reply was cut off: {}", e.without_url()))
+            }
+            other => PublishError::Api(format!("GitLab's reply was refused: {other}")),
+        })?;
     serde_json::from_slice(&bytes)
         .map_err(|e| PublishError::Api(format!("GitLab's reply does not parse: {e}")))
 }
@@ -175,8 +182,8 @@ async fn check(resp: reqwest::Response, doing: &str) -> Result<reqwest::Response
     if status.is_success() {
         return Ok(resp);
     }
-    let text = resp.text().await.unwrap_or_default();
-    let text = clip(text.trim(), 300);
+    let (bytes, cut) = crate::http::read_prefix(resp, crate::http::ERROR_BODY_LIMIT).await;
+    let text = crate::http::server_text(&String::from_utf8_lossy(&bytes), cut);
     if status.as_u16() == 401 || status.as_u16() == 403 {
         Err(PublishError::Forbidden(format!(
             "GitLab refused to {doing} ({status}: {text}). Set GITLAB_TOKEN to a project access \

@@ -35,6 +35,8 @@ pub struct ReportOptions {
     pub no_step_summary: bool,
     /// The CI environment (`CiEnv::from_env()` in the binary).
     pub env: CiEnv,
+    /// When posting the comment must be over (`--timeout`); `None` relies on per-request limits.
+    pub deadline: Option<crate::http::Deadline>,
 }
 
 /// What was written and posted.
@@ -52,10 +54,8 @@ pub struct ReportOutcome {
 
 /// Reads and checks a results file.
 pub fn load_results(path: &Path) -> Result<Results, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::ReadResults {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read_to_string(path, "results file", crate::files::RESULTS_LIMIT)
+        .map_err(ReportError::ReadResults)?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|source| ReportError::ParseResults {
             path: path.to_path_buf(),
@@ -83,14 +83,10 @@ pub async fn render_and_publish(
 ) -> Result<ReportOutcome, ReportError> {
     let mut out = ReportOutcome::default();
     let template = match &opts.template {
-        Some(path) => {
-            Some(
-                std::fs::read_to_string(path).map_err(|source| ReportError::ReadTemplate {
-                    path: path.clone(),
-                    source,
-                })?,
-            )
-        }
+        Some(path) => Some(
+            crate::files::read_to_string(path, "template", crate::files::TEMPLATE_LIMIT)
+                .map_err(ReportError::ReadTemplate)?,
+        ),
         None => None,
     };
     if let Some(source) = &template {
@@ -132,14 +128,28 @@ pub async fn render_and_publish(
             let budget = sticky::budget(&results.pipeline, run_id);
             let rendered = markdown::render(results, &md(Some(budget)))?;
             out.comment_truncated = rendered.truncated;
-            let posted = match target.thread() {
-                Ok(thread) => {
-                    sticky::upsert(thread.as_ref(), &results.pipeline, run_id, &rendered.body).await
+            let place = target.place();
+            let post = async {
+                match target.thread() {
+                    Ok(thread) => {
+                        sticky::upsert(thread.as_ref(), &results.pipeline, run_id, &rendered.body)
+                            .await
+                    }
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
+            };
+            let posted = match opts.deadline {
+                Some(d) => tokio::time::timeout(d.remaining(), post)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(PublishError::Api(format!(
+                            "no comment posted on {place}: stopped at the {d}"
+                        )))
+                    }),
+                None => post.await,
             };
             match posted {
-                Ok(outcome) => out.comment = Some((target.place(), outcome)),
+                Ok(outcome) => out.comment = Some((place, outcome)),
                 Err(e) => out.warnings.push(e.to_string()),
             }
         }

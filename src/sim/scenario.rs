@@ -249,10 +249,11 @@ impl Scenario {
 
     /// Reads and parses a scenario file.
     pub fn from_file(path: &Path) -> Result<Self, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = crate::files::read_to_string(path, "scenario", crate::files::CONFIG_LIMIT)
+            .map_err(|e| ScenarioError::Read {
+                path: path.display().to_string(),
+                source: e.into_io(),
+            })?;
         Self::from_yaml(&text, &path.display().to_string())
     }
 

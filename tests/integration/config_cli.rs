@@ -210,7 +210,7 @@ proptest! {
         let _ = edgegate::config::load_project(&path);
         let pack = dir.path().join("pack.yaml");
         std::fs::write(&pack, &doc).unwrap();
-        let _ = edgegate::config::load_promptpack(&pack);
+        let _ = edgegate::config::load_promptpack(&pack, edgegate::config::OutsideProject::Refused);
     }
 }
 

@@ -13,7 +13,7 @@ use crate::support::{Run, Sandbox, repo};
 const UNUSABLE_FILES_EXIT: i32 = 2;
 
 /// Copies the quickstart into a sandbox so each test can change it.
-fn quickstart() -> Sandbox {
+pub(crate) fn quickstart() -> Sandbox {
     let sb = Sandbox::new();
     let src = repo().join("examples/quickstart");
     for entry in walk(&src) {
@@ -40,7 +40,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// `edgegate run CONFIG --json results.json EXTRA...` in the sandbox, as CI would run it.
-fn run(sb: &Sandbox, config: &str, extra: &[&str]) -> Run {
+pub(crate) fn run(sb: &Sandbox, config: &str, extra: &[&str]) -> Run {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgegate"))
         .args(["run", config, "--json", "results.json"])
         .args(extra)
@@ -59,7 +59,7 @@ fn run(sb: &Sandbox, config: &str, extra: &[&str]) -> Run {
     Run::from(out)
 }
 
-fn results(sb: &Sandbox) -> Value {
+pub(crate) fn results(sb: &Sandbox) -> Value {
     let text = std::fs::read_to_string(sb.path().join("results.json")).expect("results written");
     serde_json::from_str(&text).expect("results are json")
 }

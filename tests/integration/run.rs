@@ -468,7 +468,12 @@ fn a_job_past_its_time_limit_is_an_error_and_verbose_lines_name_the_jobs() {
     let r = results(sb.path(), "edgegate-results.json");
     let d = device(&r, "s24");
     let err = d["error"].as_str().expect("error");
-    assert!(err.contains("timed out after 1.2s"), "{err}");
+    assert!(err.contains("profile job j"), "{err}");
+    assert!(
+        err.contains("did not finish within the job time limit of 1.2 s (--job-timeout)"),
+        "{err}"
+    );
+    assert!(!err.contains("compile job"), "{err}");
     assert_eq!(r["interrupted"], false);
     assert!(
         d["gates"]
