@@ -151,14 +151,14 @@ fn no_file_imports_a_higher_layer_and_no_files_import_each_other() {
             let Some(target_top) = path.first() else {
                 continue;
             };
-            if let (Some(from), Some(to)) = (rank(top), rank(target_top)) {
-                if to > from || (to == from && from > 0 && target_top != top) {
-                    upward.push(format!(
-                        "src/{} uses `{}` ({target_top} is above {top} in ARCHITECTURE.md's layer order)",
-                        rel.display(),
-                        path.join("::")
-                    ));
-                }
+            if let (Some(from), Some(to)) = (rank(top), rank(target_top))
+                && (to > from || (to == from && from > 0 && target_top != top))
+            {
+                upward.push(format!(
+                    "src/{} uses `{}` ({target_top} is above {top} in ARCHITECTURE.md's layer order)",
+                    rel.display(),
+                    path.join("::")
+                ));
             }
             if let Some(target) = file_of(&src, &path) {
                 let target = target.strip_prefix(&src).expect("under src").to_path_buf();
