@@ -96,6 +96,16 @@ impl ModelKind {
             Self::QnnContextBinary => "qnn_context_binary",
         }
     }
+
+    /// Whether AI Hub must compile a model of this kind before it runs with this runtime.
+    pub fn needs_compile(self, runtime: Runtime) -> bool {
+        !matches!(
+            (self, runtime),
+            (Self::Tflite, Runtime::Tflite)
+                | (Self::QnnDlc, Runtime::QnnDlc)
+                | (Self::QnnContextBinary, Runtime::QnnContextBinary)
+        )
+    }
 }
 
 /// Shape and element type of one named tensor.
