@@ -1,7 +1,7 @@
 //! Real inference outputs for ONNX source models: the uploaded model is run on this CPU through
 //! the local device's tract backend, so AI Hub runs against the simulator check real answers.
 //!
-//! The echo rule (see `api.rs`) stays the fallback for anything tract cannot load: other formats,
+//! The echo rule (see `outputs.rs`) stays the fallback for anything tract cannot load: other formats,
 //! ONNX directories, placeholder bytes in tests. A model tract loads but whose inputs do not fit
 //! fails the job with `FAILURE_TYPE_INVALID_INPUTS`, as AI Hub does.
 
