@@ -11,6 +11,7 @@ pub mod engine;
 pub mod eval;
 pub mod exit;
 pub mod hub;
+pub mod onnx;
 pub mod report;
 pub mod results;
 pub mod sim;
