@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use thiserror::Error;
 use tract_onnx::prelude::{
-    DatumType, Framework, InferenceFact, InferenceModelExt, SimpleState, TValue, TVec,
+    Datum, DatumType, Framework, InferenceFact, InferenceModelExt, SimpleState, TValue, TVec,
     Tensor as TractTensor, TractError, TypedModel, TypedSimplePlan, TypedSimpleState,
 };
 
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{DType, Tensor, Values};
 
 /// Why a model could not be loaded or run; each message names the file or case and what to do.
 #[derive(Debug, Clone, Error)]
@@ -467,104 +467,49 @@ fn our_dtype(d: DatumType) -> Option<DType> {
     })
 }
 
-fn chunks<const N: usize>(data: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
-    data.chunks_exact(N).map(|c| {
-        let mut a = [0u8; N];
-        a.copy_from_slice(c);
-        a
-    })
-}
-
 /// Converts our tensor into tract's.
 fn to_tract(t: &Tensor) -> Result<TractTensor, String> {
     let s = t.shape();
-    let d = t.data();
-    let r = match t.dtype() {
-        DType::F16 => TractTensor::from_shape(
-            s,
-            &chunks::<2>(d)
-                .map(half::f16::from_le_bytes)
-                .collect::<Vec<_>>(),
-        ),
-        DType::F32 => TractTensor::from_shape(
-            s,
-            &chunks::<4>(d).map(f32::from_le_bytes).collect::<Vec<_>>(),
-        ),
-        DType::I8 => TractTensor::from_shape(s, &d.iter().map(|&b| b as i8).collect::<Vec<_>>()),
-        DType::I16 => TractTensor::from_shape(
-            s,
-            &chunks::<2>(d).map(i16::from_le_bytes).collect::<Vec<_>>(),
-        ),
-        DType::I32 => TractTensor::from_shape(
-            s,
-            &chunks::<4>(d).map(i32::from_le_bytes).collect::<Vec<_>>(),
-        ),
-        DType::I64 => TractTensor::from_shape(
-            s,
-            &chunks::<8>(d).map(i64::from_le_bytes).collect::<Vec<_>>(),
-        ),
-        DType::U8 => TractTensor::from_shape(s, d),
-        DType::U16 => TractTensor::from_shape(
-            s,
-            &chunks::<2>(d).map(u16::from_le_bytes).collect::<Vec<_>>(),
-        ),
-        DType::Bool => TractTensor::from_shape(s, &d.iter().map(|&b| b != 0).collect::<Vec<_>>()),
+    let r = match t.values() {
+        Values::F16(v) => TractTensor::from_shape(s, &v),
+        Values::F32(v) => TractTensor::from_shape(s, &v),
+        Values::I8(v) => TractTensor::from_shape(s, &v),
+        Values::U8(v) => TractTensor::from_shape(s, &v),
+        Values::I16(v) => TractTensor::from_shape(s, &v),
+        Values::U16(v) => TractTensor::from_shape(s, &v),
+        Values::I32(v) => TractTensor::from_shape(s, &v),
+        Values::I64(v) => TractTensor::from_shape(s, &v),
+        Values::Bool(v) => TractTensor::from_shape(s, &v),
     };
     r.map_err(|e| format!("{e:#}"))
 }
 
-fn le<T, const N: usize>(t: &TractTensor, f: fn(T) -> [u8; N]) -> Result<Vec<u8>, String>
-where
-    T: tract_onnx::prelude::Datum + Copy,
-{
-    Ok(t.as_slice::<T>()
-        .map_err(|e| format!("{e:#}"))?
-        .iter()
-        .flat_map(|v| f(*v))
-        .collect())
-}
-
 /// Converts a tract output into our tensor; f64 becomes float32, u32/u64 become int64.
 fn from_tract(v: &TValue) -> Result<Tensor, String> {
+    fn all<T: Datum + Copy, U>(t: &TractTensor, f: impl Fn(T) -> U) -> Result<Vec<U>, String> {
+        Ok(t.as_slice::<T>()
+            .map_err(|e| format!("{e:#}"))?
+            .iter()
+            .map(|v| f(*v))
+            .collect())
+    }
     let t: &TractTensor = v;
-    let shape = t.shape().to_vec();
-    let (dtype, data) = match t.datum_type() {
-        DatumType::F16 => (DType::F16, le::<half::f16, 2>(t, half::f16::to_le_bytes)?),
-        DatumType::F32 => (DType::F32, le::<f32, 4>(t, f32::to_le_bytes)?),
-        DatumType::F64 => {
-            let v = t.as_slice::<f64>().map_err(|e| format!("{e:#}"))?;
-            (
-                DType::F32,
-                v.iter().flat_map(|x| (*x as f32).to_le_bytes()).collect(),
-            )
-        }
-        DatumType::I8 => (DType::I8, le::<i8, 1>(t, i8::to_le_bytes)?),
-        DatumType::I16 => (DType::I16, le::<i16, 2>(t, i16::to_le_bytes)?),
-        DatumType::I32 => (DType::I32, le::<i32, 4>(t, i32::to_le_bytes)?),
-        DatumType::I64 => (DType::I64, le::<i64, 8>(t, i64::to_le_bytes)?),
-        DatumType::U8 => (DType::U8, le::<u8, 1>(t, u8::to_le_bytes)?),
-        DatumType::U16 => (DType::U16, le::<u16, 2>(t, u16::to_le_bytes)?),
-        DatumType::U32 => {
-            let v = t.as_slice::<u32>().map_err(|e| format!("{e:#}"))?;
-            (
-                DType::I64,
-                v.iter().flat_map(|x| i64::from(*x).to_le_bytes()).collect(),
-            )
-        }
-        DatumType::U64 => {
-            let v = t.as_slice::<u64>().map_err(|e| format!("{e:#}"))?;
-            (
-                DType::I64,
-                v.iter().flat_map(|x| (*x as i64).to_le_bytes()).collect(),
-            )
-        }
-        DatumType::Bool => {
-            let v = t.as_slice::<bool>().map_err(|e| format!("{e:#}"))?;
-            (DType::Bool, v.iter().map(|b| u8::from(*b)).collect())
-        }
+    let values = match t.datum_type() {
+        DatumType::F16 => Values::F16(all(t, |x: half::f16| x)?),
+        DatumType::F32 => Values::F32(all(t, |x: f32| x)?),
+        DatumType::F64 => Values::F32(all(t, |x: f64| x as f32)?),
+        DatumType::I8 => Values::I8(all(t, |x: i8| x)?),
+        DatumType::I16 => Values::I16(all(t, |x: i16| x)?),
+        DatumType::I32 => Values::I32(all(t, |x: i32| x)?),
+        DatumType::I64 => Values::I64(all(t, |x: i64| x)?),
+        DatumType::U8 => Values::U8(all(t, |x: u8| x)?),
+        DatumType::U16 => Values::U16(all(t, |x: u16| x)?),
+        DatumType::U32 => Values::I64(all(t, |x: u32| i64::from(x))?),
+        DatumType::U64 => Values::I64(all(t, |x: u64| x as i64)?),
+        DatumType::Bool => Values::Bool(all(t, |x: bool| x)?),
         other => return Err(format!("element type {other:?} is not supported")),
     };
-    Tensor::new(dtype, shape, data).map_err(|e| e.to_string())
+    Tensor::from_values(t.shape().to_vec(), values).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

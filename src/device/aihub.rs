@@ -19,7 +19,7 @@ use super::{
     CaseInputs, CaseOutput, Device, DeviceError, InferResult, ModelArtifact, Prepared,
     ProfileResult, RunSettings,
 };
-use crate::config::types::{Dtype, ModelKind, Runtime};
+use crate::config::types::{ModelKind, Runtime};
 use crate::hub::dataset::NamedSamples;
 use crate::hub::devices::DeviceQuery;
 use crate::hub::jobs::{CompileRequest, InferenceRequest, job_status};
@@ -454,7 +454,7 @@ impl Device for AihubDevice {
                     name: name.clone(),
                     tensor_type: Some(TensorType {
                         shape: spec.shape.iter().map(|&d| d as i64).collect(),
-                        dtype: proto_dtype(spec.dtype) as i32,
+                        dtype: TensorDtype::from(spec.dtype) as i32,
                         scale: None,
                         zero_point: None,
                     }),
@@ -634,20 +634,6 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         src = cause.source();
     }
     s
-}
-
-fn proto_dtype(d: Dtype) -> TensorDtype {
-    match d {
-        Dtype::Float32 => TensorDtype::Float32,
-        Dtype::Float16 => TensorDtype::Float16,
-        Dtype::Int8 => TensorDtype::Int8,
-        Dtype::Uint8 => TensorDtype::Uint8,
-        Dtype::Int16 => TensorDtype::Int16,
-        Dtype::Uint16 => TensorDtype::Uint16,
-        Dtype::Int32 => TensorDtype::Int32,
-        Dtype::Int64 => TensorDtype::Int64,
-        Dtype::Bool => TensorDtype::Bool,
-    }
 }
 
 /// A digest of every input tensor of every case, in order, for the inference cache key.

@@ -31,7 +31,6 @@ use super::{
     ProfileResult, RunSettings,
 };
 use crate::config::ModelKind;
-use crate::device::inputs::spec_dtype;
 use crate::onnx::{InputSpec, OnnxError, OnnxModel};
 use crate::results::{JobKind, JobLink};
 
@@ -119,7 +118,7 @@ impl Device for LocalDevice {
                     .map(|(n, s)| InputSpec {
                         name: n.clone(),
                         shape: s.shape.iter().map(|&d| d as usize).collect(),
-                        dtype: spec_dtype(s.dtype),
+                        dtype: s.dtype,
                     })
                     .collect();
                 let onnx = tokio::task::spawn_blocking(move || OnnxModel::load(&path, &specs))
@@ -519,7 +518,7 @@ mod tests {
             "pixels".into(),
             crate::config::types::TensorSpec {
                 shape: vec![1, 64],
-                dtype: crate::config::types::Dtype::Float32,
+                dtype: DType::F32,
             },
         );
         let err = LocalDevice::new("host").prepare(&model).await.unwrap_err();

@@ -9,26 +9,12 @@ use std::sync::Arc;
 
 use crate::hub::dataset::{self, NamedSamples};
 use crate::hub::proto::{self, JobFailureType, TensorDtype};
-use crate::tensor::{DType, Tensor};
+use crate::tensor::Tensor;
 
 use super::blobs;
 use super::infer;
 use super::state::SimState;
 use super::store::{DATASET_LIFETIME_S, DatasetRec};
-
-fn proto_dtype(d: DType) -> TensorDtype {
-    match d {
-        DType::F16 => TensorDtype::Float16,
-        DType::F32 => TensorDtype::Float32,
-        DType::I8 => TensorDtype::Int8,
-        DType::I16 => TensorDtype::Int16,
-        DType::I32 => TensorDtype::Int32,
-        DType::I64 => TensorDtype::Int64,
-        DType::U8 => TensorDtype::Uint8,
-        DType::U16 => TensorDtype::Uint16,
-        DType::Bool => TensorDtype::Bool,
-    }
-}
 
 fn named_type(name: &str, shape: &[usize], dtype: TensorDtype) -> proto::NamedTensorType {
     proto::NamedTensorType {
@@ -143,7 +129,7 @@ pub(crate) async fn run_dataset(
             .filter_map(|n| {
                 n.samples
                     .first()
-                    .map(|t| named_type(&n.name, t.shape(), proto_dtype(t.dtype())))
+                    .map(|t| named_type(&n.name, t.shape(), TensorDtype::from(t.dtype())))
             })
             .collect(),
     };
