@@ -365,6 +365,23 @@ where
     Ok(())
 }
 
+/// A tensor whose bytes count up (bools alternate), so a conversion that reorders, truncates or
+/// retypes elements shows in a comparison.
+#[cfg(test)]
+pub(crate) fn counting(dtype: DType, shape: Vec<usize>) -> Tensor {
+    let n: usize = shape.iter().product();
+    let data = (0..n * dtype.size())
+        .map(|i| {
+            if dtype == DType::Bool {
+                (i % 2) as u8
+            } else {
+                i as u8
+            }
+        })
+        .collect();
+    Tensor { dtype, shape, data }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,17 +389,7 @@ mod tests {
     #[test]
     fn npy_roundtrip_keeps_type_shape_and_bytes() {
         for dtype in DType::ALL {
-            let n = 6;
-            let data: Vec<u8> = (0..n * dtype.size())
-                .map(|i| {
-                    if dtype == DType::Bool {
-                        (i % 2) as u8
-                    } else {
-                        i as u8
-                    }
-                })
-                .collect();
-            let t = Tensor::new(dtype, vec![2, 3], data).unwrap();
+            let t = counting(dtype, vec![2, 3]);
             let mut buf = Vec::new();
             t.write_npy(&mut buf).unwrap();
             assert_eq!(&buf[..6], b"\x93NUMPY");
