@@ -14,6 +14,7 @@ pub mod exit;
 pub mod files;
 pub mod http;
 pub mod hub;
+pub mod onnx;
 pub mod report;
 pub mod results;
 pub mod sim;

@@ -1,32 +1,51 @@
 //! A small tensor: element type, shape and raw little-endian bytes, plus `.npy` read and write.
 //!
 //! It is the common currency of model inputs and outputs between promptpacks, AI Hub datasets
-//! and the simulator; it does no arithmetic beyond what those need.
+//! and the simulator; it does no arithmetic beyond what those need. [`Tensor::values`] is the one
+//! decoder of the little-endian bytes and [`Tensor::from_values`] the one encoder; every format
+//! (`.npy`, HDF5, tract) goes through them. Imports nothing of the crate.
 
 use std::io::{Read, Write};
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// The element types AI Hub datasets and `TensorType` accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Element type of a tensor.
+// The one element type of the crate: the config's `dtype:` (serde names and schema below),
+// tensors, `.npy` files, AI Hub datasets and protocol messages, and tract all convert at their
+// edge. Variants are listed in the config schema's order and carry no doc comments, which
+// schemars would turn into a `oneOf` and so change the committed schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "Dtype")]
 pub enum DType {
-    /// IEEE half precision.
-    F16,
-    /// IEEE single precision.
+    // IEEE single precision.
+    #[default]
+    #[serde(rename = "float32")]
     F32,
-    /// Signed 8-bit integer.
+    // IEEE half precision.
+    #[serde(rename = "float16")]
+    F16,
+    // Signed 8-bit integer.
+    #[serde(rename = "int8")]
     I8,
-    /// Signed 16-bit integer.
-    I16,
-    /// Signed 32-bit integer.
-    I32,
-    /// Signed 64-bit integer.
-    I64,
-    /// Unsigned 8-bit integer.
+    // Unsigned 8-bit integer.
+    #[serde(rename = "uint8")]
     U8,
-    /// Unsigned 16-bit integer.
+    // Signed 16-bit integer.
+    #[serde(rename = "int16")]
+    I16,
+    // Unsigned 16-bit integer.
+    #[serde(rename = "uint16")]
     U16,
-    /// One byte per element, 0 or 1.
+    // Signed 32-bit integer.
+    #[serde(rename = "int32")]
+    I32,
+    // Signed 64-bit integer.
+    #[serde(rename = "int64")]
+    I64,
+    // One byte per element, 0 or 1.
+    #[serde(rename = "bool")]
     Bool,
 }
 
@@ -122,6 +141,20 @@ pub struct Tensor {
     data: Vec<u8>,
 }
 
+/// A tensor's elements decoded from its little-endian bytes, one variant per [`DType`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    F16(Vec<half::f16>),
+    F32(Vec<f32>),
+    I8(Vec<i8>),
+    U8(Vec<u8>),
+    I16(Vec<i16>),
+    U16(Vec<u16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    Bool(Vec<bool>),
+}
+
 fn element_count(shape: &[usize]) -> Result<usize, TensorError> {
     shape
         .iter()
@@ -160,8 +193,39 @@ impl Tensor {
 
     /// Builds a float32 tensor from values, the common case in tests and examples.
     pub fn from_f32(shape: Vec<usize>, values: &[f32]) -> Result<Self, TensorError> {
-        let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        Self::new(DType::F32, shape, data)
+        Self::from_values(shape, Values::F32(values.to_vec()))
+    }
+
+    /// Builds a tensor from typed elements, encoding them as little-endian bytes.
+    pub fn from_values(shape: Vec<usize>, values: Values) -> Result<Self, TensorError> {
+        let (dtype, data) = match values {
+            Values::F16(v) => (DType::F16, to_le(v, half::f16::to_le_bytes)),
+            Values::F32(v) => (DType::F32, to_le(v, f32::to_le_bytes)),
+            Values::I8(v) => (DType::I8, to_le(v, i8::to_le_bytes)),
+            Values::U8(v) => (DType::U8, v),
+            Values::I16(v) => (DType::I16, to_le(v, i16::to_le_bytes)),
+            Values::U16(v) => (DType::U16, to_le(v, u16::to_le_bytes)),
+            Values::I32(v) => (DType::I32, to_le(v, i32::to_le_bytes)),
+            Values::I64(v) => (DType::I64, to_le(v, i64::to_le_bytes)),
+            Values::Bool(v) => (DType::Bool, v.into_iter().map(u8::from).collect()),
+        };
+        Self::new(dtype, shape, data)
+    }
+
+    /// The elements as their own type, decoded from the little-endian bytes.
+    pub fn values(&self) -> Values {
+        let d = &self.data;
+        match self.dtype {
+            DType::F16 => Values::F16(from_le(d, half::f16::from_le_bytes)),
+            DType::F32 => Values::F32(from_le(d, f32::from_le_bytes)),
+            DType::I8 => Values::I8(from_le(d, i8::from_le_bytes)),
+            DType::U8 => Values::U8(d.clone()),
+            DType::I16 => Values::I16(from_le(d, i16::from_le_bytes)),
+            DType::U16 => Values::U16(from_le(d, u16::from_le_bytes)),
+            DType::I32 => Values::I32(from_le(d, i32::from_le_bytes)),
+            DType::I64 => Values::I64(from_le(d, i64::from_le_bytes)),
+            DType::Bool => Values::Bool(d.iter().map(|&b| b != 0).collect()),
+        }
     }
 
     /// The element type.
@@ -191,22 +255,20 @@ impl Tensor {
 
     /// Every element converted to f64, so comparisons (atol, cosine) work across types.
     pub fn to_f64_vec(&self) -> Vec<f64> {
-        let sz = self.dtype.size();
-        self.data
-            .chunks_exact(sz)
-            .map(|c| match self.dtype {
-                DType::F16 => half::f16::from_le_bytes([c[0], c[1]]).to_f64(),
-                DType::F32 => f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-                DType::I8 => f64::from(c[0] as i8),
-                DType::I16 => f64::from(i16::from_le_bytes([c[0], c[1]])),
-                DType::I32 => f64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-                DType::I64 => {
-                    i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f64
-                }
-                DType::U8 | DType::Bool => f64::from(c[0]),
-                DType::U16 => f64::from(u16::from_le_bytes([c[0], c[1]])),
-            })
-            .collect()
+        fn all<T>(v: Vec<T>, f: impl Fn(T) -> f64) -> Vec<f64> {
+            v.into_iter().map(f).collect()
+        }
+        match self.values() {
+            Values::F16(v) => all(v, half::f16::to_f64),
+            Values::F32(v) => all(v, f64::from),
+            Values::I8(v) => all(v, f64::from),
+            Values::U8(v) => all(v, f64::from),
+            Values::I16(v) => all(v, f64::from),
+            Values::U16(v) => all(v, f64::from),
+            Values::I32(v) => all(v, f64::from),
+            Values::I64(v) => all(v, |x| x as f64),
+            Values::Bool(v) => all(v, |b| f64::from(u8::from(b))),
+        }
     }
 
     /// Reads a `.npy` stream (C order, little- or big-endian) into a tensor.
@@ -224,62 +286,33 @@ impl Tensor {
             npyz::DType::Plain(ts) => npy_dtype(&ts)?,
             other => return Err(TensorError::UnsupportedNpyType(other.descr())),
         };
-        let data: Vec<u8> = match dtype {
-            DType::F16 => to_le(npy.into_vec::<half::f16>()?, half::f16::to_le_bytes),
-            DType::F32 => to_le(npy.into_vec::<f32>()?, f32::to_le_bytes),
-            DType::I8 => to_le(npy.into_vec::<i8>()?, i8::to_le_bytes),
-            DType::I16 => to_le(npy.into_vec::<i16>()?, i16::to_le_bytes),
-            DType::I32 => to_le(npy.into_vec::<i32>()?, i32::to_le_bytes),
-            DType::I64 => to_le(npy.into_vec::<i64>()?, i64::to_le_bytes),
-            DType::U8 => npy.into_vec::<u8>()?,
-            DType::U16 => to_le(npy.into_vec::<u16>()?, u16::to_le_bytes),
-            DType::Bool => npy.into_vec::<bool>()?.into_iter().map(u8::from).collect(),
+        let values = match dtype {
+            DType::F16 => Values::F16(npy.into_vec()?),
+            DType::F32 => Values::F32(npy.into_vec()?),
+            DType::I8 => Values::I8(npy.into_vec()?),
+            DType::U8 => Values::U8(npy.into_vec()?),
+            DType::I16 => Values::I16(npy.into_vec()?),
+            DType::U16 => Values::U16(npy.into_vec()?),
+            DType::I32 => Values::I32(npy.into_vec()?),
+            DType::I64 => Values::I64(npy.into_vec()?),
+            DType::Bool => Values::Bool(npy.into_vec()?),
         };
-        Self::new(dtype, shape, data)
+        Self::from_values(shape, values)
     }
 
     /// Writes the tensor as a little-endian, C-order `.npy` stream numpy can load.
     pub fn write_npy(&self, writer: impl Write) -> Result<(), TensorError> {
         let shape: Vec<u64> = self.shape.iter().map(|&d| d as u64).collect();
-        let c = &self.data;
-        match self.dtype {
-            DType::F16 => write_typed(
-                writer,
-                &shape,
-                c.chunks_exact(2)
-                    .map(|b| half::f16::from_le_bytes([b[0], b[1]])),
-            ),
-            DType::F32 => write_typed(
-                writer,
-                &shape,
-                c.chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-            ),
-            DType::I8 => write_typed(writer, &shape, c.iter().map(|&b| b as i8)),
-            DType::I16 => write_typed(
-                writer,
-                &shape,
-                c.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])),
-            ),
-            DType::I32 => write_typed(
-                writer,
-                &shape,
-                c.chunks_exact(4)
-                    .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-            ),
-            DType::I64 => write_typed(
-                writer,
-                &shape,
-                c.chunks_exact(8)
-                    .map(|b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
-            ),
-            DType::U8 => write_typed(writer, &shape, c.iter().copied()),
-            DType::U16 => write_typed(
-                writer,
-                &shape,
-                c.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])),
-            ),
-            DType::Bool => write_typed(writer, &shape, c.iter().map(|&b| b != 0)),
+        match self.values() {
+            Values::F16(v) => write_typed(writer, &shape, v),
+            Values::F32(v) => write_typed(writer, &shape, v),
+            Values::I8(v) => write_typed(writer, &shape, v),
+            Values::U8(v) => write_typed(writer, &shape, v),
+            Values::I16(v) => write_typed(writer, &shape, v),
+            Values::U16(v) => write_typed(writer, &shape, v),
+            Values::I32(v) => write_typed(writer, &shape, v),
+            Values::I64(v) => write_typed(writer, &shape, v),
+            Values::Bool(v) => write_typed(writer, &shape, v),
         }
     }
 }
@@ -301,15 +334,23 @@ fn npy_dtype(ts: &npyz::TypeStr) -> Result<DType, TensorError> {
     Ok(dtype)
 }
 
+/// The one little-endian decoder: `N`-byte chunks into elements.
+fn from_le<T, const N: usize>(data: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
+    data.chunks_exact(N)
+        .map(|c| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(c);
+            f(a)
+        })
+        .collect()
+}
+
+/// The one little-endian encoder: elements into their bytes, in order.
 fn to_le<T, const N: usize>(values: Vec<T>, f: fn(T) -> [u8; N]) -> Vec<u8> {
     values.into_iter().flat_map(f).collect()
 }
 
-fn write_typed<T>(
-    writer: impl Write,
-    shape: &[u64],
-    values: impl Iterator<Item = T>,
-) -> Result<(), TensorError>
+fn write_typed<T>(writer: impl Write, shape: &[u64], values: Vec<T>) -> Result<(), TensorError>
 where
     T: npyz::AutoSerialize,
 {
@@ -324,6 +365,23 @@ where
     Ok(())
 }
 
+/// A tensor whose bytes count up (bools alternate), so a conversion that reorders, truncates or
+/// retypes elements shows in a comparison.
+#[cfg(test)]
+pub(crate) fn counting(dtype: DType, shape: Vec<usize>) -> Tensor {
+    let n: usize = shape.iter().product();
+    let data = (0..n * dtype.size())
+        .map(|i| {
+            if dtype == DType::Bool {
+                (i % 2) as u8
+            } else {
+                i as u8
+            }
+        })
+        .collect();
+    Tensor { dtype, shape, data }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,17 +389,7 @@ mod tests {
     #[test]
     fn npy_roundtrip_keeps_type_shape_and_bytes() {
         for dtype in DType::ALL {
-            let n = 6;
-            let data: Vec<u8> = (0..n * dtype.size())
-                .map(|i| {
-                    if dtype == DType::Bool {
-                        (i % 2) as u8
-                    } else {
-                        i as u8
-                    }
-                })
-                .collect();
-            let t = Tensor::new(dtype, vec![2, 3], data).unwrap();
+            let t = counting(dtype, vec![2, 3]);
             let mut buf = Vec::new();
             t.write_npy(&mut buf).unwrap();
             assert_eq!(&buf[..6], b"\x93NUMPY");

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::promptpack::Promptpack;
+use crate::tensor::DType;
 
 /// An EdgeGate pipeline: which model to test, with which test cases, on which devices, held to
 /// which gates.
@@ -96,6 +97,16 @@ impl ModelKind {
             Self::QnnContextBinary => "qnn_context_binary",
         }
     }
+
+    /// Whether AI Hub must compile a model of this kind before it runs with this runtime.
+    pub fn needs_compile(self, runtime: Runtime) -> bool {
+        !matches!(
+            (self, runtime),
+            (Self::Tflite, Runtime::Tflite)
+                | (Self::QnnDlc, Runtime::QnnDlc)
+                | (Self::QnnContextBinary, Runtime::QnnContextBinary)
+        )
+    }
 }
 
 /// Shape and element type of one named tensor.
@@ -107,23 +118,7 @@ pub struct TensorSpec {
     pub shape: Vec<u64>,
     /// Element type.
     #[serde(default)]
-    pub dtype: Dtype,
-}
-
-/// Element type of a tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Dtype {
-    #[default]
-    Float32,
-    Float16,
-    Int8,
-    Uint8,
-    Int16,
-    Uint16,
-    Int32,
-    Int64,
-    Bool,
+    pub dtype: DType,
 }
 
 /// Where the promptpack comes from: give exactly one of `path`, `content` or `promptpack_ref`.

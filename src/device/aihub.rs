@@ -11,13 +11,15 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use super::cache::{CacheKey, CachedKind, JobCache};
+use super::cache::{
+    CacheKey, CachedKind, JobCache, JobKeyParts, compile_options, inference_options, job_key,
+    profile_options, upload_key,
+};
 use super::{
     CaseInputs, CaseOutput, Device, DeviceError, InferResult, ModelArtifact, Prepared,
     ProfileResult, RunSettings,
 };
-use crate::config::types::{Dtype, ModelKind, Runtime};
-use crate::engine::plan::needs_compile;
+use crate::config::types::{ModelKind, Runtime};
 use crate::hub::dataset::NamedSamples;
 use crate::hub::devices::DeviceQuery;
 use crate::hub::jobs::{CompileRequest, InferenceRequest, job_status};
@@ -426,7 +428,7 @@ impl Device for AihubDevice {
         if let Ok(mut sha) = self.model_sha.lock() {
             sha.clone_from(&model.sha256);
         }
-        if !needs_compile(self.model_kind, self.runtime) {
+        if !self.model_kind.needs_compile(self.runtime) {
             let model_id = self.ctx.model_id(&self.name, model).await?;
             return Ok(Prepared {
                 target_id: model_id,
@@ -462,7 +464,7 @@ impl Device for AihubDevice {
                     name: name.clone(),
                     tensor_type: Some(TensorType {
                         shape: spec.shape.iter().map(|&d| d as i64).collect(),
-                        dtype: proto_dtype(spec.dtype) as i32,
+                        dtype: TensorDtype::from(spec.dtype) as i32,
                         scale: None,
                         zero_point: None,
                     }),
@@ -622,77 +624,6 @@ fn kind_name(kind: JobKind) -> &'static str {
     }
 }
 
-/// What decides a device's cached jobs, besides the job's own options.
-pub struct JobKeyParts<'a> {
-    /// The AI Hub API base URL.
-    pub hub_url: &'a str,
-    /// sha256 of the model file.
-    pub model_sha256: &'a str,
-    /// The model's format.
-    pub model_kind: ModelKind,
-    /// The AI Hub device name.
-    pub hub_device: &'a str,
-    /// The target runtime.
-    pub runtime: Runtime,
-    /// The user's extra compile options.
-    pub compile_options: Option<&'a str>,
-}
-
-/// The cache key of a device's job; the plan and the backend compute it the same way.
-pub fn job_key(
-    parts: &JobKeyParts<'_>,
-    kind: CachedKind,
-    job_options: &str,
-    inputs_sha256: &str,
-) -> CacheKey {
-    CacheKey {
-        kind,
-        hub_url: parts.hub_url.to_string(),
-        model_sha256: parts.model_sha256.to_string(),
-        device: parts.hub_device.to_string(),
-        runtime: parts.runtime.as_str().to_string(),
-        compile_options: if needs_compile(parts.model_kind, parts.runtime) {
-            compile_options(parts.runtime, parts.compile_options)
-        } else {
-            String::new()
-        },
-        job_options: job_options.to_string(),
-        inputs_sha256: inputs_sha256.to_string(),
-    }
-}
-
-/// The cache key of a model upload.
-pub fn upload_key(hub_url: &str, model_sha256: &str) -> CacheKey {
-    CacheKey {
-        kind: CachedKind::Upload,
-        hub_url: hub_url.to_string(),
-        model_sha256: model_sha256.to_string(),
-        device: String::new(),
-        runtime: String::new(),
-        compile_options: String::new(),
-        job_options: String::new(),
-        inputs_sha256: String::new(),
-    }
-}
-
-/// The options of a compile job: the target runtime, then the user's.
-pub fn compile_options(runtime: Runtime, extra: Option<&str>) -> String {
-    join_options(&format!("--target_runtime {}", runtime.as_str()), extra)
-}
-
-/// The options of a profile job: iterations (warm-up + repeats), then the user's.
-pub fn profile_options(iterations: u32, extra: Option<&str>) -> String {
-    join_options(
-        &format!("--max_profiler_iterations {}", iterations.max(1)),
-        extra,
-    )
-}
-
-/// The options of an inference job: the user's profile options.
-pub fn inference_options(extra: Option<&str>) -> String {
-    extra.map(str::trim).unwrap_or_default().to_string()
-}
-
 /// A refused submission; on a reused compile, a hint that its target model may be gone.
 fn submit_error(e: &HubError, prepared: &Prepared) -> DeviceError {
     let mut text = chain(e);
@@ -709,14 +640,6 @@ fn submit_error(e: &HubError, prepared: &Prepared) -> DeviceError {
     DeviceError::Unavailable(text)
 }
 
-/// `base` and the user's extra options, space-separated.
-fn join_options(base: &str, extra: Option<&str>) -> String {
-    match extra.map(str::trim).filter(|e| !e.is_empty()) {
-        Some(e) => format!("{base} {e}"),
-        None => base.to_string(),
-    }
-}
-
 /// An error with its causes, one sentence.
 pub fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -727,20 +650,6 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         src = cause.source();
     }
     s
-}
-
-fn proto_dtype(d: Dtype) -> TensorDtype {
-    match d {
-        Dtype::Float32 => TensorDtype::Float32,
-        Dtype::Float16 => TensorDtype::Float16,
-        Dtype::Int8 => TensorDtype::Int8,
-        Dtype::Uint8 => TensorDtype::Uint8,
-        Dtype::Int16 => TensorDtype::Int16,
-        Dtype::Uint16 => TensorDtype::Uint16,
-        Dtype::Int32 => TensorDtype::Int32,
-        Dtype::Int64 => TensorDtype::Int64,
-        Dtype::Bool => TensorDtype::Bool,
-    }
 }
 
 /// A digest of every input tensor of every case, in order, for the inference cache key.
@@ -907,42 +816,6 @@ mod tests {
                 .contains("1 samples of output x for 2 cases"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn keys_ignore_compile_options_when_nothing_is_compiled() {
-        let parts = |kind, runtime| JobKeyParts {
-            hub_url: "http://h/",
-            model_sha256: "ab",
-            model_kind: kind,
-            hub_device: "RB5 (Proxy)",
-            runtime,
-            compile_options: Some("--quantize_full_type w8a8"),
-        };
-        let compiled = job_key(
-            &parts(ModelKind::Onnx, Runtime::Tflite),
-            CachedKind::Compile,
-            "",
-            "",
-        );
-        assert_eq!(
-            compiled.compile_options,
-            "--target_runtime tflite --quantize_full_type w8a8"
-        );
-        let direct = job_key(
-            &parts(ModelKind::Tflite, Runtime::Tflite),
-            CachedKind::Profile,
-            "x",
-            "",
-        );
-        assert_eq!(direct.compile_options, "");
-        assert_ne!(compiled.digest(), direct.digest());
-        assert_eq!(profile_options(0, None), "--max_profiler_iterations 1");
-        assert_eq!(
-            profile_options(4, Some(" --compute_unit npu ")),
-            "--max_profiler_iterations 4 --compute_unit npu"
-        );
-        assert_eq!(inference_options(None), "");
     }
 
     #[test]

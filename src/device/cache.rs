@@ -6,6 +6,10 @@
 //! The file is `.edgegate/cache/jobs.json` beside the config (commit-free: add `.edgegate/cache/`
 //! to `.gitignore`; CI caches can keep it between runs). Only jobs that ended DONE are stored.
 //! A missing or unreadable file is an empty cache; `edgegate run --no-cache` ignores it.
+//!
+//! The keys and job options are built here, so the plan (`run --dry-run`) and the AI Hub backend
+//! compute them the same way. This file knows the config's model kinds and runtimes, never the
+//! engine or the AI Hub client.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +17,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::config::types::{ModelKind, Runtime};
 
 /// The cache file, relative to the folder of the config.
 pub const CACHE_FILE: &str = crate::config::paths::JOB_CACHE_FILE;
@@ -200,6 +206,85 @@ fn write_entries(path: &Path, entries: &BTreeMap<String, CachedJob>) -> std::io:
     std::fs::rename(&tmp, path)
 }
 
+/// What decides a device's cached jobs, besides the job's own options.
+pub struct JobKeyParts<'a> {
+    /// The AI Hub API base URL.
+    pub hub_url: &'a str,
+    /// sha256 of the model file.
+    pub model_sha256: &'a str,
+    /// The model's format.
+    pub model_kind: ModelKind,
+    /// The AI Hub device name.
+    pub hub_device: &'a str,
+    /// The target runtime.
+    pub runtime: Runtime,
+    /// The user's extra compile options.
+    pub compile_options: Option<&'a str>,
+}
+
+/// The cache key of a device's job; the plan and the backend compute it the same way.
+pub fn job_key(
+    parts: &JobKeyParts<'_>,
+    kind: CachedKind,
+    job_options: &str,
+    inputs_sha256: &str,
+) -> CacheKey {
+    CacheKey {
+        kind,
+        hub_url: parts.hub_url.to_string(),
+        model_sha256: parts.model_sha256.to_string(),
+        device: parts.hub_device.to_string(),
+        runtime: parts.runtime.as_str().to_string(),
+        compile_options: if parts.model_kind.needs_compile(parts.runtime) {
+            compile_options(parts.runtime, parts.compile_options)
+        } else {
+            String::new()
+        },
+        job_options: job_options.to_string(),
+        inputs_sha256: inputs_sha256.to_string(),
+    }
+}
+
+/// The cache key of a model upload.
+pub fn upload_key(hub_url: &str, model_sha256: &str) -> CacheKey {
+    CacheKey {
+        kind: CachedKind::Upload,
+        hub_url: hub_url.to_string(),
+        model_sha256: model_sha256.to_string(),
+        device: String::new(),
+        runtime: String::new(),
+        compile_options: String::new(),
+        job_options: String::new(),
+        inputs_sha256: String::new(),
+    }
+}
+
+/// The options of a compile job: the target runtime, then the user's.
+pub fn compile_options(runtime: Runtime, extra: Option<&str>) -> String {
+    join_options(&format!("--target_runtime {}", runtime.as_str()), extra)
+}
+
+/// The options of a profile job: iterations (warm-up + repeats), then the user's.
+pub fn profile_options(iterations: u32, extra: Option<&str>) -> String {
+    join_options(
+        &format!("--max_profiler_iterations {}", iterations.max(1)),
+        extra,
+    )
+}
+
+/// The options of an inference job: the user's profile options.
+pub fn inference_options(extra: Option<&str>) -> String {
+    extra.map(str::trim).unwrap_or_default().to_string()
+}
+
+/// `base` and the user's extra options, space-separated.
+fn join_options(base: &str, extra: Option<&str>) -> String {
+    match extra.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => format!("{base} {e}"),
+        None => base.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +340,40 @@ mod tests {
         assert_eq!(c.len(), 2);
         std::fs::write(&path, "{not json").expect("write");
         assert!(JobCache::open(&path).is_empty());
+    }
+    #[test]
+    fn keys_ignore_compile_options_when_nothing_is_compiled() {
+        let parts = |kind, runtime| JobKeyParts {
+            hub_url: "http://h/",
+            model_sha256: "ab",
+            model_kind: kind,
+            hub_device: "RB5 (Proxy)",
+            runtime,
+            compile_options: Some("--quantize_full_type w8a8"),
+        };
+        let compiled = job_key(
+            &parts(ModelKind::Onnx, Runtime::Tflite),
+            CachedKind::Compile,
+            "",
+            "",
+        );
+        assert_eq!(
+            compiled.compile_options,
+            "--target_runtime tflite --quantize_full_type w8a8"
+        );
+        let direct = job_key(
+            &parts(ModelKind::Tflite, Runtime::Tflite),
+            CachedKind::Profile,
+            "x",
+            "",
+        );
+        assert_eq!(direct.compile_options, "");
+        assert_ne!(compiled.digest(), direct.digest());
+        assert_eq!(profile_options(0, None), "--max_profiler_iterations 1");
+        assert_eq!(
+            profile_options(4, Some(" --compute_unit npu ")),
+            "--max_profiler_iterations 4 --compute_unit npu"
+        );
+        assert_eq!(inference_options(None), "");
     }
 }

@@ -12,7 +12,7 @@ use image::imageops::FilterType;
 use thiserror::Error;
 
 use crate::config::promptpack::Layout;
-use crate::config::types::{Dtype, TensorSpec};
+use crate::config::types::TensorSpec;
 use crate::config::{CaseInput, PathError, PathPolicy, Project};
 use crate::device::{CaseInputs, ModelArtifact};
 use crate::tensor::{DType, Tensor, TensorError};
@@ -172,21 +172,6 @@ pub struct Mismatch {
 
 fn describe(shape: &[u64], dtype: DType) -> String {
     format!("{dtype} {shape:?}")
-}
-
-/// The tensor element type a config's `dtype` names.
-pub fn spec_dtype(dtype: Dtype) -> DType {
-    match dtype {
-        Dtype::Float32 => DType::F32,
-        Dtype::Float16 => DType::F16,
-        Dtype::Int8 => DType::I8,
-        Dtype::Uint8 => DType::U8,
-        Dtype::Int16 => DType::I16,
-        Dtype::Uint16 => DType::U16,
-        Dtype::Int32 => DType::I32,
-        Dtype::Int64 => DType::I64,
-        Dtype::Bool => DType::Bool,
-    }
 }
 
 /// Reads every case's inputs, in promptpack order, checked against `model.input_specs` when given.
@@ -436,7 +421,7 @@ fn check_against_specs(
     }
     let mut ordered = Vec::with_capacity(specs.len());
     for (name, spec) in specs {
-        let want_dtype = spec_dtype(spec.dtype);
+        let want_dtype = spec.dtype;
         let Some((n, t, file)) = given
             .iter_mut()
             .find(|g| g.as_ref().is_some_and(|(n, _, _)| n == name))
@@ -500,7 +485,7 @@ mod tests {
         }
     }
 
-    fn spec(shape: &[u64], dtype: Dtype) -> TensorSpec {
+    fn spec(shape: &[u64], dtype: DType) -> TensorSpec {
         TensorSpec {
             shape: shape.to_vec(),
             dtype,
@@ -539,7 +524,7 @@ mod tests {
         let p = quickstart();
         let mut m = artifact(&p);
         m.input_specs
-            .insert("image".into(), spec(&[1, 64], Dtype::Float32));
+            .insert("image".into(), spec(&[1, 64], DType::F32));
         assert_eq!(load_case_inputs(&p, &m).unwrap().len(), 24);
     }
 
@@ -548,7 +533,7 @@ mod tests {
         let p = quickstart();
         let mut m = artifact(&p);
         m.input_specs
-            .insert("image".into(), spec(&[1, 8, 8], Dtype::Float32));
+            .insert("image".into(), spec(&[1, 8, 8], DType::F32));
         let err = load_case_inputs(&p, &m).unwrap_err().to_string();
         assert!(err.contains("case `digit_000`, input `image`"), "{err}");
         assert!(err.contains("case_000.npy"), "{err}");
@@ -562,7 +547,7 @@ mod tests {
         let p = quickstart();
         let mut m = artifact(&p);
         m.input_specs
-            .insert("image".into(), spec(&[1, 64], Dtype::Float16));
+            .insert("image".into(), spec(&[1, 64], DType::F16));
         let err = load_case_inputs(&p, &m).unwrap_err().to_string();
         assert!(err.contains("expects float16 [1, 64]"), "{err}");
         assert!(err.contains("astype"), "{err}");
@@ -573,12 +558,12 @@ mod tests {
         let p = quickstart();
         let mut m = artifact(&p);
         m.input_specs
-            .insert("pixels".into(), spec(&[1, 64], Dtype::Float32));
+            .insert("pixels".into(), spec(&[1, 64], DType::F32));
         let err = load_case_inputs(&p, &m).unwrap_err().to_string();
         assert!(err.contains("input `image` is not in"), "{err}");
         assert!(err.contains("`pixels`"), "{err}");
         m.input_specs
-            .insert("image".into(), spec(&[1, 64], Dtype::Float32));
+            .insert("image".into(), spec(&[1, 64], DType::F32));
         let err = load_case_inputs(&p, &m).unwrap_err().to_string();
         assert!(err.contains("needs input `pixels`"), "{err}");
     }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::config::types::{Gate, ModelKind, Provider, Runtime};
+use crate::config::types::{Gate, Provider, Runtime};
 use crate::config::{Expected, Project};
 
 /// Device minutes an AI Hub profile job is estimated to hold a device (provisioning + measuring).
@@ -178,7 +178,7 @@ pub fn build(project: &Project) -> Plan {
                     first_hub = false;
                 }
                 let runtime = d.runtime.unwrap_or(Runtime::Tflite);
-                if needs_compile(project.model_kind, runtime) {
+                if project.model_kind.needs_compile(runtime) {
                     jobs.push(JobPlan::Compile {
                         runtime: runtime.as_str(),
                         options: d.compile_options.clone(),
@@ -236,10 +236,9 @@ pub fn build(project: &Project) -> Plan {
 
 /// Marks the jobs the job cache already holds, and takes them out of the job and minute counts.
 pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>) {
-    use crate::device::aihub::{
-        JobKeyParts, inference_options, job_key, profile_options, upload_key,
+    use crate::device::cache::{
+        CachedKind, JobKeyParts, inference_options, job_key, profile_options, upload_key,
     };
-    use crate::device::cache::CachedKind;
     for dp in &mut plan.devices {
         let Some(d) = project
             .config
@@ -321,16 +320,6 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
         .iter()
         .map(|d| d.estimated_device_minutes)
         .sum();
-}
-
-/// Whether AI Hub must compile a model of this kind before it runs with this runtime.
-pub fn needs_compile(kind: ModelKind, runtime: Runtime) -> bool {
-    !matches!(
-        (kind, runtime),
-        (ModelKind::Tflite, Runtime::Tflite)
-            | (ModelKind::QnnDlc, Runtime::QnnDlc)
-            | (ModelKind::QnnContextBinary, Runtime::QnnContextBinary)
-    )
 }
 
 impl Plan {
@@ -478,8 +467,8 @@ fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::aihub::{JobKeyParts, job_key, profile_options};
-    use crate::device::cache::{CachedKind, JobCache};
+    use crate::config::types::ModelKind;
+    use crate::device::cache::{CachedKind, JobCache, JobKeyParts, job_key, profile_options};
 
     #[test]
     fn cached_jobs_are_marked_and_leave_the_counts() {

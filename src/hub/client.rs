@@ -18,7 +18,7 @@ use url::Url;
 
 use super::config::HubConfig;
 use super::error::HubError;
-use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+use super::retry::{PollPolicy, RetryPolicy, is_retryable_status, parse_retry_after};
 use crate::http::{self, BodyError, Deadline};
 
 /// The only content type the API answers with and accepts.
@@ -42,7 +42,7 @@ pub struct ClientOptions {
     /// stall a run forever.
     pub min_upload_rate: u64,
     /// Job polling cadence.
-    pub poll: super::jobs::PollPolicy,
+    pub poll: PollPolicy,
     /// When the whole command must end (`--timeout`): no attempt runs and no retry waits past it.
     pub deadline: Option<Deadline>,
 }
@@ -55,7 +55,7 @@ impl Default for ClientOptions {
             api_timeout: Duration::from_secs(28),
             blob_read_timeout: Duration::from_secs(30),
             min_upload_rate: 64 * 1024,
-            poll: super::jobs::PollPolicy::default(),
+            poll: PollPolicy::default(),
             deadline: None,
         }
     }

@@ -14,7 +14,7 @@ use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode
 use hdf5_metno as hdf5;
 use thiserror::Error;
 
-use crate::tensor::{DType, Tensor, TensorError};
+use crate::tensor::{DType, Tensor, TensorError, Values};
 
 /// The gzip level used for every sample, as the official client uses gzip.
 const GZIP_LEVEL: u8 = 4;
@@ -168,36 +168,37 @@ fn read_string_attr(group: &hdf5::Group, name: &str) -> Option<String> {
 }
 
 fn write_sample(group: &hdf5::Group, name: &str, t: &Tensor) -> Result<(), DatasetError> {
-    macro_rules! typed {
-        ($ty:ty, $n:expr, $conv:expr) => {{
-            let values: Vec<$ty> = t.data().chunks_exact($n).map($conv).collect();
-            let builder = group.new_dataset::<$ty>();
-            let compress = !t.shape().is_empty() && t.shape().iter().all(|&d| d > 0);
-            let ds = if compress {
-                builder
-                    .deflate(GZIP_LEVEL)
-                    .shape(t.shape().to_vec())
-                    .create(name)?
-            } else {
-                builder.shape(t.shape().to_vec()).create(name)?
-            };
-            ds.write_raw(&values)?;
-        }};
+    fn typed<T: hdf5::H5Type>(
+        group: &hdf5::Group,
+        name: &str,
+        shape: &[usize],
+        values: Vec<T>,
+    ) -> Result<(), DatasetError> {
+        let builder = group.new_dataset::<T>();
+        let compress = !shape.is_empty() && shape.iter().all(|&d| d > 0);
+        let ds = if compress {
+            builder
+                .deflate(GZIP_LEVEL)
+                .shape(shape.to_vec())
+                .create(name)?
+        } else {
+            builder.shape(shape.to_vec()).create(name)?
+        };
+        ds.write_raw(&values)?;
+        Ok(())
     }
-    match t.dtype() {
-        DType::F16 => typed!(half::f16, 2, |b| half::f16::from_le_bytes([b[0], b[1]])),
-        DType::F32 => typed!(f32, 4, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        DType::I8 => typed!(i8, 1, |b| b[0] as i8),
-        DType::I16 => typed!(i16, 2, |b| i16::from_le_bytes([b[0], b[1]])),
-        DType::I32 => typed!(i32, 4, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        DType::I64 => typed!(i64, 8, |b| i64::from_le_bytes([
-            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]
-        ])),
-        DType::U8 => typed!(u8, 1, |b| b[0]),
-        DType::U16 => typed!(u16, 2, |b| u16::from_le_bytes([b[0], b[1]])),
-        DType::Bool => typed!(bool, 1, |b| b[0] != 0),
+    let shape = t.shape();
+    match t.values() {
+        Values::F16(v) => typed(group, name, shape, v),
+        Values::F32(v) => typed(group, name, shape, v),
+        Values::I8(v) => typed(group, name, shape, v),
+        Values::U8(v) => typed(group, name, shape, v),
+        Values::I16(v) => typed(group, name, shape, v),
+        Values::U16(v) => typed(group, name, shape, v),
+        Values::I32(v) => typed(group, name, shape, v),
+        Values::I64(v) => typed(group, name, shape, v),
+        Values::Bool(v) => typed(group, name, shape, v),
     }
-    Ok(())
 }
 
 fn read_sample(ds: &hdf5::Dataset) -> Result<Tensor, DatasetError> {
@@ -229,42 +230,18 @@ fn read_sample(ds: &hdf5::Dataset) -> Result<Tensor, DatasetError> {
                 ds.name()
             ))
         })?;
-    let data: Vec<u8> = match dtype {
-        DType::F16 => ds
-            .read_raw::<half::f16>()?
-            .into_iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect(),
-        DType::F32 => ds
-            .read_raw::<f32>()?
-            .into_iter()
-            .flat_map(f32::to_le_bytes)
-            .collect(),
-        DType::I8 => ds.read_raw::<i8>()?.into_iter().map(|v| v as u8).collect(),
-        DType::I16 => ds
-            .read_raw::<i16>()?
-            .into_iter()
-            .flat_map(i16::to_le_bytes)
-            .collect(),
-        DType::I32 => ds
-            .read_raw::<i32>()?
-            .into_iter()
-            .flat_map(i32::to_le_bytes)
-            .collect(),
-        DType::I64 => ds
-            .read_raw::<i64>()?
-            .into_iter()
-            .flat_map(i64::to_le_bytes)
-            .collect(),
-        DType::U8 => ds.read_raw::<u8>()?,
-        DType::U16 => ds
-            .read_raw::<u16>()?
-            .into_iter()
-            .flat_map(u16::to_le_bytes)
-            .collect(),
-        DType::Bool => ds.read_raw::<bool>()?.into_iter().map(u8::from).collect(),
+    let values = match dtype {
+        DType::F16 => Values::F16(ds.read_raw()?),
+        DType::F32 => Values::F32(ds.read_raw()?),
+        DType::I8 => Values::I8(ds.read_raw()?),
+        DType::U8 => Values::U8(ds.read_raw()?),
+        DType::I16 => Values::I16(ds.read_raw()?),
+        DType::U16 => Values::U16(ds.read_raw()?),
+        DType::I32 => Values::I32(ds.read_raw()?),
+        DType::I64 => Values::I64(ds.read_raw()?),
+        DType::Bool => Values::Bool(ds.read_raw()?),
     };
-    Ok(Tensor::new(dtype, shape, data)?)
+    Ok(Tensor::from_values(shape, values)?)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Jobs: submit compile, profile (an inference job with profiling on) and inference; poll until
 //! DONE or FAILED with an adaptive interval; read results as typed measurements.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use prost::Message;
 use reqwest::Method;
@@ -13,43 +13,6 @@ use super::proto::{
     CompileJob, CreateUpdateResponse, Dataset, Device, DeviceList, InferenceJob, Job, JobResult,
     JobState, Model, NamedTensorType, NamedTensorTypeList, job, job_result,
 };
-
-/// How job status is polled: start quickly, slow down geometrically, give up after `timeout`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PollPolicy {
-    /// Wait before the second poll (the first is immediate).
-    pub initial: Duration,
-    /// Growth of the wait after each poll.
-    pub factor: f64,
-    /// Longest wait between polls (the official client polls every 10 s).
-    pub max: Duration,
-    /// Client-side limit on the whole wait; `None` waits for the server's own job timeout.
-    pub timeout: Option<Duration>,
-}
-
-impl Default for PollPolicy {
-    fn default() -> Self {
-        Self {
-            initial: Duration::from_millis(250),
-            factor: 1.5,
-            max: Duration::from_secs(10),
-            timeout: None,
-        }
-    }
-}
-
-impl PollPolicy {
-    /// The wait after poll number `n` (0-based).
-    pub fn interval(&self, n: u32) -> Duration {
-        let factor = if self.factor.is_finite() && self.factor >= 1.0 {
-            self.factor
-        } else {
-            1.0
-        };
-        let secs = self.initial.as_secs_f64() * factor.powi(n.min(64) as i32);
-        Duration::from_secs_f64(secs.min(self.max.as_secs_f64()))
-    }
-}
 
 /// What a compile job needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -317,21 +280,6 @@ pub(crate) fn created_id(urm: CreateUpdateResponse, route: &str) -> Result<Strin
 mod tests {
     use super::super::proto::{FieldError, ValidationError};
     use super::*;
-
-    #[test]
-    fn polling_starts_fast_and_is_capped() {
-        let p = PollPolicy::default();
-        assert_eq!(p.interval(0), Duration::from_millis(250));
-        assert_eq!(p.interval(1), Duration::from_millis(375));
-        assert_eq!(p.interval(2), Duration::from_micros(562_500));
-        assert_eq!(p.interval(20), Duration::from_secs(10));
-        assert_eq!(p.interval(u32::MAX), Duration::from_secs(10));
-        let odd = PollPolicy {
-            factor: f64::NAN,
-            ..p
-        };
-        assert_eq!(odd.interval(5), Duration::from_millis(250));
-    }
 
     #[test]
     fn status_reads_every_job_kind() {

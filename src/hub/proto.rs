@@ -3,12 +3,15 @@
 //!
 //! Field numbers and proto3 `optional` presence follow the official schema exactly: presence
 //! fields are `Option<T>` so that `false`, `0` and `""` are still put on the wire when set.
-//! This file holds message shapes only; it must not reach into HTTP or the simulator.
+//! This file holds message shapes only (and the edge from [`DType`] to [`TensorDtype`]); it must
+//! not reach into HTTP or the simulator.
 
 use std::collections::BTreeMap;
 
 use bytes::{Buf, BufMut};
 use prost::encoding::{DecodeContext, WireType};
+
+use crate::tensor::DType;
 
 /// `google.protobuf.Timestamp`, the only well-known type the schema imports.
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
@@ -63,6 +66,22 @@ pub enum TensorDtype {
     Uint16 = 7,
     Float16 = 8,
     Bool = 9,
+}
+
+impl From<DType> for TensorDtype {
+    fn from(d: DType) -> Self {
+        match d {
+            DType::F32 => Self::Float32,
+            DType::F16 => Self::Float16,
+            DType::I8 => Self::Int8,
+            DType::U8 => Self::Uint8,
+            DType::I16 => Self::Int16,
+            DType::U16 => Self::Uint16,
+            DType::I32 => Self::Int32,
+            DType::I64 => Self::Int64,
+            DType::Bool => Self::Bool,
+        }
+    }
 }
 
 /// Weight and activation types of quantize jobs.

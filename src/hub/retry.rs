@@ -1,5 +1,6 @@
 //! Bounded retries: exponential backoff with jitter for 5xx and dropped connections, and the
 //! server's `Retry-After` for 429/503, so a flaky service costs time, never an endless loop.
+//! Also how patiently job status is polled. Plain policies: this file imports nothing of the hub.
 
 use std::time::Duration;
 
@@ -60,6 +61,43 @@ impl RetryPolicy {
             Some(d) => d.min(self.max_retry_after),
             None => self.backoff(retry),
         }
+    }
+}
+
+/// How job status is polled: start quickly, slow down geometrically, give up after `timeout`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollPolicy {
+    /// Wait before the second poll (the first is immediate).
+    pub initial: Duration,
+    /// Growth of the wait after each poll.
+    pub factor: f64,
+    /// Longest wait between polls (the official client polls every 10 s).
+    pub max: Duration,
+    /// Client-side limit on the whole wait; `None` waits for the server's own job timeout.
+    pub timeout: Option<Duration>,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_millis(250),
+            factor: 1.5,
+            max: Duration::from_secs(10),
+            timeout: None,
+        }
+    }
+}
+
+impl PollPolicy {
+    /// The wait after poll number `n` (0-based).
+    pub fn interval(&self, n: u32) -> Duration {
+        let factor = if self.factor.is_finite() && self.factor >= 1.0 {
+            self.factor
+        } else {
+            1.0
+        };
+        let secs = self.initial.as_secs_f64() * factor.powi(n.min(64) as i32);
+        Duration::from_secs_f64(secs.min(self.max.as_secs_f64()))
     }
 }
 
@@ -149,5 +187,20 @@ mod tests {
         for s in [200, 400, 401, 403, 404, 409, 426, 501, 505] {
             assert!(!is_retryable_status(s), "{s}");
         }
+    }
+
+    #[test]
+    fn polling_starts_fast_and_is_capped() {
+        let p = PollPolicy::default();
+        assert_eq!(p.interval(0), Duration::from_millis(250));
+        assert_eq!(p.interval(1), Duration::from_millis(375));
+        assert_eq!(p.interval(2), Duration::from_micros(562_500));
+        assert_eq!(p.interval(20), Duration::from_secs(10));
+        assert_eq!(p.interval(u32::MAX), Duration::from_secs(10));
+        let odd = PollPolicy {
+            factor: f64::NAN,
+            ..p
+        };
+        assert_eq!(odd.interval(5), Duration::from_millis(250));
     }
 }

@@ -15,7 +15,8 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::server::{SimState, detail};
+use super::reply::detail;
+use super::state::SimState;
 use super::store::BlobRec;
 
 /// The blob routes, without auth and without a body size limit.

@@ -1,7 +1,8 @@
-//! Real inference outputs for ONNX source models: the uploaded model is run on this CPU through
-//! the local device's tract backend, so AI Hub runs against the simulator check real answers.
+//! Real inference outputs for ONNX source models: the uploaded model is run on this CPU with tract
+//! (`crate::onnx`, the same engine as the local device), so AI Hub runs against the simulator
+//! check real answers.
 //!
-//! The echo rule (see `api.rs`) stays the fallback for anything tract cannot load: other formats,
+//! The echo rule (see `outputs.rs`) stays the fallback for anything tract cannot load: other formats,
 //! ONNX directories, placeholder bytes in tests. A model tract loads but whose inputs do not fit
 //! fails the job with `FAILURE_TYPE_INVALID_INPUTS`, as AI Hub does.
 
@@ -9,8 +10,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::device::local::OnnxModel;
 use crate::hub::dataset::NamedSamples;
+use crate::onnx::OnnxModel;
 
 /// Loaded models kept per process, keyed by source sha256 (`None`: tract could not load it).
 type Cache = Mutex<HashMap<String, Option<Arc<OnnxModel>>>>;
@@ -28,7 +29,7 @@ pub(crate) fn model(sha256: &str, path: &Path) -> Option<Arc<OnnxModel>> {
     if let Some(hit) = cache().lock().ok()?.get(sha256) {
         return hit.clone();
     }
-    let loaded = match OnnxModel::load(path) {
+    let loaded = match OnnxModel::load(path, &[]) {
         Ok(m) => Some(Arc::new(m)),
         Err(e) => {
             tracing::debug!("hub-sim: echo rule for {sha256}: {e}");

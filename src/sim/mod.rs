@@ -3,6 +3,10 @@
 //!
 //! [`start`] serves it in-process (tests) and `edgegate hub-sim` serves it from the command line.
 //! Measurements are deterministic ([`measure`]); a [`Scenario`] sets timing, measurements and faults.
+//!
+//! `server` (listener, fault injection) joins `api/` (the routes, one file per resource) and
+//! `blobs` (storage stand-ins); all of them work on `state` (shared state) and `store` (records),
+//! which import none of them. `outputs` and `infer` decide what an inference job returns.
 
 mod api;
 mod blobs;
@@ -10,13 +14,17 @@ mod command;
 pub mod devices;
 mod infer;
 pub mod measure;
+mod outputs;
+mod reply;
 pub mod scenario;
 mod server;
+mod state;
 mod store;
 
 pub use command::run_command;
 pub use scenario::Scenario;
-pub use server::{SimConfig, SimError, SimHandle, SimStats, start};
+pub use server::{SimConfig, SimError, SimHandle, start};
+pub use state::SimStats;
 
 /// The API token `edgegate hub-sim` accepts when `--token` is not given.
 pub const DEFAULT_TOKEN: &str = "edgegate-sim-token";

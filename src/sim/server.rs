@@ -1,32 +1,28 @@
 //! Starting and stopping the simulator: the listener, the per-connection HTTP/1 loop, HTTP fault
-//! injection (statuses, dropped connections, delays), auth and client-version checks, counters.
+//! injection (statuses, dropped connections, delays). Joins the API routes (`api/`) and the
+//! storage stand-ins (`blobs.rs`) over the shared state (`state.rs`); none of them imports it.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use hyper_util::rt::TokioIo;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
-use crate::hub::proto;
-
-use super::scenario::{DEFAULT_MIN_CLIENT_VERSION, HttpFault, Scenario};
-use super::store::Store;
+use super::reply::detail;
+use super::scenario::Scenario;
+use super::state::{Counters, SimState, SimStats};
 
 /// How to start a simulator.
 #[derive(Debug, Clone)]
@@ -64,127 +60,6 @@ pub enum SimError {
     /// The temporary blob folder could not be created.
     #[error("failed to create the simulator's blob folder")]
     Blobs(#[source] std::io::Error),
-}
-
-/// Counts of what the simulator has seen, so tests can assert e.g. that a cached run submitted nothing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SimStats {
-    /// Every HTTP request received (API and blobs, faulted or not).
-    pub requests: u64,
-    /// Authenticated API requests that reached a handler.
-    pub api_requests: u64,
-    /// Requests answered by an injected fault (status, drop).
-    pub faults_injected: u64,
-    /// Compile jobs created.
-    pub compile_jobs: u64,
-    /// Profile jobs (inference with profiling) created.
-    pub profile_jobs: u64,
-    /// Inference jobs (profiling off) created.
-    pub inference_jobs: u64,
-    /// Models created by `POST models/`.
-    pub models_created: u64,
-    /// Datasets created by `POST datasets/`.
-    pub datasets_created: u64,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub requests: AtomicU64,
-    pub api_requests: AtomicU64,
-    pub faults_injected: AtomicU64,
-    pub compile_jobs: AtomicU64,
-    pub profile_jobs: AtomicU64,
-    pub inference_jobs: AtomicU64,
-    pub models_created: AtomicU64,
-    pub datasets_created: AtomicU64,
-}
-
-impl Counters {
-    pub fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> SimStats {
-        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        SimStats {
-            requests: g(&self.requests),
-            api_requests: g(&self.api_requests),
-            faults_injected: g(&self.faults_injected),
-            compile_jobs: g(&self.compile_jobs),
-            profile_jobs: g(&self.profile_jobs),
-            inference_jobs: g(&self.inference_jobs),
-            models_created: g(&self.models_created),
-            datasets_created: g(&self.datasets_created),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct FaultState {
-    rng: StdRng,
-    hits: Vec<u64>,
-}
-
-/// Shared state of one running simulator.
-#[derive(Debug)]
-pub(crate) struct SimState {
-    pub token: String,
-    pub scenario: Scenario,
-    pub min_client_version: semver::Version,
-    pub base_url: String,
-    pub devices: Vec<proto::Device>,
-    pub blob_dir: tempfile::TempDir,
-    pub counters: Counters,
-    store: Mutex<Store>,
-    faults: Mutex<FaultState>,
-    epoch: (Instant, i64),
-}
-
-impl SimState {
-    /// Locks the records; a poisoned lock is recovered because records stay consistent per call.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Unix seconds of an instant of this run.
-    pub fn unix(&self, at: Instant) -> i64 {
-        let (i0, u0) = self.epoch;
-        match at.checked_duration_since(i0) {
-            Some(d) => u0 + d.as_secs() as i64,
-            None => u0,
-        }
-    }
-
-    /// Unix seconds now.
-    pub fn now_unix(&self) -> i64 {
-        self.unix(Instant::now())
-    }
-
-    fn decide_fault(&self, method: &str, path: &str) -> Option<HttpFault> {
-        let rules = &self.scenario.http_faults;
-        if rules.is_empty() {
-            return None;
-        }
-        let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
-        for (i, rule) in rules.iter().enumerate() {
-            let path_ok = rule.path.as_deref().is_none_or(|p| path.starts_with(p));
-            let method_ok = rule
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method));
-            let under_limit = rule.limit.is_none_or(|l| f.hits[i] < l);
-            if !(path_ok && method_ok && under_limit) {
-                continue;
-            }
-            let rate = rule.rate.unwrap_or(1.0);
-            let fire = rate >= 1.0 || f.rng.random::<f64>() < rate;
-            if fire {
-                f.hits[i] += 1;
-                return Some(rule.clone());
-            }
-        }
-        None
-    }
 }
 
 /// A running simulator; dropping it stops the server.
@@ -269,32 +144,12 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         .prefix("edgegate-hub-sim-")
         .tempdir()
         .map_err(SimError::Blobs)?;
-    let min_client_version = config
-        .scenario
-        .min_client_version
-        .as_deref()
-        .and_then(|v| semver::Version::parse(v).ok())
-        .or_else(|| semver::Version::parse(DEFAULT_MIN_CLIENT_VERSION).ok())
-        .unwrap_or_else(|| semver::Version::new(0, 0, 0));
-    let now_unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let state = Arc::new(SimState {
-        token: config.token,
-        min_client_version,
-        base_url: format!("http://{addr}"),
-        devices: super::devices::default_devices(),
+    let state = Arc::new(SimState::new(
+        config.token,
+        config.scenario,
+        format!("http://{addr}"),
         blob_dir,
-        counters: Counters::default(),
-        store: Mutex::new(Store::default()),
-        faults: Mutex::new(FaultState {
-            rng: StdRng::seed_from_u64(config.scenario.seed),
-            hits: vec![0; config.scenario.http_faults.len()],
-        }),
-        epoch: (Instant::now(), now_unix),
-        scenario: config.scenario,
-    });
+    ));
     let router = super::api::router(state.clone())
         .merge(super::blobs::router(state.clone()))
         .fallback(not_found);
@@ -409,55 +264,9 @@ fn fault_response(status: u16, retry_after: Option<u64>) -> Response {
     resp
 }
 
-/// A JSON `{"detail": …}` answer, the shape AI Hub uses for errors.
-pub(crate) fn detail(code: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "detail": message }).to_string();
-    (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
 async fn not_found(req: Request) -> Response {
     detail(
         StatusCode::NOT_FOUND,
         &format!("no route for {} {}", req.method(), req.uri().path()),
     )
-}
-
-/// Rejects requests without the right token (401) or from too old a client (426).
-pub(crate) async fn require_auth(
-    State(state): State<Arc<SimState>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let expected = format!("token {}", state.token);
-    let ok = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == expected);
-    if !ok {
-        return detail(
-            StatusCode::UNAUTHORIZED,
-            "Invalid token. Authentication credentials were not provided or are wrong.",
-        );
-    }
-    if let Some(v) = req
-        .headers()
-        .get("client-version")
-        .and_then(|v| v.to_str().ok())
-        && let Ok(version) = semver::Version::parse(v.trim())
-        && version < state.min_client_version
-    {
-        return (
-            StatusCode::UPGRADE_REQUIRED,
-            [(header::CONTENT_TYPE, "text/plain")],
-            format!(
-                "qai-hub {version} is no longer supported; upgrade to {} or newer \
-                 (pip install --upgrade qai-hub)",
-                state.min_client_version
-            ),
-        )
-            .into_response();
-    }
-    Counters::bump(&state.counters.api_requests);
-    next.run(req).await
 }

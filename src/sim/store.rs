@@ -11,6 +11,9 @@ use crate::hub::proto::{self, JobFailureType, JobState};
 use super::measure::Measurement;
 use super::scenario::{Durations, JobKind};
 
+/// Datasets expire this long after creation unless permanent.
+pub(crate) const DATASET_LIFETIME_S: i64 = 30 * 24 * 3600;
+
 /// One uploaded or produced model.
 #[derive(Debug, Clone)]
 pub(crate) struct ModelRec {

@@ -15,13 +15,13 @@ use edgegate::hub::client::{ClientOptions, HubClient};
 use edgegate::hub::config::{ApiToken, HubConfig};
 use edgegate::hub::devices::DeviceQuery;
 use edgegate::hub::error::HubError;
-use edgegate::hub::jobs::{CompileRequest, InferenceRequest, PollPolicy};
+use edgegate::hub::jobs::{CompileRequest, InferenceRequest};
 use edgegate::hub::proto::{
     self, CompileJob, CreateUpdateResponse, Device, DeviceList, FileMultipartUploadComplete,
     FileMultipartUploadUrl, FileUploadResponse, Job, JobResult, JobState, Model,
     file_upload_response, job, job_result,
 };
-use edgegate::hub::retry::RetryPolicy;
+use edgegate::hub::retry::{PollPolicy, RetryPolicy};
 use prost::Message;
 use sha2::Digest;
 

@@ -12,7 +12,8 @@ use edgegate::hub::client::{ClientOptions, HubClient};
 use edgegate::hub::config::{ApiToken, HubConfig};
 use edgegate::hub::dataset::NamedSamples;
 use edgegate::hub::devices::DeviceQuery;
-use edgegate::hub::jobs::{CompileRequest, InferenceRequest, PollPolicy};
+use edgegate::hub::jobs::{CompileRequest, InferenceRequest};
+use edgegate::hub::retry::PollPolicy;
 use edgegate::tensor::Tensor;
 use sha2::Digest;
 

@@ -1,0 +1,133 @@
+//! `datasets/`: create, list, read, rename, complete and download datasets. The form upload of a
+//! dataset's bytes is in `uploads.rs`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+
+use crate::hub::proto;
+use crate::sim::blobs;
+use crate::sim::state::{Counters, SimState};
+use crate::sim::store::{DATASET_LIFETIME_S, DatasetRec};
+
+use super::wire::{
+    ApiResult, Query, bad, decode, download_answer, not_found, paginate, pb, ts, urm,
+};
+
+pub(super) fn dataset_msg(d: &DatasetRec) -> proto::Dataset {
+    proto::Dataset {
+        dataset_id: Some(d.id.clone()),
+        name: Some(d.name.clone()),
+        creation_time: ts(d.created),
+        expiration_time: d.expires.and_then(ts),
+        file_upload_complete: Some(d.complete),
+        read_only: Some(false),
+        permanent: Some(d.permanent),
+        ..proto::Dataset::default()
+    }
+}
+
+pub(super) async fn create_dataset(State(s): State<Arc<SimState>>, body: Bytes) -> ApiResult {
+    let req: proto::Dataset = decode(&body, "Dataset")?;
+    let created = s.now_unix();
+    let permanent = req.permanent.unwrap_or(false);
+    let expires = (!permanent).then_some(created + DATASET_LIFETIME_S);
+    let id = {
+        let mut store = s.store();
+        let id = store.new_id('d');
+        store.datasets.insert(
+            id.clone(),
+            DatasetRec {
+                id: id.clone(),
+                name: req
+                    .name
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "dataset".into()),
+                created,
+                expires,
+                permanent,
+                blob: None,
+                complete: false,
+            },
+        );
+        id
+    };
+    Counters::bump(&s.counters.datasets_created);
+    Ok(urm(&id, Some(created), expires))
+}
+
+pub(super) async fn list_datasets(
+    State(s): State<Arc<SimState>>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let page = Query::parse(q).page()?;
+    let store = s.store();
+    let mut all: Vec<&DatasetRec> = store.datasets.values().collect();
+    all.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
+    let total = all.len() as u64;
+    Ok(pb(&proto::DatasetList {
+        datasets: paginate(all, page).into_iter().map(dataset_msg).collect(),
+        total_query_count: total,
+    }))
+}
+
+pub(super) async fn get_dataset(
+    State(s): State<Arc<SimState>>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let store = s.store();
+    let d = store
+        .datasets
+        .get(&id)
+        .ok_or_else(|| not_found(format!("Dataset {id} not found.")))?;
+    Ok(pb(&dataset_msg(d)))
+}
+
+pub(super) async fn patch_dataset(
+    State(s): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let req: proto::Dataset = decode(&body, "Dataset")?;
+    let mut store = s.store();
+    let d = store
+        .datasets
+        .get_mut(&id)
+        .ok_or_else(|| not_found(format!("Dataset {id} not found.")))?;
+    if req.file_upload_complete == Some(true) {
+        if d.blob.is_none() {
+            return Err(bad(format!("no file was uploaded for dataset {id}")));
+        }
+        d.complete = true;
+    }
+    if let Some(name) = req.name.filter(|n| !n.is_empty()) {
+        d.name = name;
+    }
+    Ok(urm(&id, None, None))
+}
+
+pub(super) async fn download_dataset(
+    State(s): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let q = Query::parse(q);
+    let store = s.store();
+    let d = store
+        .datasets
+        .get(&id)
+        .ok_or_else(|| not_found(format!("Dataset {id} not found.")))?;
+    let blob_id = d
+        .blob
+        .as_ref()
+        .filter(|_| d.complete)
+        .ok_or_else(|| not_found(format!("Dataset {id} has no data yet")))?;
+    let filename = format!("{}.h5", d.name.trim_end_matches(".h5"));
+    let url = blobs::blob_url(&s, blob_id, &filename);
+    Ok(download_answer(
+        url,
+        filename,
+        q.flag("supports_s3_credentials"),
+    ))
+}

@@ -1,0 +1,133 @@
+//! How the simulator's API answers: protobuf bodies with the exact content type the official client
+//! requires, `{"detail": …}` errors, create/update receipts, query strings and pages. Knows no
+//! resource; every route file uses it and it imports none of them.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prost::Message;
+
+use crate::hub::client::PROTOBUF;
+use crate::hub::proto::{self, file_download_response};
+use crate::sim::reply::detail;
+
+/// What a route answers: a protobuf body or an error answer.
+pub(super) type ApiResult = Result<Response, ApiError>;
+
+/// An error answer: status and the `detail` text.
+pub(super) struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        detail(self.0, &self.1)
+    }
+}
+
+/// A protobuf body with the content type the official client insists on.
+pub(super) fn pb<M: Message>(m: &M) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, PROTOBUF)],
+        m.encode_to_vec(),
+    )
+        .into_response()
+}
+
+/// A 400 answer.
+pub(super) fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+/// A 404 answer.
+pub(super) fn not_found(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, msg.into())
+}
+
+/// The request body as message `M`, or a 400 naming it.
+pub(super) fn decode<M: Message + Default>(body: &[u8], what: &str) -> Result<M, ApiError> {
+    M::decode(body).map_err(|e| bad(format!("malformed {what} message: {e}")))
+}
+
+/// A protobuf timestamp of Unix seconds.
+pub(super) fn ts(seconds: i64) -> Option<proto::Timestamp> {
+    Some(proto::Timestamp::from_seconds(seconds))
+}
+
+/// The receipt of a create or update: the id and its times.
+pub(super) fn urm(id: &str, created: Option<i64>, expires: Option<i64>) -> Response {
+    pb(&proto::CreateUpdateResponse {
+        id: id.to_owned(),
+        status: String::new(),
+        creation_time: created.and_then(ts),
+        expiration_time: expires.and_then(ts),
+        validation_error: None,
+    })
+}
+
+/// Where to download a file, wrapped in the newer response shape when the client supports it.
+pub(super) fn download_answer(url: String, filename: String, wrapped: bool) -> Response {
+    let msg = proto::FileDownloadUrl { url, filename };
+    if wrapped {
+        pb(&proto::FileDownloadResponse {
+            method: Some(file_download_response::Method::Url(msg)),
+        })
+    } else {
+        pb(&msg)
+    }
+}
+
+/// Query pairs in order, keeping repeated keys (`attributes=a&attributes=b`).
+pub(super) struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub(super) fn parse(raw: Option<String>) -> Self {
+        Query(
+            url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(super) fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub(super) fn flag(&self, key: &str) -> bool {
+        self.get(key)
+            .is_some_and(|v| matches!(v, "true" | "True" | "1"))
+    }
+
+    pub(super) fn number(&self, key: &str) -> Result<Option<u64>, ApiError> {
+        match self.get(key) {
+            None | Some("") => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| bad(format!("`{key}` must be a non-negative integer"))),
+        }
+    }
+
+    pub(super) fn page(&self) -> Result<(usize, usize), ApiError> {
+        let offset = self.number("offset")?.unwrap_or(0);
+        let limit = self.number("limit")?.unwrap_or(50).min(1000);
+        Ok((
+            usize::try_from(offset).unwrap_or(usize::MAX),
+            limit as usize,
+        ))
+    }
+}
+
+/// One page (`offset`, `limit`) of a list.
+pub(super) fn paginate<T>(items: Vec<T>, (offset, limit): (usize, usize)) -> Vec<T> {
+    items.into_iter().skip(offset).take(limit).collect()
+}
