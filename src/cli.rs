@@ -1,6 +1,6 @@
-//! The command line: clap definitions of every command and flag, and the dispatch to the library.
-//!
-//! Only this file knows about clap; every command converts its arguments into library types.
+//! The command line: clap definitions of every command and flag, their conversion into the typed
+//! requests of `commands` (`TryFrom` where a check clap cannot express may refuse them), and the
+//! dispatch. Only this file knows about clap; it must not run, print or pick exit codes itself.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::exit;
+use crate::commands;
 
 /// EdgeGate — a CI regression gate for on-device AI models.
 ///
@@ -279,98 +279,147 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
-        Command::Validate(args) => crate::commands::validate(
-            &args.config,
-            args.format.into(),
-            outside_project(args.allow_outside_project),
-        ),
-        Command::Schema(args) => crate::commands::schema(args.kind.into()),
-        Command::Init(args) => crate::commands::init(&args.dir, args.force),
-        Command::Run(args) => {
-            if args.dry_run {
-                crate::commands::dry_run(
-                    &args.config,
-                    args.format == PlanFormat::Json,
-                    &crate::commands::DryRunCache {
-                        hub_url: args.hub_url,
-                        no_cache: args.no_cache,
-                    },
-                    outside_project(args.allow_outside_project),
-                )
-            } else {
-                match run_options(args) {
-                    Ok(opts) => crate::commands::run(&opts),
-                    Err(msg) => {
-                        eprintln!("error: {msg}");
-                        exit::INVALID_INPUT
-                    }
-                }
-            }
-        }
-        Command::Report(args) => crate::report::command::report(
-            &args.results,
-            crate::report::ReportOptions {
-                junit: args.junit,
-                markdown: args.markdown,
-                comment: args.comment.into(),
-                template: args.template,
-                pr: args.pr,
-                results_path: None,
-                no_step_summary: args.no_step_summary,
-                env: crate::ci::CiEnv::from_env(),
-                deadline: Some(crate::http::Deadline::after(args.timeout, "--timeout")),
-            },
-            args.exit_zero,
-        ),
-        Command::Devices(args) => {
-            crate::hub::commands::devices(&crate::hub::commands::DevicesOptions {
-                hub_url: args.hub_url,
-                name: args.name,
-                attributes: args.attributes,
-                json: args.format == ListFormat::Json,
-                timeout: Some(args.timeout),
-            })
-        }
-        Command::HubSim(args) => {
-            crate::sim::run_command(&args.bind, &args.token, args.scenario.as_deref())
+        Command::Validate(args) => commands::validate(&args.into()),
+        Command::Schema(args) => commands::schema(args.kind.into()),
+        Command::Init(args) => commands::init(&args.into()),
+        Command::Run(args) if args.dry_run => commands::dry_run(&args.into()),
+        Command::Run(args) => match commands::RunRequest::try_from(args) {
+            Ok(req) => commands::run(&req),
+            Err(e) => commands::invalid_arguments(&e),
+        },
+        Command::Report(args) => commands::report(&args.into()),
+        Command::Devices(args) => commands::devices(&args.into()),
+        Command::HubSim(args) => match commands::HubSimRequest::try_from(args) {
+            Ok(req) => commands::hub_sim(&req),
+            Err(e) => commands::invalid_arguments(&e),
+        },
+    }
+}
+
+/// A command line clap accepted but a check it cannot express refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgsError {
+    /// `--job-timeout` outside (0, 1440] minutes.
+    #[error("--job-timeout {0}: expected minutes between 0 and 1440")]
+    JobTimeout(f64),
+    /// `--bind` is not a socket address.
+    #[error("--bind {bind:?} is not an address such as 127.0.0.1:0")]
+    Bind {
+        bind: String,
+        #[source]
+        source: std::net::AddrParseError,
+    },
+    /// `--token` is empty or blank.
+    #[error("--token must not be empty")]
+    EmptyToken,
+}
+
+impl From<ValidateArgs> for commands::ValidateRequest {
+    fn from(args: ValidateArgs) -> Self {
+        Self {
+            config: args.config,
+            format: args.format.into(),
+            outside: outside_project(args.allow_outside_project),
         }
     }
 }
 
-fn run_options(args: RunArgs) -> Result<crate::commands::RunOptions, String> {
-    let job_timeout = match args.job_timeout {
-        Some(m) if m.is_finite() && m > 0.0 && m <= 1440.0 => {
-            Some(std::time::Duration::from_secs_f64(m * 60.0))
+impl From<InitArgs> for commands::InitRequest {
+    fn from(args: InitArgs) -> Self {
+        Self {
+            dir: args.dir,
+            force: args.force,
         }
-        Some(m) => {
-            return Err(format!(
-                "--job-timeout {m}: expected minutes between 0 and 1440"
-            ));
+    }
+}
+
+impl From<RunArgs> for commands::DryRunRequest {
+    fn from(args: RunArgs) -> Self {
+        Self {
+            config: args.config,
+            json: args.format == PlanFormat::Json,
+            hub_url: args.hub_url,
+            no_cache: args.no_cache,
+            outside: outside_project(args.allow_outside_project),
         }
-        None => None,
-    };
-    Ok(crate::commands::RunOptions {
-        config: args.config,
-        json: args.json,
-        model: args.model,
-        junit: args.junit,
-        markdown: args.markdown,
-        comment: args.comment.map(Into::into),
-        allow_fork_token: args.allow_fork_token,
-        outside: outside_project(args.allow_outside_project),
-        request: crate::engine::run::RunRequest {
+    }
+}
+
+impl TryFrom<RunArgs> for commands::RunRequest {
+    type Error = ArgsError;
+
+    fn try_from(args: RunArgs) -> Result<Self, ArgsError> {
+        let job_timeout = match args.job_timeout {
+            Some(m) if m.is_finite() && m > 0.0 && m <= 1440.0 => {
+                Some(Duration::from_secs_f64(m * 60.0))
+            }
+            Some(m) => return Err(ArgsError::JobTimeout(m)),
+            None => None,
+        };
+        Ok(Self {
+            config: args.config,
+            json: args.json,
+            model: args.model,
+            junit: args.junit,
+            markdown: args.markdown,
+            comment: args.comment.map(Into::into),
+            allow_fork_token: args.allow_fork_token,
+            outside: outside_project(args.allow_outside_project),
             baseline: args.baseline,
             no_cache: args.no_cache,
-            hub: crate::hub::HubOptions {
-                api_url: args.hub_url,
-                ..crate::hub::HubOptions::default()
-            },
+            hub_url: args.hub_url,
             job_timeout,
-            ..crate::engine::run::RunRequest::default()
-        },
-        quiet: args.quiet,
-        verbose: args.verbose,
-    })
+            quiet: args.quiet,
+            verbose: args.verbose,
+        })
+    }
+}
+
+impl From<ReportArgs> for commands::ReportRequest {
+    fn from(args: ReportArgs) -> Self {
+        Self {
+            results: args.results,
+            junit: args.junit,
+            markdown: args.markdown,
+            comment: args.comment.into(),
+            template: args.template,
+            pr: args.pr,
+            no_step_summary: args.no_step_summary,
+            timeout: args.timeout,
+            exit_zero: args.exit_zero,
+        }
+    }
+}
+
+impl From<DevicesArgs> for commands::DevicesRequest {
+    fn from(args: DevicesArgs) -> Self {
+        Self {
+            hub_url: args.hub_url,
+            name: args.name,
+            attributes: args.attributes,
+            json: args.format == ListFormat::Json,
+            timeout: Some(args.timeout),
+        }
+    }
+}
+
+impl TryFrom<HubSimArgs> for commands::HubSimRequest {
+    type Error = ArgsError;
+
+    fn try_from(args: HubSimArgs) -> Result<Self, ArgsError> {
+        let bind = args.bind.parse().map_err(|source| ArgsError::Bind {
+            bind: args.bind.clone(),
+            source,
+        })?;
+        if args.token.trim().is_empty() {
+            return Err(ArgsError::EmptyToken);
+        }
+        Ok(Self {
+            bind,
+            token: args.token,
+            scenario: args.scenario,
+        })
+    }
 }
 
 /// `--allow-outside-project` as the library's path policy setting.
@@ -409,7 +458,7 @@ pub fn use_colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-impl From<ValidateFormat> for crate::commands::DiagnosticFormat {
+impl From<ValidateFormat> for commands::DiagnosticFormat {
     fn from(f: ValidateFormat) -> Self {
         match f {
             ValidateFormat::Text => Self::Text,
@@ -419,7 +468,7 @@ impl From<ValidateFormat> for crate::commands::DiagnosticFormat {
     }
 }
 
-impl From<SchemaKind> for crate::commands::SchemaKind {
+impl From<SchemaKind> for commands::SchemaKind {
     fn from(k: SchemaKind) -> Self {
         match k {
             SchemaKind::Config => Self::Config,
@@ -453,6 +502,51 @@ mod tests {
         assert!(!use_colour(true, Some(OsStr::new("1"))));
         assert!(use_colour(true, Some(OsStr::new(""))));
         assert!(!use_colour(false, Some(OsStr::new(""))));
+    }
+
+    fn parse(args: &[&str]) -> Command {
+        Cli::try_parse_from(std::iter::once("edgegate").chain(args.iter().copied()))
+            .expect("clap accepts it")
+            .command
+    }
+
+    #[test]
+    fn a_job_timeout_outside_a_day_is_refused_after_parsing() {
+        for (minutes, ok) in [("0.5", true), ("1440", true), ("0", false), ("1441", false)] {
+            let Command::Run(args) = parse(&["run", "--job-timeout", minutes]) else {
+                panic!("not run");
+            };
+            let req = commands::RunRequest::try_from(args);
+            assert_eq!(req.is_ok(), ok, "{minutes}");
+        }
+        let Command::Run(args) = parse(&["run", "--job-timeout", "2"]) else {
+            panic!("not run");
+        };
+        let req = commands::RunRequest::try_from(args).expect("valid");
+        assert_eq!(req.job_timeout, Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn hub_sim_needs_an_address_and_a_token() {
+        let Command::HubSim(args) = parse(&["hub-sim", "--bind", "localhost"]) else {
+            panic!("not hub-sim");
+        };
+        assert!(matches!(
+            commands::HubSimRequest::try_from(args),
+            Err(ArgsError::Bind { .. })
+        ));
+        let Command::HubSim(args) = parse(&["hub-sim", "--token", " "]) else {
+            panic!("not hub-sim");
+        };
+        assert!(matches!(
+            commands::HubSimRequest::try_from(args),
+            Err(ArgsError::EmptyToken)
+        ));
+        let Command::HubSim(args) = parse(&["hub-sim"]) else {
+            panic!("not hub-sim");
+        };
+        let req = commands::HubSimRequest::try_from(args).expect("defaults are valid");
+        assert_eq!(req.bind.to_string(), "127.0.0.1:0");
     }
 
     #[test]

@@ -8,7 +8,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::config::types::{Metric, Operator, Provider};
-use crate::exit;
 
 /// The format version of results.json; bumped on incompatible changes.
 pub const RESULTS_VERSION: u32 = 1;
@@ -145,15 +144,6 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The process exit code of this verdict.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Verdict::Passed => exit::PASSED,
-            Verdict::Failed => exit::GATE_FAILED,
-            Verdict::Error => exit::COULD_NOT_COMPLETE,
-        }
-    }
-
     /// Combines verdicts: any failure fails; otherwise any error is an error.
     pub fn combine(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
         let mut out = Verdict::Passed;
@@ -318,15 +308,6 @@ pub struct Summary {
 }
 
 impl Results {
-    /// The exit code: the verdict's, except that an error caused by the user's files is invalid input (2).
-    pub fn exit_code(&self) -> i32 {
-        if self.verdict == Verdict::Error && self.devices.iter().any(|d| d.invalid_input) {
-            exit::INVALID_INPUT
-        } else {
-            self.verdict.exit_code()
-        }
-    }
-
     /// The schema of results.json.
     pub fn schema() -> serde_json::Value {
         schemars::schema_for!(Results).to_value()

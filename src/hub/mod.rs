@@ -2,7 +2,6 @@
 //! measurements. `proto` is shared with the simulator; the rest is the client.
 
 pub mod client;
-pub mod commands;
 pub mod config;
 pub mod dataset;
 pub mod devices;

@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use crate::exit;
-
 /// A report that could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -45,14 +43,4 @@ pub enum ReportError {
         path: PathBuf,
         source: std::io::Error,
     },
-}
-
-impl ReportError {
-    /// The exit code: bad inputs are invalid (2), failing to write is could-not-complete (3).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ReportError::Write { .. } | ReportError::Junit(_) => exit::COULD_NOT_COMPLETE,
-            _ => exit::INVALID_INPUT,
-        }
-    }
 }

@@ -1,7 +1,6 @@
 //! Reports rendered from results.json (`crate::results`): JUnit XML, Markdown summaries, PR/MR comments.
 //! This layer reads results only; it never talks to devices.
 
-pub mod command;
 pub mod error;
 pub mod format;
 pub mod github;

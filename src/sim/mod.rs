@@ -1,7 +1,7 @@
 //! A local AI Hub simulator speaking the same wire protocol (`edgegate hub-sim`), faithful enough
 //! that the official `qai-hub` client works against it unchanged.
 //!
-//! [`start`] serves it in-process (tests) and `edgegate hub-sim` serves it from the command line.
+//! [`start`] serves it, in-process for tests and from the command line for `edgegate hub-sim`.
 //! Measurements are deterministic ([`measure`]); a [`Scenario`] sets timing, measurements and faults.
 //!
 //! `server` (listener, fault injection) joins `api/` (the routes, one file per resource) and
@@ -10,7 +10,6 @@
 
 mod api;
 mod blobs;
-mod command;
 pub mod devices;
 mod infer;
 pub mod measure;
@@ -21,7 +20,6 @@ mod server;
 mod state;
 mod store;
 
-pub use command::run_command;
 pub use scenario::Scenario;
 pub use server::{SimConfig, SimError, SimHandle, start};
 pub use state::SimStats;

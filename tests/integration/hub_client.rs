@@ -1258,11 +1258,11 @@ async fn sim_devices_command_lists_through_the_config_chain() {
         client_ini: Some(ini),
         ..Default::default()
     };
-    let opts = edgegate::hub::commands::DevicesOptions {
+    let opts = edgegate::commands::DevicesRequest {
         name: Some("RB5".into()),
         ..Default::default()
     };
-    let devices = edgegate::hub::commands::list(&opts, &env)
+    let devices = edgegate::commands::list_devices(&opts, &env)
         .await
         .expect("listed");
     assert_eq!(devices.len(), 1);

@@ -1,20 +1,21 @@
-//! `edgegate devices`: list AI Hub devices as a table or JSON. The CLI layer converts its clap
-//! arguments into [`DevicesOptions`]; this file never sees clap.
+//! `edgegate devices`: list AI Hub devices as a table or JSON. Must not reach into clap or the
+//! AI Hub protocol: `hub` resolves the configuration and lists; this prints and picks the code.
 
-use std::io::Write;
+use std::io::Write as _;
 use std::time::Duration;
 
-use super::client::{ClientOptions, HubClient};
-use super::config::{HubEnv, HubOptions, resolve};
-use super::devices::DeviceQuery;
-use super::error::HubError;
-use super::proto::Device;
 use crate::exit;
 use crate::http::Deadline;
+use crate::hub::devices::DeviceQuery;
+use crate::hub::proto::Device;
+use crate::hub::{ClientOptions, HubClient, HubEnv, HubError, HubOptions};
+
+use super::error::finish;
+use super::runtime::{RuntimeError, block_on};
 
 /// What `edgegate devices` was asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DevicesOptions {
+pub struct DevicesRequest {
     /// `--hub-url`, overriding the environment and client.ini.
     pub hub_url: Option<String>,
     /// `--name`, an AI Hub name or catalogue alias.
@@ -27,59 +28,27 @@ pub struct DevicesOptions {
     pub timeout: Option<Duration>,
 }
 
-/// Runs `edgegate devices` and returns the exit code.
-pub fn devices(opts: &DevicesOptions) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: failed to start the async runtime: {e}");
-            return exit::COULD_NOT_COMPLETE;
-        }
-    };
-    let env = HubEnv::from_process();
-    let listed = runtime.block_on(async {
-        let Some(limit) = opts.timeout else {
-            return list(opts, &env).await;
-        };
-        let grace = Duration::from_secs(1);
-        match tokio::time::timeout(limit.saturating_add(grace), list(opts, &env)).await {
-            Ok(listed) => listed,
-            Err(_) => Err(HubError::Deadline {
-                deadline: Deadline::after(limit, "--timeout"),
-                reason: "the device list did not arrive in time".into(),
-            }),
-        }
-    });
-    match listed {
-        Ok(devices) => {
-            let out = if opts.json {
-                render_json(&devices)
-            } else {
-                render_table(&devices)
-            };
-            let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(out.as_bytes()).is_err() {
-                return exit::COULD_NOT_COMPLETE;
-            }
-            exit::PASSED
-        }
-        Err(e) => {
-            eprintln!("error: failed to list ai hub devices: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
-            }
-            exit_code(&e)
-        }
+/// Why no device list was printed.
+#[derive(Debug, thiserror::Error)]
+enum DevicesError {
+    #[error("failed to list ai hub devices")]
+    List(#[source] HubError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error("failed to print the device list")]
+    Print(#[source] std::io::Error),
+}
+
+fn devices_code(e: &DevicesError) -> i32 {
+    match e {
+        DevicesError::List(e) => code(e),
+        DevicesError::Runtime(_) | DevicesError::Print(_) => exit::COULD_NOT_COMPLETE,
     }
 }
 
-/// The exit code for a failed hub command: configuration mistakes are invalid input.
-pub fn exit_code(e: &HubError) -> i32 {
+/// The exit code of a failed AI Hub call: configuration mistakes are invalid input (2), the
+/// service or the network could-not-complete (3).
+pub fn code(e: &HubError) -> i32 {
     match e {
         HubError::MissingToken
         | HubError::InvalidUrl { .. }
@@ -90,12 +59,45 @@ pub fn exit_code(e: &HubError) -> i32 {
     }
 }
 
-/// Resolves the configuration and lists the matching devices.
-pub async fn list(opts: &DevicesOptions, env: &HubEnv) -> Result<Vec<Device>, HubError> {
-    let deadline = opts.timeout.map(|t| Deadline::after(t, "--timeout"));
-    let config = resolve(
+/// `edgegate devices`: prints the matching devices and returns the exit code.
+pub fn devices(req: &DevicesRequest) -> i32 {
+    finish(list_and_print(req), devices_code)
+}
+
+fn list_and_print(req: &DevicesRequest) -> Result<i32, DevicesError> {
+    let env = HubEnv::from_process();
+    let listed = block_on(async {
+        let Some(limit) = req.timeout else {
+            return list(req, &env).await;
+        };
+        let grace = Duration::from_secs(1);
+        match tokio::time::timeout(limit.saturating_add(grace), list(req, &env)).await {
+            Ok(listed) => listed,
+            Err(_) => Err(HubError::Deadline {
+                deadline: Deadline::after(limit, "--timeout"),
+                reason: "the device list did not arrive in time".into(),
+            }),
+        }
+    })?;
+    let devices = listed.map_err(DevicesError::List)?;
+    let out = if req.json {
+        render_json(&devices)
+    } else {
+        render_table(&devices)
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .map_err(DevicesError::Print)?;
+    Ok(exit::PASSED)
+}
+
+/// Resolves the AI Hub configuration (`--hub-url`, then `env`) and lists the matching devices.
+pub async fn list(req: &DevicesRequest, env: &HubEnv) -> Result<Vec<Device>, HubError> {
+    let deadline = req.timeout.map(|t| Deadline::after(t, "--timeout"));
+    let config = crate::hub::config::resolve(
         &HubOptions {
-            api_url: opts.hub_url.clone(),
+            api_url: req.hub_url.clone(),
             ..HubOptions::default()
         },
         env,
@@ -108,9 +110,9 @@ pub async fn list(opts: &DevicesOptions, env: &HubEnv) -> Result<Vec<Device>, Hu
         },
     )?;
     let query = DeviceQuery {
-        name: opts.name.clone(),
+        name: req.name.clone(),
         os: None,
-        attributes: opts.attributes.clone(),
+        attributes: req.attributes.clone(),
     };
     client.list_devices(&query).await
 }
@@ -234,7 +236,11 @@ mod tests {
 
     #[test]
     fn config_mistakes_exit_as_invalid_input() {
-        assert_eq!(exit_code(&HubError::MissingToken), exit::INVALID_INPUT);
-        assert_eq!(exit_code(&HubError::Unauthorized), exit::COULD_NOT_COMPLETE);
+        assert_eq!(code(&HubError::MissingToken), exit::INVALID_INPUT);
+        assert_eq!(code(&HubError::Unauthorized), exit::COULD_NOT_COMPLETE);
+        assert_eq!(
+            devices_code(&DevicesError::List(HubError::MissingToken)),
+            exit::INVALID_INPUT
+        );
     }
 }
