@@ -10,9 +10,10 @@ pub enum ReportError {
     #[error("failed to read results file {}: {}", .0.path().display(), .0.reason())]
     ReadResults(crate::files::FileError),
     /// The results file is not a valid results.json.
-    #[error("{} is not a valid EdgeGate results file: {source}", path.display())]
+    #[error("{} is not a valid EdgeGate results file", path.display())]
     ParseResults {
         path: PathBuf,
+        #[source]
         source: serde_json::Error,
     },
     /// The results file was written by an incompatible version.
@@ -29,18 +30,20 @@ pub enum ReportError {
     #[error("failed to read template {}: {}", .0.path().display(), .0.reason())]
     ReadTemplate(crate::files::FileError),
     /// A template did not compile or render.
-    #[error("failed to render template {name}: {source:#}")]
+    #[error("failed to render template {name}")]
     Template {
         name: String,
+        #[source]
         source: minijinja::Error,
     },
     /// The JUnit XML could not be serialised.
-    #[error("failed to serialise JUnit XML: {0}")]
-    Junit(String),
+    #[error("failed to serialise JUnit XML")]
+    Junit(#[source] quick_junit::SerializeError),
     /// A report file could not be written.
-    #[error("failed to write {}: {source}", path.display())]
+    #[error("failed to write {}", path.display())]
     Write {
         path: PathBuf,
+        #[source]
         source: std::io::Error,
     },
 }

@@ -38,9 +38,7 @@ pub fn render(results: &Results) -> Result<String, ReportError> {
             &format!("edgegate.{pipeline}.{dslug}"),
         ));
     }
-    report
-        .to_string()
-        .map_err(|e| ReportError::Junit(e.to_string()))
+    report.to_string().map_err(ReportError::Junit)
 }
 
 /// Keeps `[A-Za-z0-9_-]`, turns every other run of characters into one `_`, so a name is one
