@@ -1,7 +1,8 @@
 //! Exit codes: the contract between EdgeGate and the CI system that runs it.
 //!
 //! They are kept apart everywhere: a gate that could not be measured is never a pass,
-//! and a broken config never looks like a failed gate.
+//! and a broken config never looks like a failed gate. Only `commands` decides which one a
+//! command exits with.
 
 /// Every gate was evaluated and held.
 pub const PASSED: i32 = 0;
