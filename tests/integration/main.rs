@@ -1,7 +1,9 @@
 //! All integration tests, compiled into one test binary so the crate links once.
 
+mod alloc_probe;
 mod config_cli;
 mod config_errors;
+mod fuzz_decoders;
 mod hub_client;
 mod ignored_input;
 mod local;
