@@ -47,7 +47,8 @@ pub fn answer_cap(file_len: u64) -> u64 {
         .saturating_add(4096)
 }
 
-/// Reads `path` in a child `exe __read-dataset` process, killed after `timeout`.
+/// Reads `path` in a child `exe __read-dataset` process, killed after `timeout`. The child gets
+/// an empty environment: no token is ever visible to the process that parses untrusted bytes.
 pub fn read_isolated(
     exe: &Path,
     path: &Path,
@@ -57,6 +58,7 @@ pub fn read_isolated(
     let mut child = Command::new(exe)
         .arg(READ_COMMAND)
         .arg(path)
+        .env_clear()
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
