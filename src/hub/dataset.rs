@@ -311,6 +311,19 @@ fn check_storage(
     Ok(())
 }
 
+/// A sample's elements as little-endian bytes, in one allocation of exactly their size.
+fn le_bytes<T: hdf5::H5Type, const N: usize>(
+    ds: &hdf5::Dataset,
+    to_le: fn(T) -> [u8; N],
+) -> Result<Vec<u8>, DatasetError> {
+    let values = ds.read_raw::<T>()?;
+    let mut out = Vec::with_capacity(values.len().saturating_mul(N));
+    for v in values {
+        out.extend(to_le(v));
+    }
+    Ok(out)
+}
+
 fn read_sample(ds: &hdf5::Dataset, file_len: u64) -> Result<Tensor, DatasetError> {
     let dtype = match ds.dtype()?.to_descriptor()? {
         TypeDescriptor::Float(FloatSize::U2) => DType::F16,
@@ -342,38 +355,14 @@ fn read_sample(ds: &hdf5::Dataset, file_len: u64) -> Result<Tensor, DatasetError
         })
         .and_then(|want| check_storage(ds, want, dtype.size(), file_len))?;
     let data: Vec<u8> = match dtype {
-        DType::F16 => ds
-            .read_raw::<half::f16>()?
-            .into_iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect(),
-        DType::F32 => ds
-            .read_raw::<f32>()?
-            .into_iter()
-            .flat_map(f32::to_le_bytes)
-            .collect(),
+        DType::F16 => le_bytes(ds, half::f16::to_le_bytes)?,
+        DType::F32 => le_bytes(ds, f32::to_le_bytes)?,
         DType::I8 => ds.read_raw::<i8>()?.into_iter().map(|v| v as u8).collect(),
-        DType::I16 => ds
-            .read_raw::<i16>()?
-            .into_iter()
-            .flat_map(i16::to_le_bytes)
-            .collect(),
-        DType::I32 => ds
-            .read_raw::<i32>()?
-            .into_iter()
-            .flat_map(i32::to_le_bytes)
-            .collect(),
-        DType::I64 => ds
-            .read_raw::<i64>()?
-            .into_iter()
-            .flat_map(i64::to_le_bytes)
-            .collect(),
+        DType::I16 => le_bytes(ds, i16::to_le_bytes)?,
+        DType::I32 => le_bytes(ds, i32::to_le_bytes)?,
+        DType::I64 => le_bytes(ds, i64::to_le_bytes)?,
         DType::U8 => ds.read_raw::<u8>()?,
-        DType::U16 => ds
-            .read_raw::<u16>()?
-            .into_iter()
-            .flat_map(u16::to_le_bytes)
-            .collect(),
+        DType::U16 => le_bytes(ds, u16::to_le_bytes)?,
         DType::Bool => {
             let bytes: Vec<u8> = ds
                 .read_raw::<BoolByte>()?
