@@ -58,6 +58,15 @@ pub enum Command {
     /// Serve a local AI Hub simulator on loopback, for tests and demos.
     #[command(name = "hub-sim")]
     HubSim(HubSimArgs),
+    /// Internal: reads an AI Hub dataset file for a parent `edgegate`, so libhdf5 runs isolated.
+    #[command(name = "__read-dataset", hide = true)]
+    ReadDataset(ReadDatasetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReadDatasetArgs {
+    /// The HDF5 dataset file.
+    pub file: PathBuf,
 }
 
 /// How `validate` prints problems.
@@ -278,6 +287,11 @@ pub struct HubSimArgs {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     init_tracing();
+    if !matches!(cli.command, Command::ReadDataset(_))
+        && let Ok(exe) = std::env::current_exe()
+    {
+        crate::hub::dataset_child::isolate_reads(exe);
+    }
     match cli.command {
         Command::Validate(args) => commands::validate(&args.into()),
         Command::Schema(args) => commands::schema(args.kind.into()),
@@ -293,6 +307,7 @@ pub fn main() -> i32 {
             Ok(req) => commands::hub_sim(&req),
             Err(e) => commands::invalid_arguments(&e),
         },
+        Command::ReadDataset(args) => crate::hub::dataset_child::serve(&args.file),
     }
 }
 

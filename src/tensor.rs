@@ -128,6 +128,23 @@ pub enum TensorError {
         "Fortran-ordered .npy files are not supported; save the array with numpy's default C order"
     )]
     FortranOrder,
+    /// The bytes are not a `.npy` file, or its header is malformed.
+    #[error("not a valid .npy file: {0}")]
+    NpyFormat(String),
+    /// The header declares more data than the file holds.
+    #[error(
+        "the .npy header declares shape {shape:?} of {dtype} ({want} bytes of data) but the file holds only {got}"
+    )]
+    NpyTruncated {
+        /// The element type.
+        dtype: DType,
+        /// The declared shape.
+        shape: Vec<usize>,
+        /// Bytes the shape needs.
+        want: usize,
+        /// Bytes present after the header.
+        got: usize,
+    },
     /// Reading or writing the `.npy` bytes failed.
     #[error("failed to read or write .npy data")]
     Io(#[from] std::io::Error),
@@ -272,32 +289,86 @@ impl Tensor {
     }
 
     /// Reads a `.npy` stream (C order, little- or big-endian) into a tensor.
-    pub fn read_npy(reader: impl Read) -> Result<Self, TensorError> {
-        let npy = npyz::NpyFile::new(reader)?;
-        if npy.order() == npyz::Order::Fortran {
+    ///
+    /// Nothing is allocated on the header's word alone: the header is at most
+    /// [`MAX_NPY_HEADER_BYTES`], and the data buffer grows only with bytes actually read, so a
+    /// header claiming a huge shape over a short file is an error, not an allocation.
+    pub fn read_npy(mut reader: impl Read) -> Result<Self, TensorError> {
+        let mut pre = [0u8; 8];
+        reader
+            .read_exact(&mut pre)
+            .map_err(|e| eof_as(e, "shorter than the .npy preamble"))?;
+        if &pre[..6] != NPY_MAGIC {
+            return Err(TensorError::NpyFormat("no \\x93NUMPY magic".into()));
+        }
+        let header_len = match (pre[6], pre[7]) {
+            (1, 0) => {
+                let mut b = [0u8; 2];
+                reader
+                    .read_exact(&mut b)
+                    .map_err(|e| eof_as(e, "truncated header length"))?;
+                usize::from(u16::from_le_bytes(b))
+            }
+            (2 | 3, 0) => {
+                let mut b = [0u8; 4];
+                reader
+                    .read_exact(&mut b)
+                    .map_err(|e| eof_as(e, "truncated header length"))?;
+                usize::try_from(u32::from_le_bytes(b)).unwrap_or(usize::MAX)
+            }
+            (major, minor) => {
+                return Err(TensorError::NpyFormat(format!(
+                    "unsupported format version {major}.{minor}"
+                )));
+            }
+        };
+        if header_len > MAX_NPY_HEADER_BYTES {
+            return Err(TensorError::NpyFormat(format!(
+                "the header is {header_len} bytes, more than the {MAX_NPY_HEADER_BYTES}-byte limit"
+            )));
+        }
+        let header = read_at_most(&mut reader, header_len)?;
+        if header.len() < header_len {
+            return Err(TensorError::NpyFormat(format!(
+                "the header is cut short ({} of {header_len} bytes)",
+                header.len()
+            )));
+        }
+        let header = std::str::from_utf8(&header)
+            .map_err(|_| TensorError::NpyFormat("the header is not text".into()))?;
+        let NpyHeader {
+            descr,
+            fortran_order,
+            shape,
+        } = NpyHeader::parse(header)?;
+        let (dtype, big_endian) = npy_descr(&descr)?;
+        if fortran_order && shape.iter().filter(|&&d| d > 1).count() > 1 {
             return Err(TensorError::FortranOrder);
         }
-        let shape: Vec<usize> = npy
-            .shape()
-            .iter()
-            .map(|&d| usize::try_from(d).map_err(|_| TensorError::TooLarge(vec![])))
-            .collect::<Result<_, _>>()?;
-        let dtype = match npy.dtype() {
-            npyz::DType::Plain(ts) => npy_dtype(&ts)?,
-            other => return Err(TensorError::UnsupportedNpyType(other.descr())),
-        };
-        let values = match dtype {
-            DType::F16 => Values::F16(npy.into_vec()?),
-            DType::F32 => Values::F32(npy.into_vec()?),
-            DType::I8 => Values::I8(npy.into_vec()?),
-            DType::U8 => Values::U8(npy.into_vec()?),
-            DType::I16 => Values::I16(npy.into_vec()?),
-            DType::U16 => Values::U16(npy.into_vec()?),
-            DType::I32 => Values::I32(npy.into_vec()?),
-            DType::I64 => Values::I64(npy.into_vec()?),
-            DType::Bool => Values::Bool(npy.into_vec()?),
-        };
-        Self::from_values(shape, values)
+        let want = element_count(&shape)?
+            .checked_mul(dtype.size())
+            .ok_or_else(|| TensorError::TooLarge(shape.clone()))?;
+        let mut data = read_at_most(&mut reader, want)?;
+        if data.len() < want {
+            return Err(TensorError::NpyTruncated {
+                dtype,
+                shape,
+                want,
+                got: data.len(),
+            });
+        }
+        if big_endian {
+            data.chunks_exact_mut(dtype.size())
+                .for_each(<[u8]>::reverse);
+        }
+        if dtype == DType::Bool
+            && let Some(bad) = data.iter().find(|&&b| b > 1)
+        {
+            return Err(TensorError::NpyFormat(format!(
+                "a bool element holds {bad}, not 0 or 1"
+            )));
+        }
+        Self::new(dtype, shape, data)
     }
 
     /// Writes the tensor as a little-endian, C-order `.npy` stream numpy can load.
@@ -317,21 +388,18 @@ impl Tensor {
     }
 }
 
-fn npy_dtype(ts: &npyz::TypeStr) -> Result<DType, TensorError> {
-    use npyz::TypeChar;
-    let dtype = match (ts.type_char(), ts.size_field()) {
-        (TypeChar::Float, 2) => DType::F16,
-        (TypeChar::Float, 4) => DType::F32,
-        (TypeChar::Int, 1) => DType::I8,
-        (TypeChar::Int, 2) => DType::I16,
-        (TypeChar::Int, 4) => DType::I32,
-        (TypeChar::Int, 8) => DType::I64,
-        (TypeChar::Uint, 1) => DType::U8,
-        (TypeChar::Uint, 2) => DType::U16,
-        (TypeChar::Bool, 1) => DType::Bool,
-        _ => return Err(TensorError::UnsupportedNpyType(ts.to_string())),
-    };
-    Ok(dtype)
+/// The first bytes of every `.npy` file.
+const NPY_MAGIC: &[u8] = b"\x93NUMPY";
+
+/// The largest `.npy` header read, as numpy's own loader (`max_header_size`) refuses larger ones.
+pub const MAX_NPY_HEADER_BYTES: usize = 10_000;
+
+fn eof_as(e: std::io::Error, what: &str) -> TensorError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        TensorError::NpyFormat(what.to_string())
+    } else {
+        TensorError::Io(e)
+    }
 }
 
 /// The one little-endian decoder: `N`-byte chunks into elements.
@@ -348,6 +416,206 @@ fn from_le<T, const N: usize>(data: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
 /// The one little-endian encoder: elements into their bytes, in order.
 fn to_le<T, const N: usize>(values: Vec<T>, f: fn(T) -> [u8; N]) -> Vec<u8> {
     values.into_iter().flat_map(f).collect()
+}
+
+/// Reads up to `limit` bytes; the buffer grows with what is read, never with `limit`.
+fn read_at_most(reader: &mut impl Read, limit: usize) -> Result<Vec<u8>, TensorError> {
+    let mut out = Vec::new();
+    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+    reader.take(limit).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// The three keys of a `.npy` header dictionary.
+struct NpyHeader {
+    descr: String,
+    fortran_order: bool,
+    shape: Vec<usize>,
+}
+
+impl NpyHeader {
+    /// Parses `{'descr': '<f4', 'fortran_order': False, 'shape': (1, 64), }` (a Python literal),
+    /// accepting exactly what numpy writes: those three keys, quoted strings, booleans and a
+    /// tuple or list of non-negative integers.
+    fn parse(text: &str) -> Result<Self, TensorError> {
+        let bad = |what: &str| TensorError::NpyFormat(format!("malformed header: {what}"));
+        let mut p = PyLiteral {
+            s: text.as_bytes(),
+            i: 0,
+        };
+        p.expect(b'{').ok_or_else(|| bad("expected `{`"))?;
+        let (mut descr, mut fortran_order, mut shape) = (None, None, None);
+        loop {
+            if p.eat(b'}') {
+                break;
+            }
+            let key = p.string().ok_or_else(|| bad("expected a quoted key"))?;
+            p.expect(b':').ok_or_else(|| bad("expected `:`"))?;
+            match key.as_str() {
+                "descr" if descr.is_none() => {
+                    descr = Some(p.string().ok_or_else(|| {
+                        TensorError::UnsupportedNpyType("a structured dtype".into())
+                    })?);
+                }
+                "fortran_order" if fortran_order.is_none() => {
+                    fortran_order = Some(
+                        p.boolean()
+                            .ok_or_else(|| bad("`fortran_order` is not True or False"))?,
+                    );
+                }
+                "shape" if shape.is_none() => {
+                    shape = Some(
+                        p.dims()
+                            .ok_or_else(|| bad("`shape` is not a tuple of sizes"))?,
+                    );
+                }
+                other => return Err(bad(&format!("unexpected or repeated key `{other}`"))),
+            }
+            if !p.eat(b',') {
+                p.expect(b'}').ok_or_else(|| bad("expected `,` or `}`"))?;
+                break;
+            }
+        }
+        if !p.rest_is_blank() {
+            return Err(bad("text after the dictionary"));
+        }
+        Ok(Self {
+            descr: descr.ok_or_else(|| bad("no `descr`"))?,
+            fortran_order: fortran_order.ok_or_else(|| bad("no `fortran_order`"))?,
+            shape: shape.ok_or_else(|| bad("no `shape`"))?,
+        })
+    }
+}
+
+/// A cursor over the Python literal of a `.npy` header; every method skips leading blanks.
+struct PyLiteral<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl PyLiteral<'_> {
+    fn skip_blank(&mut self) {
+        while self.s.get(self.i).is_some_and(u8::is_ascii_whitespace) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        self.skip_blank();
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> Option<()> {
+        self.eat(c).then_some(())
+    }
+
+    fn string(&mut self) -> Option<String> {
+        self.skip_blank();
+        let quote = *self.s.get(self.i).filter(|q| matches!(q, b'\'' | b'"'))?;
+        let start = self.i + 1;
+        let len = self.s.get(start..)?.iter().position(|&c| c == quote)?;
+        let body = self.s.get(start..start + len)?;
+        if body.contains(&b'\\') {
+            return None;
+        }
+        self.i = start + len + 1;
+        String::from_utf8(body.to_vec()).ok()
+    }
+
+    fn word(&mut self, w: &str) -> bool {
+        self.skip_blank();
+        if self
+            .s
+            .get(self.i..)
+            .is_some_and(|r| r.starts_with(w.as_bytes()))
+        {
+            self.i += w.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn boolean(&mut self) -> Option<bool> {
+        if self.word("True") {
+            Some(true)
+        } else if self.word("False") {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    fn dims(&mut self) -> Option<Vec<usize>> {
+        let close = if self.eat(b'(') {
+            b')'
+        } else if self.eat(b'[') {
+            b']'
+        } else {
+            return None;
+        };
+        let mut dims = Vec::new();
+        loop {
+            if self.eat(close) {
+                return Some(dims);
+            }
+            self.skip_blank();
+            let digits = self
+                .s
+                .get(self.i..)?
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if digits == 0 {
+                return None;
+            }
+            let text = std::str::from_utf8(self.s.get(self.i..self.i + digits)?).ok()?;
+            dims.push(text.parse::<usize>().ok()?);
+            self.i += digits;
+            if self.s.get(self.i) == Some(&b'L') {
+                self.i += 1;
+            }
+            if !self.eat(b',') {
+                self.expect(close)?;
+                return Some(dims);
+            }
+        }
+    }
+
+    fn rest_is_blank(&mut self) -> bool {
+        self.skip_blank();
+        self.i == self.s.len()
+    }
+}
+
+/// The element type and byte order of a `descr` such as `<f4`, `>i8` or `|b1`.
+fn npy_descr(descr: &str) -> Result<(DType, bool), TensorError> {
+    let unsupported = || TensorError::UnsupportedNpyType(descr.to_string());
+    let (big_endian, code) = match descr.as_bytes().first() {
+        Some(b'<') => (false, &descr[1..]),
+        Some(b'>') => (true, &descr[1..]),
+        Some(b'|') => (false, &descr[1..]),
+        Some(b'=') => (cfg!(target_endian = "big"), &descr[1..]),
+        _ => (false, descr),
+    };
+    let dtype = match code {
+        "f2" | "e" => DType::F16,
+        "f4" | "f" => DType::F32,
+        "i1" | "b" => DType::I8,
+        "i2" | "h" => DType::I16,
+        "i4" => DType::I32,
+        "i8" => DType::I64,
+        "u1" | "B" => DType::U8,
+        "u2" | "H" => DType::U16,
+        "b1" | "?" => DType::Bool,
+        _ => return Err(unsupported()),
+    };
+    Ok((dtype, big_endian))
 }
 
 fn write_typed<T>(writer: impl Write, shape: &[u64], values: Vec<T>) -> Result<(), TensorError>
@@ -396,6 +664,165 @@ mod tests {
             let back = Tensor::read_npy(&buf[..]).unwrap();
             assert_eq!(back, t, "{dtype}");
         }
+    }
+
+    /// A `.npy` file with a hand-written header (padded as numpy pads it) and `data`.
+    fn npy(version: u8, header: &str, data: &[u8]) -> Vec<u8> {
+        let mut text = header.to_string();
+        let pre = if version == 1 { 10 } else { 12 };
+        while !(pre + text.len() + 1).is_multiple_of(64) {
+            text.push(' ');
+        }
+        text.push('\n');
+        let mut out = b"\x93NUMPY".to_vec();
+        out.extend([version, 0]);
+        if version == 1 {
+            out.extend((text.len() as u16).to_le_bytes());
+        } else {
+            out.extend((text.len() as u32).to_le_bytes());
+        }
+        out.extend(text.as_bytes());
+        out.extend(data);
+        out
+    }
+
+    #[test]
+    fn numpy_headers_of_every_version_and_byte_order_are_read() {
+        let le: Vec<u8> = [1.5f32, -2.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let be: Vec<u8> = [1.5f32, -2.0]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let want = Tensor::from_f32(vec![1, 2], &[1.5, -2.0]).unwrap();
+        for (version, header, data) in [
+            (
+                1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }",
+                &le,
+            ),
+            (
+                2,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }",
+                &le,
+            ),
+            (
+                3,
+                "{\"descr\": \">f4\", \"fortran_order\": False, \"shape\": [1L, 2L]}",
+                &be,
+            ),
+            (
+                1,
+                "{'shape': (1, 2), 'fortran_order': True, 'descr': '<f4'}",
+                &le,
+            ),
+        ] {
+            let t = Tensor::read_npy(&npy(version, header, data)[..]).unwrap();
+            assert_eq!(t, want, "{header}");
+        }
+        let scalar = npy(
+            1,
+            "{'descr': '|b1', 'fortran_order': False, 'shape': (), }",
+            &[1],
+        );
+        let t = Tensor::read_npy(&scalar[..]).unwrap();
+        assert_eq!(
+            (t.dtype(), t.shape(), t.data()),
+            (DType::Bool, &[][..], &[1u8][..])
+        );
+    }
+
+    #[test]
+    fn headers_claiming_more_than_the_file_holds_are_errors_before_any_allocation() {
+        let huge = npy(
+            1,
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }",
+            &[0; 16],
+        );
+        match Tensor::read_npy(&huge[..]).unwrap_err() {
+            TensorError::NpyTruncated { want, got, .. } => assert_eq!((want, got), (1 << 42, 16)),
+            e => panic!("{e}"),
+        }
+        let overflow = npy(
+            1,
+            "{'descr': '<i8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+            &[],
+        );
+        assert!(matches!(
+            Tensor::read_npy(&overflow[..]),
+            Err(TensorError::TooLarge(_))
+        ));
+        let mut long_header = b"\x93NUMPY\x02\x00".to_vec();
+        long_header.extend(u32::MAX.to_le_bytes());
+        let e = Tensor::read_npy(&long_header[..]).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "not a valid .npy file: the header is 4294967295 bytes, more than the 10000-byte limit"
+        );
+    }
+
+    #[test]
+    fn malformed_headers_say_what_is_wrong() {
+        for (header, phrase) in [
+            ("{'descr': '<f4', 'shape': (2,), }", "no `fortran_order`"),
+            (
+                "{'descr': '<f4', 'fortran_order': 0, 'shape': (2,)}",
+                "`fortran_order`",
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (-2,)}",
+                "`shape`",
+            ),
+            (
+                "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}",
+                "repeated key `descr`",
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} x",
+                "text after",
+            ),
+            (
+                "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,)}",
+                "unsupported .npy element type",
+            ),
+            (
+                "{'descr': '<c8', 'fortran_order': False, 'shape': (2,)}",
+                "`<c8`",
+            ),
+        ] {
+            let e = Tensor::read_npy(&npy(1, header, &[0; 64])[..])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(phrase), "{header}: {e}");
+        }
+        let f = npy(
+            1,
+            "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2)}",
+            &[0; 16],
+        );
+        assert!(matches!(
+            Tensor::read_npy(&f[..]),
+            Err(TensorError::FortranOrder)
+        ));
+        let b = npy(
+            1,
+            "{'descr': '|b1', 'fortran_order': False, 'shape': (2,)}",
+            &[1, 7],
+        );
+        assert!(
+            Tensor::read_npy(&b[..])
+                .unwrap_err()
+                .to_string()
+                .contains("holds 7")
+        );
+        assert!(
+            Tensor::read_npy(&b"\x93NUMPY"[..])
+                .unwrap_err()
+                .to_string()
+                .contains("preamble")
+        );
     }
 
     #[test]

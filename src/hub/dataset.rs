@@ -20,6 +20,9 @@ use crate::tensor::{DType, Tensor, TensorError, Values};
 const GZIP_LEVEL: u8 = 4;
 /// The largest sample read, so a file declaring a huge shape is refused instead of exhausting memory.
 pub const MAX_SAMPLE_BYTES: usize = 4 << 30;
+/// Deflate never inflates data by more than this factor (zlib's limit is about 1032:1), so a
+/// deflated sample larger than its stored bytes times this is a lie of the header.
+pub const DEFLATE_MAX_RATIO: u64 = 1032;
 
 /// One named input or output with its samples (AI Hub calls a sample a batch).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +51,29 @@ pub enum DatasetError {
     /// Temporary-file I/O around the HDF5 library failed.
     #[error("dataset file I/O failed")]
     Io(#[from] std::io::Error),
+    /// The isolated reader found the file unusable; its reason, verbatim.
+    #[error("{0}")]
+    Refused(String),
+    /// The isolated reader died (libhdf5 crashed on the file, or it ran out of memory).
+    #[error(
+        "the HDF5 library stopped abnormally reading the file ({status}), so the file is malformed{}",
+        if stderr.is_empty() { String::new() } else { format!(": {stderr}") }
+    )]
+    ReaderCrashed {
+        /// How the reader process ended.
+        status: String,
+        /// What it printed last.
+        stderr: String,
+    },
+    /// The isolated reader did not finish in time (libhdf5 loops on some malformed files).
+    #[error(
+        "the HDF5 library did not finish reading the file within {} s, so the file is malformed",
+        .0.as_secs()
+    )]
+    ReaderTimedOut(std::time::Duration),
+    /// The isolated reader's answer could not be decoded.
+    #[error("the dataset reader's answer is unusable: {0}")]
+    ReaderOutput(String),
 }
 
 /// Writes named tensors to `path` in the AI Hub layout; every entry must have the same sample count.
@@ -93,9 +119,10 @@ pub fn write(path: &Path, entries: &[NamedSamples]) -> Result<(), DatasetError> 
     Ok(())
 }
 
-/// Reads a dataset file back into named tensors, ordered by the `order` attribute.
-pub fn read(path: &Path) -> Result<Vec<NamedSamples>, DatasetError> {
-    crate::files::check(path, "dataset file", crate::files::DATASET_LIMIT)?;
+/// Reads a dataset file in this process (what the isolated child runs): every sample's declared
+/// size is checked against the bytes the file stores before anything is allocated for it.
+pub fn read_here(path: &Path) -> Result<Vec<NamedSamples>, DatasetError> {
+    let file_len = crate::files::check(path, "dataset file", crate::files::DATASET_LIMIT)?;
     let file = hdf5::File::open(path)?;
     let data = file
         .group("data")
@@ -110,6 +137,7 @@ pub fn read(path: &Path) -> Result<Vec<NamedSamples>, DatasetError> {
             .attr("order")
             .ok()
             .and_then(|a| a.read_scalar::<i64>().ok());
+        let members = group.member_names()?;
         let count = match group
             .attr("batch_count")
             .ok()
@@ -117,18 +145,14 @@ pub fn read(path: &Path) -> Result<Vec<NamedSamples>, DatasetError> {
         {
             Some(n) => usize::try_from(n)
                 .map_err(|_| DatasetError::Layout(format!("/data/{member} has batch_count {n}")))?,
-            None => group
-                .member_names()?
-                .iter()
-                .filter(|m| m.starts_with("batch_"))
-                .count(),
+            None => members.iter().filter(|m| m.starts_with("batch_")).count(),
         };
-        let mut samples = Vec::with_capacity(count.min(4096));
+        let mut samples = Vec::with_capacity(count.min(members.len()));
         for j in 0..count {
             let ds = group
                 .dataset(&format!("batch_{j}"))
                 .map_err(|_| DatasetError::Layout(format!("/data/{member} has no batch_{j}")))?;
-            samples.push(read_sample(&ds)?);
+            samples.push(read_sample(&ds, file_len)?);
         }
         let fallback = member.parse::<i64>().ok();
         keyed.push((order, fallback, member, NamedSamples { name, samples }));
@@ -149,12 +173,12 @@ pub fn to_bytes(entries: &[NamedSamples]) -> Result<Vec<u8>, DatasetError> {
     Ok(std::fs::read(&path)?)
 }
 
-/// Decodes dataset bytes (through a temporary file, as libhdf5 needs one).
+/// Decodes dataset bytes in this process (through a temporary file, as libhdf5 needs one).
 pub fn from_bytes(bytes: &[u8]) -> Result<Vec<NamedSamples>, DatasetError> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("dataset.h5");
     std::fs::write(&path, bytes)?;
-    read(&path)
+    read_here(&path)
 }
 
 fn read_string_attr(group: &hdf5::Group, name: &str) -> Option<String> {
@@ -201,7 +225,98 @@ fn write_sample(group: &hdf5::Group, name: &str, t: &Tensor) -> Result<(), Datas
     }
 }
 
-fn read_sample(ds: &hdf5::Dataset) -> Result<Tensor, DatasetError> {
+/// A bool element read as its byte: libhdf5 writes 0xff for a value its enum does not map, which
+/// must be an error here, not an invalid `bool`.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+struct BoolByte(u8);
+
+// SAFETY: a one-byte, plain-old-data type described as the same enum `bool` uses, so libhdf5
+// writes exactly one byte per element into it; every byte value is a valid `BoolByte`.
+unsafe impl hdf5::H5Type for BoolByte {
+    fn type_descriptor() -> TypeDescriptor {
+        TypeDescriptor::Boolean
+    }
+}
+
+/// Refuses a sample whose declared size the file cannot back, before anything is allocated for
+/// it: the bytes it stores must exist in the file, and decoding them (at most one deflate, plus
+/// shuffle or checksum) must be able to yield the declared shape and chunk.
+fn check_storage(
+    ds: &hdf5::Dataset,
+    want: usize,
+    element: usize,
+    file_len: u64,
+) -> Result<(), DatasetError> {
+    let name = ds.name();
+    let refuse = |why: String| DatasetError::Layout(format!("{name} {why}"));
+    let dcpl = ds.dcpl()?;
+    if !matches!(
+        dcpl.layout(),
+        hdf5::dataset::Layout::Compact
+            | hdf5::dataset::Layout::Contiguous
+            | hdf5::dataset::Layout::Chunked
+    ) {
+        return Err(refuse("is a virtual dataset, which is not read".into()));
+    }
+    if !dcpl.external().is_empty() {
+        return Err(refuse(
+            "keeps its data in external files, which are not read".into(),
+        ));
+    }
+    let mut ratio = 1;
+    for f in dcpl.filters() {
+        match f {
+            hdf5::filters::Filter::Deflate(_) if ratio == 1 => ratio = DEFLATE_MAX_RATIO,
+            hdf5::filters::Filter::Shuffle | hdf5::filters::Filter::Fletcher32 => {}
+            other => {
+                return Err(refuse(format!(
+                    "uses the HDF5 filter {other:?}; only gzip, shuffle and fletcher32 are read"
+                )));
+            }
+        }
+    }
+    let stored = ds.storage_size();
+    if stored > file_len {
+        return Err(refuse(format!(
+            "claims {stored} stored bytes in a {file_len}-byte file"
+        )));
+    }
+    let backed = stored.saturating_mul(ratio);
+    let too_big = |bytes: Option<usize>| {
+        bytes
+            .and_then(|b| u64::try_from(b).ok())
+            .is_none_or(|b| b > backed)
+    };
+    if too_big(Some(want)) {
+        return Err(refuse(format!(
+            "declares {want} bytes of data but stores only {stored}"
+        )));
+    }
+    if let Some(chunk) = dcpl.chunk()
+        && too_big(chunk.iter().try_fold(element, |acc, &d| acc.checked_mul(d)))
+    {
+        return Err(refuse(format!(
+            "declares chunks of {chunk:?} elements, more than its {stored} stored bytes can hold"
+        )));
+    }
+    Ok(())
+}
+
+/// A sample's elements as little-endian bytes, in one allocation of exactly their size.
+fn le_bytes<T: hdf5::H5Type, const N: usize>(
+    ds: &hdf5::Dataset,
+    to_le: fn(T) -> [u8; N],
+) -> Result<Vec<u8>, DatasetError> {
+    let values = ds.read_raw::<T>()?;
+    let mut out = Vec::with_capacity(values.len().saturating_mul(N));
+    for v in values {
+        out.extend(to_le(v));
+    }
+    Ok(out)
+}
+
+fn read_sample(ds: &hdf5::Dataset, file_len: u64) -> Result<Tensor, DatasetError> {
     let dtype = match ds.dtype()?.to_descriptor()? {
         TypeDescriptor::Float(FloatSize::U2) => DType::F16,
         TypeDescriptor::Float(FloatSize::U4) => DType::F32,
@@ -229,19 +344,33 @@ fn read_sample(ds: &hdf5::Dataset) -> Result<Tensor, DatasetError> {
                 "{} declares shape {shape:?}, over the {MAX_SAMPLE_BYTES}-byte sample limit",
                 ds.name()
             ))
-        })?;
-    let values = match dtype {
-        DType::F16 => Values::F16(ds.read_raw()?),
-        DType::F32 => Values::F32(ds.read_raw()?),
-        DType::I8 => Values::I8(ds.read_raw()?),
-        DType::U8 => Values::U8(ds.read_raw()?),
-        DType::I16 => Values::I16(ds.read_raw()?),
-        DType::U16 => Values::U16(ds.read_raw()?),
-        DType::I32 => Values::I32(ds.read_raw()?),
-        DType::I64 => Values::I64(ds.read_raw()?),
-        DType::Bool => Values::Bool(ds.read_raw()?),
+        })
+        .and_then(|want| check_storage(ds, want, dtype.size(), file_len))?;
+    let data: Vec<u8> = match dtype {
+        DType::F16 => le_bytes(ds, half::f16::to_le_bytes)?,
+        DType::F32 => le_bytes(ds, f32::to_le_bytes)?,
+        DType::I8 => ds.read_raw::<i8>()?.into_iter().map(|v| v as u8).collect(),
+        DType::I16 => le_bytes(ds, i16::to_le_bytes)?,
+        DType::I32 => le_bytes(ds, i32::to_le_bytes)?,
+        DType::I64 => le_bytes(ds, i64::to_le_bytes)?,
+        DType::U8 => ds.read_raw::<u8>()?,
+        DType::U16 => le_bytes(ds, u16::to_le_bytes)?,
+        DType::Bool => {
+            let bytes: Vec<u8> = ds
+                .read_raw::<BoolByte>()?
+                .into_iter()
+                .map(|b| b.0)
+                .collect();
+            if let Some(bad) = bytes.iter().find(|&&b| b > 1) {
+                return Err(DatasetError::Layout(format!(
+                    "{} holds {bad} in a bool sample",
+                    ds.name()
+                )));
+            }
+            bytes
+        }
     };
-    Ok(Tensor::from_values(shape, values)?)
+    Ok(Tensor::new(dtype, shape, data)?)
 }
 
 #[cfg(test)]

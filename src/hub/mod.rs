@@ -4,6 +4,7 @@
 pub mod client;
 pub mod config;
 pub mod dataset;
+pub mod dataset_child;
 pub mod devices;
 pub mod error;
 pub mod jobs;

@@ -385,7 +385,7 @@ impl HubClient {
         let path = dir.path().join("outputs.h5");
         self.download_dataset(dataset_id, &path).await?;
         let read_from = path.clone();
-        let entries = tokio::task::spawn_blocking(move || dataset::read(&read_from))
+        let entries = tokio::task::spawn_blocking(move || super::dataset_child::read(&read_from))
             .await
             .map_err(|e| HubError::Io {
                 path,

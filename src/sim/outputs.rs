@@ -108,7 +108,7 @@ pub(crate) async fn run_dataset(
     let out_path2 = out_path.clone();
     let work = tokio::task::spawn_blocking(move || -> Result<Vec<NamedSamples>, String> {
         let unusable = |e: String| format!("the input dataset is not usable: {e}");
-        let inputs = dataset::read(&path).map_err(|e| unusable(e.to_string()))?;
+        let inputs = crate::hub::dataset_child::read(&path).map_err(|e| unusable(e.to_string()))?;
         let outputs = match source.and_then(|(sha, p)| infer::model(&sha, &p)) {
             Some(model) => infer::outputs(&model, &inputs)
                 .map_err(|e| format!("the model cannot run on these inputs: {e}"))?,

@@ -1,8 +1,10 @@
 //! All integration tests, compiled into one test binary so the crate links once.
 
+mod alloc_probe;
 mod bounds;
 mod config_cli;
 mod config_errors;
+mod fuzz_decoders;
 mod hub_client;
 mod ignored_input;
 mod layers;
