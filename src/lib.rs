@@ -1,7 +1,9 @@
 //! EdgeGate: a CI regression gate for on-device AI models.
 //!
-//! Layers (data flows downward; lower layers never call upward):
-//! `config` → `hub` / `sim` → `engine` → `cli`.
+//! Layers, highest first (lower layers never import higher ones; `ARCHITECTURE.md` explains each,
+//! `tests/integration/layers.rs` enforces the order): `cli` → `commands` → `report` → `engine` →
+//! `eval` → `device` / `sim` → `hub` → `results` / `ci` / `config` / `tensor` / `onnx` / `files` /
+//! `http` / `exit`.
 
 pub mod ci;
 pub mod cli;
