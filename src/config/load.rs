@@ -13,7 +13,7 @@ use super::diagnostic::{Diagnostic, Severity};
 use super::paths::{JOB_CACHE_FILE, OutsideProject, PathError, PathPolicy};
 use super::promptpack::{Case, Expected, Promptpack};
 use super::schema::{DocKind, compiled};
-use super::schema_errors::{backticked, display_path, schema_diagnostics, suggest};
+use super::schema_errors::{backticked, schema_diagnostics, suggest};
 use super::types::{Config, ModelKind, Operator, PromptpackRef, Provider};
 use super::yaml::{self, SpannedDoc, escape_segment};
 
@@ -80,11 +80,6 @@ impl Project {
     /// A path named in the config, resolved against the config's folder inside the project.
     pub fn config_file(&self, named: &str) -> Result<PathBuf, PathError> {
         self.paths.resolve(&self.base_dir, named)
-    }
-
-    /// A path named in the promptpack, resolved against the promptpack's folder inside the project.
-    pub fn pack_file(&self, named: &str) -> Result<PathBuf, PathError> {
-        self.paths.resolve(&self.pack_dir, named)
     }
 }
 
@@ -1041,9 +1036,4 @@ pub fn render_all(diags: &[Diagnostic], sources: &Sources) -> String {
         .map(|d| d.render_text(sources.get(&d.file)))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// `/gates/1/threshold` as `gates[1].threshold` (re-exported for reports).
-pub fn pointer_display(ptr: &str) -> String {
-    display_path(ptr)
 }
