@@ -3,6 +3,7 @@
 //! This layer knows nothing of AI Hub, devices or reports: it turns files into checked types.
 
 pub mod catalog;
+mod check;
 pub mod diagnostic;
 pub mod load;
 pub mod paths;
