@@ -362,7 +362,6 @@ pub struct RunOptions {
 /// the verdict's exit code (0 passed, 1 failed, 3 error; 2 when nothing could run).
 pub fn run(opts: &RunOptions) -> i32 {
     use crate::engine::progress::ProgressMode;
-    use crate::engine::run::RunFailure;
 
     let mut project = match load_project_with(&opts.config, opts.outside) {
         Ok(p) => p,
@@ -422,21 +421,18 @@ pub fn run(opts: &RunOptions) -> i32 {
         }
     };
     let mode = ProgressMode::detect(opts.quiet, opts.verbose);
+    let plan = plan::build(&project);
     let outcome = runtime.block_on(async {
         let stop = tokio_util::sync::CancellationToken::new();
         tokio::spawn(watch_signals(stop.clone()));
-        crate::engine::run::run(&project, &opts.request, mode, stop).await
+        crate::engine::run::run(&project, &plan, &opts.request, mode, stop).await
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     let results = match outcome {
         Ok(r) => r,
-        Err(RunFailure::Invalid(msg)) => {
-            eprintln!("error: {msg}");
+        Err(e) => {
+            eprintln!("error: {e}");
             return exit::INVALID_INPUT;
-        }
-        Err(RunFailure::Environment(msg)) => {
-            eprintln!("error: {msg}");
-            return exit::COULD_NOT_COMPLETE;
         }
     };
     let ReportOutputs {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::catalog::{self, Resolution};
 use super::diagnostic::Diagnostic;
+use super::matrix::MatrixDevice;
 use super::paths::{JOB_CACHE_FILE, PathPolicy};
 use super::promptpack::{Case, Expected, Promptpack};
 use super::schema_errors::{backticked, suggest};
@@ -172,13 +173,11 @@ impl Checker {
         Some(kind)
     }
 
-    pub(super) fn check_devices(
-        &mut self,
-        config: &Config,
-        site: &Site,
-    ) -> HashMap<String, String> {
+    /// Unique names, fields that fit the provider, AI Hub names from the catalogue; returns the
+    /// matrix with every default applied.
+    pub(super) fn check_devices(&mut self, config: &Config, site: &Site) -> Vec<MatrixDevice> {
         let mut seen: HashMap<&str, usize> = HashMap::new();
-        let mut hub = HashMap::new();
+        let mut resolved = Vec::with_capacity(config.device_matrix.len());
         for (i, d) in config.device_matrix.iter().enumerate() {
             let at = format!("/device_matrix/{i}");
             if let Some(first) = seen.insert(d.name.as_str(), i) {
@@ -189,6 +188,7 @@ impl Checker {
             }
             match d.provider {
                 Provider::Local => {
+                    resolved.push(MatrixDevice::resolve(d, &d.name));
                     for (field, present) in [
                         ("hub_device", d.hub_device.is_some()),
                         ("runtime", d.runtime.is_some()),
@@ -233,10 +233,10 @@ impl Checker {
                     };
                     match catalog::resolve_device_name(name) {
                         Resolution::Exact(dev) | Resolution::Alias(dev) => {
-                            hub.insert(d.name.clone(), dev.name.to_string());
+                            resolved.push(MatrixDevice::resolve(d, dev.name));
                         }
                         Resolution::Unknown { suggestions } => {
-                            hub.insert(d.name.clone(), name.to_string());
+                            resolved.push(MatrixDevice::resolve(d, name));
                             let help = if name.eq_ignore_ascii_case(catalog::HOST_DEVICE) {
                                 "to run on this machine's CPU, add `provider: local`".to_string()
                             } else if suggestions.is_empty() {
@@ -269,7 +269,7 @@ impl Checker {
                 .with_help("set `enabled: true` on at least one device"),
             );
         }
-        hub
+        resolved
     }
 
     pub(super) fn check_gates(&mut self, config: &Config, site: &Site, pack: Option<&Promptpack>) {

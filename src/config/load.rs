@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::check::{Checker, Site};
 use super::diagnostic::{Diagnostic, Severity};
+use super::matrix::MatrixDevice;
 use super::paths::{OutsideProject, PathError, PathPolicy};
 use super::promptpack::Promptpack;
 use super::schema::{DocKind, compiled};
@@ -43,8 +44,8 @@ pub struct Project {
     pub paths: PathPolicy,
     /// The model format, given or inferred.
     pub model_kind: ModelKind,
-    /// AI Hub device names resolved from `device_matrix` (by device name; absent for local devices).
-    pub hub_devices: HashMap<String, String>,
+    /// `device_matrix` in config order, every default applied (AI Hub name, runtime).
+    pub devices: Vec<MatrixDevice>,
     /// Problems that do not stop a run.
     pub warnings: Vec<Diagnostic>,
     /// Source texts by file, for rendering diagnostics.
@@ -78,6 +79,11 @@ impl Sources {
 }
 
 impl Project {
+    /// The devices a run uses, in config order.
+    pub fn enabled_devices(&self) -> impl Iterator<Item = &MatrixDevice> {
+        self.devices.iter().filter(|d| d.enabled)
+    }
+
     /// A path named in the config, resolved against the config's folder inside the project.
     pub fn config_file(&self, named: &str) -> Result<PathBuf, PathError> {
         self.paths.resolve(&self.base_dir, named)
@@ -311,7 +317,7 @@ impl Loader {
             Some(p) => self.checks.check_model(&config, &site, p),
             None => None,
         };
-        let hub_devices = self.checks.check_devices(&config, &site);
+        let devices = self.checks.check_devices(&config, &site);
         self.checks.check_report(&config, &site, &base_dir);
         let cache_path = self.checks.check_cache(config_path, &base_dir);
 
@@ -378,7 +384,7 @@ impl Loader {
             model_kind: model_kind?,
             cache_path: cache_path?,
             paths: self.checks.paths.clone(),
-            hub_devices,
+            devices,
             warnings: Vec::new(),
             sources: Sources::default(),
         })

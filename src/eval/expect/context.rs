@@ -4,7 +4,28 @@
 
 use std::path::PathBuf;
 
-use crate::config::{PathPolicy, Promptpack};
+use crate::config::{PathError, PathPolicy, Promptpack};
+use crate::files::FileError;
+
+/// Why the promptpack's labels file cannot be read for checking cases.
+#[derive(Debug, thiserror::Error)]
+pub enum LabelsError {
+    /// The path leads outside the project (or wherever the policy forbids).
+    #[error("labels file {source}; {help}")]
+    Refused {
+        #[source]
+        source: PathError,
+        /// What to do about it, from the path policy.
+        help: String,
+    },
+    /// Missing, not a regular file, too large or unreadable.
+    #[error("cannot read labels file `{}`: {}", path.display(), source.reason())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: FileError,
+    },
+}
 
 /// What checking a case needs besides the case and its output.
 #[derive(Debug, Clone, Default)]
@@ -24,21 +45,22 @@ impl EvalContext {
         pack: &Promptpack,
         pack_dir: PathBuf,
         paths: PathPolicy,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, LabelsError> {
         let labels = match &pack.labels {
             None => None,
             Some(file) => {
-                let path = paths
-                    .resolve(&pack_dir, file)
-                    .map_err(|e| format!("labels file {e}; {}", paths.help()))?;
+                let path =
+                    paths
+                        .resolve(&pack_dir, file)
+                        .map_err(|source| LabelsError::Refused {
+                            source,
+                            help: paths.help(),
+                        })?;
                 let text =
                     crate::files::read_to_string(&path, "labels file", crate::files::LABELS_LIMIT)
-                        .map_err(|e| {
-                            format!(
-                                "cannot read labels file `{}`: {}",
-                                path.display(),
-                                e.reason()
-                            )
+                        .map_err(|source| LabelsError::Unreadable {
+                            path: path.clone(),
+                            source,
                         })?;
                 let mut labels: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
                 while labels.last().is_some_and(String::is_empty) {

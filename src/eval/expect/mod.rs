@@ -16,7 +16,7 @@ mod text;
 mod tests;
 
 pub use check::{check_case, describe_expected};
-pub use context::EvalContext;
+pub use context::{EvalContext, LabelsError};
 pub use label::resolve_label;
 pub use outcome::MAX_ACTUAL_CHARS;
 pub use outputs::{rank, tensor_summary};

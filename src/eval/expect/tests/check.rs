@@ -70,12 +70,16 @@ fn context_reads_the_labels_file_relative_to_the_pack() {
         ])
     );
     pack.labels = Some("missing.txt".into());
-    let e = EvalContext::for_pack(&pack, dir.path().to_path_buf(), policy.clone()).unwrap_err();
+    let e = EvalContext::for_pack(&pack, dir.path().to_path_buf(), policy.clone())
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("cannot read labels file `"), "{e}");
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("env"), "QAIHUB_API_TOKEN=fake\n").unwrap();
     pack.labels = Some(outside.path().join("env").display().to_string());
-    let e = EvalContext::for_pack(&pack, dir.path().to_path_buf(), policy.clone()).unwrap_err();
+    let e = EvalContext::for_pack(&pack, dir.path().to_path_buf(), policy.clone())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("is outside the project"), "{e}");
     assert!(!e.contains("QAIHUB_API_TOKEN"), "{e}");
     pack.labels = None;
