@@ -87,11 +87,6 @@ impl DType {
             DType::Bool => "bool",
         }
     }
-
-    /// Parses the numpy spelling, so configs and CLI flags can name a type.
-    pub fn from_name(name: &str) -> Option<DType> {
-        DType::ALL.into_iter().find(|d| d.name() == name)
-    }
 }
 
 impl std::fmt::Display for DType {

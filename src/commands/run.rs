@@ -9,9 +9,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::types::CommentMode;
 use crate::config::{OutsideProject, PathError, Project};
+use crate::engine::error::RunError as EngineError;
 use crate::engine::plan;
 use crate::engine::progress::ProgressMode;
-use crate::engine::run::{RunFailure, RunRequest as EngineRequest};
+use crate::engine::run::RunRequest as EngineRequest;
 use crate::exit;
 use crate::hub::HubOptions;
 use crate::results::Results;
@@ -91,7 +92,7 @@ enum RunError {
         help: String,
     },
     #[error(transparent)]
-    Engine(#[from] RunFailure),
+    Engine(#[from] EngineError),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
     #[error("cannot write results to `{}`", path.display())]
@@ -109,10 +110,8 @@ fn code(e: &RunError) -> i32 {
         | RunError::ModelKind(_)
         | RunError::ForkToken(_)
         | RunError::ReportFile { .. }
-        | RunError::Engine(RunFailure::Invalid(_)) => exit::INVALID_INPUT,
-        RunError::Engine(RunFailure::Environment(_))
-        | RunError::Runtime(_)
-        | RunError::WriteResults { .. } => exit::COULD_NOT_COMPLETE,
+        | RunError::Engine(_) => exit::INVALID_INPUT,
+        RunError::Runtime(_) | RunError::WriteResults { .. } => exit::COULD_NOT_COMPLETE,
     }
 }
 
@@ -204,10 +203,11 @@ fn run_project(req: &RunRequest) -> Result<i32, RunError> {
         ..EngineRequest::default()
     };
     let mode = ProgressMode::detect(req.quiet, req.verbose);
+    let plan = plan::build(&project);
     block_on(async {
         let stop = CancellationToken::new();
         let signals = tokio::spawn(watch_signals(stop.clone()));
-        let outcome = crate::engine::run::run(&project, &engine, mode, stop).await;
+        let outcome = crate::engine::run::run(&project, &plan, &engine, mode, stop).await;
         signals.abort();
         let results = outcome?;
         finish_run(&project, req, outputs, &results).await

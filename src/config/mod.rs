@@ -3,8 +3,10 @@
 //! This layer knows nothing of AI Hub, devices or reports: it turns files into checked types.
 
 pub mod catalog;
+mod check;
 pub mod diagnostic;
 pub mod load;
+pub mod matrix;
 pub mod paths;
 pub mod promptpack;
 pub mod schema;
@@ -17,6 +19,7 @@ pub use load::{
     LoadFailure, Project, PromptpackOrigin, Sources, load_project, load_project_with,
     load_promptpack,
 };
+pub use matrix::{DEFAULT_RUNTIME, HubTarget, MatrixDevice, Target};
 pub use paths::{OutsideProject, PathError, PathPolicy};
 pub use promptpack::{Case, CaseInput, Expected, Promptpack};
 pub use types::{Config, Device, Gate, Metric, ModelKind, Operator, Provider};

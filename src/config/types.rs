@@ -427,6 +427,14 @@ fn default_concurrency() -> u32 {
     4
 }
 
+impl RunPolicy {
+    /// `timeout_minutes` as a duration: the limit of the whole run, and of each job unless
+    /// `--job-timeout` sets a shorter one.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.timeout_minutes) * 60)
+    }
+}
+
 impl Default for RunPolicy {
     fn default() -> Self {
         Self {

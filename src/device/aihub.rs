@@ -19,6 +19,7 @@ use super::{
     CaseInputs, CaseOutput, Device, DeviceError, InferResult, ModelArtifact, Prepared,
     ProfileResult, RunSettings,
 };
+use crate::config::HubTarget;
 use crate::config::types::{ModelKind, Runtime};
 use crate::hub::dataset::NamedSamples;
 use crate::hub::devices::DeviceQuery;
@@ -156,19 +157,19 @@ pub struct AihubDevice {
 }
 
 impl AihubDevice {
-    /// A device from the matrix: `hub_device` is the resolved AI Hub name.
+    /// The device `name` of the matrix, reached as its resolved `target` says.
     pub fn new(
         ctx: Arc<HubContext>,
-        device: &crate::config::Device,
-        hub_device: &str,
+        name: &str,
+        target: &HubTarget,
         model_kind: ModelKind,
     ) -> Self {
         Self {
-            name: device.name.clone(),
-            hub_device: hub_device.to_string(),
-            runtime: device.runtime.unwrap_or(Runtime::Tflite),
-            compile_options: device.compile_options.clone(),
-            profile_options: device.profile_options.clone(),
+            name: name.to_string(),
+            hub_device: target.hub_device.clone(),
+            runtime: target.runtime,
+            compile_options: target.compile_options.clone(),
+            profile_options: target.profile_options.clone(),
             model_kind,
             ctx,
             selected: OnceCell::new(),

@@ -67,8 +67,14 @@ impl LocalDevice {
         }
     }
 
-    fn job(&self) -> JobLink {
-        let n = self.runs.fetch_add(1, Ordering::Relaxed) + 1;
+    /// The job of the current local run: `prepare` starts the next one, and its profile and
+    /// inference belong to it, so one local run (the plan's `local_run`) is one job.
+    fn job(&self, start: bool) -> JobLink {
+        let n = if start {
+            self.runs.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.runs.load(Ordering::Relaxed)
+        };
         JobLink {
             kind: JobKind::Local,
             id: format!("local-{}-{n}", self.name),
@@ -138,7 +144,7 @@ impl Device for LocalDevice {
         };
         Ok(Prepared {
             target_id: loaded.target_id.clone(),
-            jobs: vec![self.job()],
+            jobs: vec![self.job(true)],
             model_size_bytes: Some(loaded.model.size_bytes()),
         })
     }
@@ -198,7 +204,7 @@ impl Device for LocalDevice {
             peak_memory_bytes: peak,
             layers: None,
             model_size_bytes: Some(loaded.model.size_bytes()),
-            jobs: vec![self.job()],
+            jobs: vec![self.job(false)],
         })
     }
 
@@ -246,7 +252,7 @@ impl Device for LocalDevice {
         drop(cancel);
         Ok(InferResult {
             outputs,
-            jobs: vec![self.job()],
+            jobs: vec![self.job(false)],
         })
     }
 }
@@ -402,6 +408,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(p.inference_ms.len(), 12);
+        assert_eq!(
+            p.jobs[0].id, prepared.jobs[0].id,
+            "one local run is one job"
+        );
         assert!(p.inference_ms.iter().all(|ms| *ms > 0.0 && *ms < 1000.0));
         assert!(p.load_time_ms.is_some_and(|ms| ms > 0.0));
         assert_eq!(p.model_size_bytes, Some(model.size_bytes));

@@ -1,6 +1,7 @@
 //! Execution of a plan on devices: every device concurrently up to `max_concurrency`, prepare
-//! then profile and inference side by side, a whole-run time limit, and a clean stop on a signal
-//! that keeps what each device measured so far. Knows the [`Device`] trait, never a backend.
+//! then the steps its plan asks for (profile and inference side by side), a whole-run time
+//! limit, and a clean stop on a signal that keeps what each device measured so far. Knows the
+//! [`Device`] trait, never a backend, and never the config: each [`DeviceTask`] says what to run.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,6 +24,17 @@ pub struct ExecOptions {
     pub max_concurrency: usize,
     /// Limit of the whole run.
     pub run_timeout: Duration,
+}
+
+/// One device of the plan and the steps its jobs call for after `prepare`.
+#[derive(Clone)]
+pub struct DeviceTask {
+    /// The device, built for its planned target.
+    pub device: Arc<dyn Device>,
+    /// Profile (an AI Hub profile job, or the timed runs of a local run).
+    pub profile: bool,
+    /// Run inference over the cases.
+    pub infer: bool,
     /// Warm-up, repeats and the per-job limit.
     pub settings: RunSettings,
 }
@@ -95,9 +107,9 @@ pub struct Execution {
     pub stopped: Option<String>,
 }
 
-/// Runs every device; returns when all are done, the run limit passes, or `stop` is cancelled.
+/// Runs every task; returns when all are done, the run limit passes, or `stop` is cancelled.
 pub async fn execute(
-    devices: &[Arc<dyn Device>],
+    tasks: &[DeviceTask],
     model: &ModelArtifact,
     cases: Arc<Vec<CaseInputs>>,
     opts: &ExecOptions,
@@ -106,18 +118,17 @@ pub async fn execute(
 ) -> Execution {
     let started = Instant::now();
     let semaphore = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
-    let states: Vec<Arc<Mutex<DeviceRun>>> = devices
+    let states: Vec<Arc<Mutex<DeviceRun>>> = tasks
         .iter()
         .map(|_| Arc::new(Mutex::new(DeviceRun::default())))
         .collect();
     let mut set = JoinSet::new();
-    for (device, state) in devices.iter().zip(&states) {
-        progress.event(device.name(), Event::Queued);
+    for (task, state) in tasks.iter().zip(&states) {
+        progress.event(task.device.name(), Event::Queued);
         set.spawn(run_device(
-            Arc::clone(device),
+            task.clone(),
             model.clone(),
             Arc::clone(&cases),
-            opts.settings.clone(),
             Arc::clone(&semaphore),
             Arc::clone(state),
             Arc::clone(&progress),
@@ -136,10 +147,10 @@ pub async fn execute(
         set.abort_all();
         while set.join_next().await.is_some() {}
     }
-    let runs = devices
+    let runs = tasks
         .iter()
         .zip(&states)
-        .map(|(device, state)| {
+        .map(|(task, state)| {
             let mut run = state.lock().map(|s| s.clone()).unwrap_or_default();
             if let (Some(why), false) = (&stopped, run.finished) {
                 run.interrupted = true;
@@ -158,7 +169,7 @@ pub async fn execute(
                     ));
                 }
                 run.errors.push(text);
-                progress.event(device.name(), Event::Finished(run.error().as_deref()));
+                progress.event(task.device.name(), Event::Finished(run.error().as_deref()));
             }
             run
         })
@@ -176,10 +187,9 @@ fn update(state: &Mutex<DeviceRun>, f: impl FnOnce(&mut DeviceRun)) {
 }
 
 async fn run_device(
-    device: Arc<dyn Device>,
+    task: DeviceTask,
     model: ModelArtifact,
     cases: Arc<Vec<CaseInputs>>,
-    settings: RunSettings,
     semaphore: Arc<Semaphore>,
     state: Arc<Mutex<DeviceRun>>,
     progress: Arc<dyn Progress>,
@@ -187,6 +197,12 @@ async fn run_device(
     let Ok(_permit) = semaphore.acquire_owned().await else {
         return;
     };
+    let DeviceTask {
+        device,
+        profile,
+        infer,
+        settings,
+    } = task;
     let name = device.name().to_string();
     let started = Instant::now();
     progress.event(&name, Event::Preparing);
@@ -199,6 +215,9 @@ async fn run_device(
             });
             progress.event(&name, Event::Running);
             let profile = async {
+                if !profile {
+                    return;
+                }
                 let r = device.profile(&prepared, &cases, &settings).await;
                 let err = r.as_ref().err().map(ToString::to_string);
                 update(&state, |s| match r {
@@ -211,7 +230,7 @@ async fn run_device(
                 progress.event(&name, Event::Profiled(err.as_deref()));
             };
             let infer = async {
-                if cases.is_empty() {
+                if !infer {
                     return;
                 }
                 let r = device.infer(&prepared, &cases, &settings).await;
@@ -328,12 +347,24 @@ mod tests {
         ExecOptions {
             max_concurrency: max,
             run_timeout: timeout,
-            settings: RunSettings {
-                warmup_runs: 0,
-                measurement_repeats: 1,
-                job_timeout: timeout,
-            },
         }
+    }
+
+    /// Tasks that profile and infer on every device.
+    fn all_steps(devices: Vec<Arc<dyn Device>>) -> Vec<DeviceTask> {
+        devices
+            .into_iter()
+            .map(|device| DeviceTask {
+                device,
+                profile: true,
+                infer: true,
+                settings: RunSettings {
+                    warmup_runs: 0,
+                    measurement_repeats: 1,
+                    job_timeout: Duration::from_secs(60),
+                },
+            })
+            .collect()
     }
 
     fn fakes(
@@ -369,7 +400,7 @@ mod tests {
     async fn concurrency_is_bounded_and_a_failed_device_does_not_stop_others() {
         let (devices, peak) = fakes(5, Duration::from_millis(30), &[1]);
         let exec = execute(
-            &devices,
+            &all_steps(devices),
             &model(),
             cases(),
             &opts(2, Duration::from_secs(10)),
@@ -393,6 +424,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn only_the_steps_a_task_asks_for_run() {
+        let (devices, _) = fakes(2, Duration::ZERO, &[]);
+        let mut tasks = all_steps(devices);
+        tasks[0].infer = false;
+        tasks[1].profile = false;
+        let exec = execute(
+            &tasks,
+            &model(),
+            cases(),
+            &opts(2, Duration::from_secs(10)),
+            CancellationToken::new(),
+            Arc::new(Quiet),
+        )
+        .await;
+        let (profiled, inferred) = (&exec.devices[0], &exec.devices[1]);
+        assert!(profiled.profile.is_some() && profiled.infer.is_none());
+        assert!(inferred.profile.is_none() && inferred.infer.is_some());
+        assert!(profiled.finished && inferred.finished);
+    }
+
+    #[tokio::test]
     async fn a_cancelled_run_keeps_finished_devices_and_marks_the_rest() {
         let (devices, _) = fakes(2, Duration::from_secs(30), &[0]);
         let stop = CancellationToken::new();
@@ -402,7 +454,7 @@ mod tests {
             trigger.cancel();
         });
         let exec = execute(
-            &devices,
+            &all_steps(devices),
             &model(),
             cases(),
             &opts(4, Duration::from_secs(60)),
@@ -477,7 +529,7 @@ mod tests {
             trigger.cancel();
         });
         let exec = execute(
-            &devices,
+            &all_steps(devices),
             &model(),
             cases(),
             &opts(1, Duration::from_secs(60)),
@@ -513,7 +565,7 @@ mod tests {
     async fn the_whole_run_limit_stops_slow_devices() {
         let (devices, _) = fakes(1, Duration::from_secs(30), &[]);
         let exec = execute(
-            &devices,
+            &all_steps(devices),
             &model(),
             cases(),
             &opts(1, Duration::from_millis(50)),

@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::config::types::{Gate, Provider, Runtime};
-use crate::config::{Expected, Project};
+use crate::config::types::{Gate, Provider, RunPolicy};
+use crate::config::{Expected, Project, Target};
+use crate::eval::gates::applicable;
 
 /// Device minutes an AI Hub profile job is estimated to hold a device (provisioning + measuring).
 pub const EST_PROFILE_MINUTES: f64 = 1.0;
@@ -30,6 +31,9 @@ pub struct Plan {
     pub estimated_device_minutes: f64,
     /// Whether some gate compares against a baseline (`--baseline` needed).
     pub needs_baseline: bool,
+    /// The run policy the jobs were planned with: execution takes its limits from here.
+    #[serde(skip)]
+    pub policy: RunPolicy,
 }
 
 /// The model as the plan sees it.
@@ -89,6 +93,30 @@ pub struct DevicePlan {
     /// Jobs a finished earlier run left in the job cache; they are re-read, not submitted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reused: Vec<ReusedJob>,
+    /// How the device is reached (AI Hub device, runtime and options, or the local CPU).
+    #[serde(skip)]
+    pub target: Target,
+}
+
+impl DevicePlan {
+    /// Whether the plan measures on this device: an AI Hub profile job or a local run.
+    pub fn profiles(&self) -> bool {
+        self.jobs
+            .iter()
+            .any(|j| matches!(j, JobPlan::Profile { .. } | JobPlan::LocalRun { .. }))
+    }
+
+    /// The cases the plan runs inference over on this device (0: no inference).
+    pub fn inference_cases(&self) -> usize {
+        self.jobs
+            .iter()
+            .map(|j| match j {
+                JobPlan::Inference { cases } | JobPlan::LocalRun { cases, .. } => *cases,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// A job of the plan that the job cache already holds.
@@ -118,6 +146,9 @@ pub struct GatePlan {
     pub index: usize,
     pub text: String,
     pub relative: bool,
+    /// The gate itself, as evaluation reads it.
+    #[serde(skip)]
+    pub gate: Gate,
 }
 
 /// A gate in one line: `inference_time_ms ≤ 150` or `inference_time_ms +10% max vs baseline`.
@@ -148,28 +179,26 @@ pub fn build(project: &Project) -> Plan {
         .unwrap_or((0, 0));
     let mut devices = Vec::new();
     let mut first_hub = true;
-    for d in config.device_matrix.iter().filter(|d| d.enabled) {
-        let gates: Vec<GatePlan> = config
-            .gates
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.devices.as_ref().is_none_or(|l| l.contains(&d.name)))
+    for d in project.enabled_devices() {
+        let gates: Vec<GatePlan> = applicable(&config.gates, &d.name)
+            .into_iter()
             .map(|(i, g)| GatePlan {
                 index: i,
                 text: gate_text(g),
                 relative: g.max_regression_pct.is_some(),
+                gate: g.clone(),
             })
             .collect();
         let mut jobs = Vec::new();
         let mut hub_jobs = 0;
         let mut minutes = 0.0;
-        match d.provider {
-            Provider::Local => jobs.push(JobPlan::LocalRun {
+        match &d.target {
+            Target::Local => jobs.push(JobPlan::LocalRun {
                 warmup_runs: policy.warmup_runs,
                 measurement_repeats: policy.measurement_repeats,
                 cases,
             }),
-            Provider::Aihub => {
+            Target::Aihub(hub) => {
                 if first_hub {
                     jobs.push(JobPlan::UploadModel);
                     if cases > 0 {
@@ -177,11 +206,10 @@ pub fn build(project: &Project) -> Plan {
                     }
                     first_hub = false;
                 }
-                let runtime = d.runtime.unwrap_or(Runtime::Tflite);
-                if project.model_kind.needs_compile(runtime) {
+                if project.model_kind.needs_compile(hub.runtime) {
                     jobs.push(JobPlan::Compile {
-                        runtime: runtime.as_str(),
-                        options: d.compile_options.clone(),
+                        runtime: hub.runtime.as_str(),
+                        options: hub.compile_options.clone(),
                     });
                     hub_jobs += 1;
                 }
@@ -199,13 +227,14 @@ pub fn build(project: &Project) -> Plan {
         }
         devices.push(DevicePlan {
             name: d.name.clone(),
-            provider: d.provider,
-            hub_device: project.hub_devices.get(&d.name).cloned(),
+            provider: d.target.provider(),
+            hub_device: d.target.hub().map(|h| h.hub_device.clone()),
             jobs,
             gates,
             hub_jobs,
             estimated_device_minutes: minutes,
             reused: Vec::new(),
+            target: d.target.clone(),
         });
     }
     Plan {
@@ -223,14 +252,15 @@ pub fn build(project: &Project) -> Plan {
         }),
         total_hub_jobs: devices.iter().map(|d| d.hub_jobs).sum(),
         estimated_device_minutes: devices.iter().map(|d| d.estimated_device_minutes).sum(),
-        skipped_devices: config
-            .device_matrix
+        skipped_devices: project
+            .devices
             .iter()
             .filter(|d| !d.enabled)
             .map(|d| d.name.clone())
             .collect(),
         needs_baseline: config.gates.iter().any(|g| g.max_regression_pct.is_some()),
         devices,
+        policy: policy.clone(),
     }
 }
 
@@ -240,22 +270,16 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
         CachedKind, JobKeyParts, inference_options, job_key, profile_options, upload_key,
     };
     for dp in &mut plan.devices {
-        let Some(d) = project
-            .config
-            .device_matrix
-            .iter()
-            .find(|d| d.enabled && d.name == dp.name && d.provider == Provider::Aihub)
-        else {
+        let Target::Aihub(hub) = &dp.target else {
             continue;
         };
-        let hub_device = dp.hub_device.clone().unwrap_or_else(|| d.name.clone());
         let parts = JobKeyParts {
             hub_url: lookup.hub_url,
             model_sha256: lookup.model_sha256,
             model_kind: project.model_kind,
-            hub_device: &hub_device,
-            runtime: d.runtime.unwrap_or(Runtime::Tflite),
-            compile_options: d.compile_options.as_deref(),
+            hub_device: &hub.hub_device,
+            runtime: hub.runtime,
+            compile_options: hub.compile_options.as_deref(),
         };
         let mut reused = Vec::new();
         for job in &dp.jobs {
@@ -273,7 +297,7 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                     job_key(
                         &parts,
                         CachedKind::Profile,
-                        &profile_options(*iterations, d.profile_options.as_deref()),
+                        &profile_options(*iterations, hub.profile_options.as_deref()),
                         "",
                     ),
                 ),
@@ -283,7 +307,7 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                         job_key(
                             &parts,
                             CachedKind::Inference,
-                            &inference_options(d.profile_options.as_deref()),
+                            &inference_options(hub.profile_options.as_deref()),
                             inputs,
                         ),
                     ),
@@ -467,8 +491,54 @@ fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::types::ModelKind;
+    use crate::config::types::{ModelKind, Runtime};
     use crate::device::cache::{CachedKind, JobCache, JobKeyParts, job_key, profile_options};
+
+    #[test]
+    fn each_planned_device_carries_its_resolved_target_steps_and_gates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("m.onnx"), b"model").expect("model");
+        std::fs::write(
+            dir.path().join("edgegate.yaml"),
+            "version: 1\nname: p\nmodel: { path: m.onnx }\npromptpack:\n  content:\n    promptpack_id: p\n    version: 1.0.0\n    name: p\n    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\n      - { case_id: b, prompt: ho, expected: { type: none } }\ndevice_matrix:\n  - { name: s24 }\n  - { name: host, provider: local }\n  - { name: RB5, enabled: false }\ngates:\n  - { metric: model_size_mb, operator: lte, threshold: 1, devices: [host] }\nrun_policy: { warmup_runs: 2, measurement_repeats: 5, max_concurrency: 3 }\n",
+        )
+        .expect("config");
+        let project =
+            crate::config::load_project(&dir.path().join("edgegate.yaml")).expect("valid config");
+        let plan = build(&project);
+        assert_eq!(plan.policy, project.config.run_policy);
+        assert_eq!(plan.skipped_devices, vec!["RB5".to_string()]);
+        let [s24, host] = &plan.devices[..] else {
+            panic!("two enabled devices: {plan:?}");
+        };
+        let hub = s24.target.hub().expect("an AI Hub target");
+        assert_eq!(
+            (hub.hub_device.as_str(), hub.runtime),
+            ("Samsung Galaxy S24", Runtime::Tflite)
+        );
+        assert_eq!(
+            s24.jobs,
+            vec![
+                JobPlan::UploadModel,
+                JobPlan::UploadDataset { cases: 2 },
+                JobPlan::Compile {
+                    runtime: "tflite",
+                    options: None
+                },
+                JobPlan::Profile { iterations: 7 },
+                JobPlan::Inference { cases: 2 },
+            ]
+        );
+        assert!(s24.profiles() && s24.inference_cases() == 2);
+        assert!(s24.gates.is_empty());
+        assert_eq!(host.target, Target::Local);
+        assert!(host.profiles() && host.inference_cases() == 2);
+        assert_eq!(host.gates.len(), 1);
+        assert_eq!(
+            host.gates[0].gate.metric,
+            crate::config::Metric::ModelSizeMb
+        );
+    }
 
     #[test]
     fn cached_jobs_are_marked_and_leave_the_counts() {

@@ -1,6 +1,8 @@
-//! One whole run of a loaded project: hash the model, load the cases, build the devices, execute,
-//! evaluate every case and gate, and assemble `results.json`. Printing and exit codes are the
-//! command's business; this returns data or a classified failure.
+//! One whole run of a loaded project: execute its [`Plan`] (the one `run --dry-run` prints) device
+//! by device and job by job, evaluate every case and gate, and assemble `results.json`. Nothing
+//! here decides a default or re-reads the device matrix: the plan says which devices, runtimes,
+//! jobs and cases, and its policy gives the limits. Printing and exit codes are the command's
+//! business; this returns data or a typed [`RunError`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,11 +12,13 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::clock::rfc3339;
-use super::execute::{DeviceRun, ExecOptions, execute};
+use super::error::RunError;
+use super::execute::{DeviceRun, DeviceTask, ExecOptions, execute};
+use super::plan::{DevicePlan, Plan};
 use super::progress::{Event, Progress, ProgressMode};
-use crate::config::types::Provider;
-use crate::config::{Project, PromptpackOrigin};
-use crate::device::aihub::{AihubDevice, HubContext, Notify};
+use crate::config::types::Metric;
+use crate::config::{Project, PromptpackOrigin, Target};
+use crate::device::aihub::{AihubDevice, HubContext, Notify, chain};
 use crate::device::cache::JobCache;
 use crate::device::local::LocalDevice;
 use crate::device::{CaseInputs, Device, DeviceError, ModelArtifact, RunSettings};
@@ -40,19 +44,8 @@ pub struct RunRequest {
     pub job_timeout: Option<Duration>,
 }
 
-/// Why a run could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum RunFailure {
-    /// The config, promptpack, inputs, baseline or command line is wrong (exit 2).
-    #[error("{0}")]
-    Invalid(String),
-    /// The environment is missing something (a token, a writable folder) (exit 3).
-    #[error("{0}")]
-    Environment(String),
-}
-
 /// The cache file of a project unless `--no-cache`.
-pub fn cache_for(project: &Project, req: &RunRequest) -> Option<Arc<JobCache>> {
+fn cache_for(project: &Project, req: &RunRequest) -> Option<Arc<JobCache>> {
     if req.no_cache {
         return None;
     }
@@ -64,13 +57,15 @@ pub fn cache_for(project: &Project, req: &RunRequest) -> Option<Arc<JobCache>> {
 }
 
 /// Hashes the model file and gathers what devices need to know about it.
-pub fn model_artifact(project: &Project) -> Result<ModelArtifact, RunFailure> {
+pub fn model_artifact(project: &Project) -> Result<ModelArtifact, RunError> {
     let path = &project.model_path;
-    let mut reader = crate::files::reader(path, "model", crate::files::MODEL_LIMIT)
-        .map_err(|e| RunFailure::Invalid(e.to_string()))?;
+    let mut reader =
+        crate::files::reader(path, "model", crate::files::MODEL_LIMIT).map_err(RunError::Model)?;
     let mut h = Sha256::new();
-    std::io::copy(&mut reader, &mut h)
-        .map_err(|e| RunFailure::Invalid(format!("cannot read model `{}`: {e}", path.display())))?;
+    std::io::copy(&mut reader, &mut h).map_err(|source| RunError::ModelRead {
+        path: path.clone(),
+        source,
+    })?;
     Ok(ModelArtifact {
         path: path.clone(),
         kind: project.model_kind,
@@ -81,19 +76,15 @@ pub fn model_artifact(project: &Project) -> Result<ModelArtifact, RunFailure> {
 }
 
 /// Every case's input tensors, read from the promptpack's files.
-pub fn case_inputs(
-    project: &Project,
-    model: &ModelArtifact,
-) -> Result<Vec<CaseInputs>, RunFailure> {
+pub fn case_inputs(project: &Project, model: &ModelArtifact) -> Result<Vec<CaseInputs>, RunError> {
     if project.promptpack.is_none() {
         return Ok(Vec::new());
     }
-    crate::device::inputs::load_case_inputs(project, model)
-        .map_err(|e| RunFailure::Invalid(e.to_string()))
+    Ok(crate::device::inputs::load_case_inputs(project, model)?)
 }
 
 /// sha256 over the config file's bytes and the promptpack file's bytes.
-pub fn config_digest(project: &Project) -> String {
+fn config_digest(project: &Project) -> String {
     let read = |p: &Path, what: &str| {
         crate::files::read(p, what, crate::files::CONFIG_LIMIT).unwrap_or_default()
     };
@@ -105,41 +96,112 @@ pub fn config_digest(project: &Project) -> String {
     hex::encode(h.finalize())
 }
 
-/// Resolves the AI Hub client, mapping a missing token to an environment failure.
-pub fn hub_client(req: &RunRequest) -> Result<HubClient, RunFailure> {
-    let config = crate::hub::config::resolve(&req.hub, &HubEnv::from_process()).map_err(|e| {
-        match e {
-            HubError::MissingToken => RunFailure::Environment(format!(
-                "this config has enabled AI Hub devices but {e}; or set `enabled: false` on them, or use a `provider: local` device"
-            )),
-            HubError::InvalidUrl { .. } => RunFailure::Invalid(e.to_string()),
-            other => RunFailure::Environment(crate::device::aihub::chain(&other)),
-        }
-    })?;
-    HubClient::new(config, req.client).map_err(|e| RunFailure::Environment(e.to_string()))
+/// Why the AI Hub devices of a run cannot be reached; each of them reports it as its error,
+/// and the other devices still run.
+#[derive(Debug, thiserror::Error)]
+enum HubUnavailable {
+    /// No token in the flags, the environment or client.ini.
+    #[error(
+        "this config has enabled AI Hub devices but {0}; or set `enabled: false` on them, or use a `provider: local` device"
+    )]
+    MissingToken(#[source] HubError),
+    /// client.ini or the environment could not be read.
+    #[error("{}", chain(.0))]
+    Settings(#[source] HubError),
+    /// The HTTP client could not be built.
+    #[error("{0}")]
+    Client(#[source] HubError),
 }
 
-/// Runs a loaded project to completion (or until `stop`), returning its results.
+/// The AI Hub side of a run: one shared context, or the reason no AI Hub device can run.
+enum Hub {
+    Ready(Arc<HubContext>),
+    Unreachable(String),
+}
+
+/// Resolves the AI Hub client; an unusable URL is the user's input, anything else makes the AI
+/// Hub devices unreachable.
+fn hub_client(req: &RunRequest) -> Result<Result<HubClient, HubUnavailable>, RunError> {
+    let config = match crate::hub::config::resolve(&req.hub, &HubEnv::from_process()) {
+        Ok(c) => c,
+        Err(e @ HubError::InvalidUrl { .. }) => return Err(RunError::HubUrl(e)),
+        Err(e @ HubError::MissingToken) => return Ok(Err(HubUnavailable::MissingToken(e))),
+        Err(e) => return Ok(Err(HubUnavailable::Settings(e))),
+    };
+    Ok(HubClient::new(config, req.client).map_err(HubUnavailable::Client))
+}
+
+/// Connects the AI Hub side once, for the first AI Hub device of the plan.
+fn connect(
+    project: &Project,
+    req: &RunRequest,
+    progress: &Arc<dyn Progress>,
+) -> Result<Hub, RunError> {
+    match hub_client(req)? {
+        Ok(client) => {
+            let notify_progress = Arc::clone(progress);
+            let notify: Notify = Arc::new(move |device: &str, msg: &str| {
+                notify_progress.event(device, Event::Note(msg));
+            });
+            Ok(Hub::Ready(Arc::new(HubContext::new(
+                client,
+                cache_for(project, req),
+                Some(notify),
+            ))))
+        }
+        Err(why) => {
+            let why = why.to_string();
+            progress.message(&format!("error: {why}"));
+            Ok(Hub::Unreachable(why))
+        }
+    }
+}
+
+/// The device that runs a planned AI Hub device: on the shared context, or one that reports
+/// why AI Hub cannot be reached.
+fn hub_device(
+    project: &Project,
+    dp: &DevicePlan,
+    target: &crate::config::HubTarget,
+    hub: &Hub,
+) -> Arc<dyn Device> {
+    match hub {
+        Hub::Ready(ctx) => {
+            let sized = dp
+                .gates
+                .iter()
+                .any(|g| g.gate.metric == Metric::ModelSizeMb);
+            Arc::new(
+                AihubDevice::new(Arc::clone(ctx), &dp.name, target, project.model_kind)
+                    .measure_model_size(sized),
+            )
+        }
+        Hub::Unreachable(why) => Arc::new(Unreachable {
+            name: dp.name.clone(),
+            why: why.clone(),
+        }),
+    }
+}
+
+/// Executes `plan` (built by [`super::plan::build`] from `project`) to completion, or until
+/// `stop`, and returns its results.
 pub async fn run(
     project: &Project,
+    plan: &Plan,
     req: &RunRequest,
     mode: ProgressMode,
     stop: CancellationToken,
-) -> Result<Results, RunFailure> {
+) -> Result<Results, RunError> {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let config = &project.config;
     let model = model_artifact(project)?;
+    let names: Vec<String> = plan.devices.iter().map(|d| d.name.clone()).collect();
     let baseline = match &req.baseline {
         Some(p) => {
-            let b = eval::baseline::load(p).map_err(RunFailure::Invalid)?;
-            let enabled: Vec<&str> = config
-                .device_matrix
-                .iter()
-                .filter(|d| d.enabled)
-                .map(|d| d.name.as_str())
-                .collect();
-            eval::baseline::check(&b, p, &config.gates, &enabled).map_err(RunFailure::Invalid)?;
+            let b = eval::baseline::load(p)?;
+            let planned: Vec<&str> = names.iter().map(String::as_str).collect();
+            eval::baseline::check(&b, p, &config.gates, &planned)?;
             Some((p.clone(), b))
         }
         None => None,
@@ -147,81 +209,51 @@ pub async fn run(
     let inputs = case_inputs(project, &model)?;
     let ctx = match &project.promptpack {
         Some(pack) => {
-            eval::EvalContext::for_pack(pack, project.pack_dir.clone(), project.paths.clone())
-                .map_err(RunFailure::Invalid)?
+            eval::EvalContext::for_pack(pack, project.pack_dir.clone(), project.paths.clone())?
         }
         None => eval::EvalContext::default(),
     };
-    let enabled: Vec<&crate::config::Device> =
-        config.device_matrix.iter().filter(|d| d.enabled).collect();
-    let names: Vec<String> = enabled.iter().map(|d| d.name.clone()).collect();
     let progress: Arc<dyn Progress> = Arc::from(mode.build(&names));
-    let notify_progress = Arc::clone(&progress);
-    let notify: Notify = Arc::new(move |device: &str, msg: &str| {
-        notify_progress.event(device, Event::Note(msg));
-    });
-    let mut hub_ctx: Option<Result<Arc<HubContext>, String>> = None;
-    let mut devices: Vec<Arc<dyn Device>> = Vec::new();
-    for d in &enabled {
-        match d.provider {
-            Provider::Aihub => {
-                if hub_ctx.is_none() {
-                    hub_ctx = Some(match hub_client(req) {
-                        Ok(client) => Ok(Arc::new(HubContext::new(
-                            client,
-                            cache_for(project, req),
-                            Some(Arc::clone(&notify)),
-                        ))),
-                        Err(RunFailure::Environment(why)) => {
-                            progress.message(&format!("error: {why}"));
-                            Err(why)
-                        }
-                        Err(invalid) => {
+    let run_timeout = plan.policy.timeout();
+    let settings = RunSettings {
+        warmup_runs: plan.policy.warmup_runs,
+        measurement_repeats: plan.policy.measurement_repeats,
+        job_timeout: req.job_timeout.unwrap_or(run_timeout).min(run_timeout),
+    };
+    let mut hub: Option<Hub> = None;
+    let mut tasks = Vec::with_capacity(plan.devices.len());
+    for dp in &plan.devices {
+        let device: Arc<dyn Device> = match &dp.target {
+            Target::Local => Arc::new(LocalDevice::new(&dp.name)),
+            Target::Aihub(target) => {
+                let connected = match hub.take() {
+                    Some(h) => h,
+                    None => match connect(project, req, &progress) {
+                        Ok(h) => h,
+                        Err(e) => {
                             progress.finish();
-                            return Err(invalid);
+                            return Err(e);
                         }
-                    });
-                }
-                let ctx = match &hub_ctx {
-                    Some(Ok(c)) => Arc::clone(c),
-                    Some(Err(why)) => {
-                        devices.push(Arc::new(Unreachable {
-                            name: d.name.clone(),
-                            why: why.clone(),
-                        }));
-                        continue;
-                    }
-                    None => continue,
+                    },
                 };
-                let hub_name = project
-                    .hub_devices
-                    .get(&d.name)
-                    .cloned()
-                    .unwrap_or_else(|| d.name.clone());
-                let sized = eval::gates::applicable(&config.gates, &d.name)
-                    .iter()
-                    .any(|(_, g)| g.metric == crate::config::Metric::ModelSizeMb);
-                devices.push(Arc::new(
-                    AihubDevice::new(ctx, d, &hub_name, project.model_kind)
-                        .measure_model_size(sized),
-                ));
+                let device = hub_device(project, dp, target, &connected);
+                hub = Some(connected);
+                device
             }
-            Provider::Local => devices.push(Arc::new(LocalDevice::new(&d.name))),
-        }
+        };
+        tasks.push(DeviceTask {
+            device,
+            profile: dp.profiles(),
+            infer: dp.inference_cases() > 0,
+            settings: settings.clone(),
+        });
     }
-    let policy = &config.run_policy;
-    let run_timeout = Duration::from_secs(u64::from(policy.timeout_minutes) * 60);
     let opts = ExecOptions {
-        max_concurrency: policy.max_concurrency as usize,
+        max_concurrency: plan.policy.max_concurrency as usize,
         run_timeout,
-        settings: RunSettings {
-            warmup_runs: policy.warmup_runs,
-            measurement_repeats: policy.measurement_repeats,
-            job_timeout: req.job_timeout.unwrap_or(run_timeout).min(run_timeout),
-        },
     };
     let execution = execute(
-        &devices,
+        &tasks,
         &model,
         Arc::new(inputs),
         &opts,
@@ -230,10 +262,11 @@ pub async fn run(
     )
     .await;
     progress.finish();
-    let device_results: Vec<DeviceResult> = enabled
+    let device_results: Vec<DeviceResult> = plan
+        .devices
         .iter()
         .zip(&execution.devices)
-        .map(|(d, run)| evaluate_device(project, d, run, &ctx, baseline.as_ref().map(|(_, b)| b)))
+        .map(|(dp, run)| evaluate_device(project, dp, run, &ctx, baseline.as_ref().map(|(_, b)| b)))
         .collect();
     let (summary, mut verdict) = eval::summarize(&device_results);
     if execution.stopped.is_some() {
@@ -315,12 +348,12 @@ impl Device for Unreachable {
     }
 }
 
-/// Checks the cases, aggregates metrics and evaluates the gates of one device.
-pub fn evaluate_device(
+/// Checks the cases, aggregates metrics and evaluates the planned gates of one device.
+fn evaluate_device(
     project: &Project,
-    device: &crate::config::Device,
+    device: &DevicePlan,
     run: &DeviceRun,
-    ctx: &eval::expect::EvalContext,
+    ctx: &eval::EvalContext,
     baseline: Option<&Results>,
 ) -> DeviceResult {
     let error = run.error();
@@ -335,14 +368,15 @@ pub fn evaluate_device(
                         .infer
                         .as_ref()
                         .and_then(|i| i.outputs.iter().find(|o| o.case_id == c.case_id));
-                    eval::expect::check_case(c, out, ctx)
+                    eval::check_case(c, out, ctx)
                 })
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
     let metrics =
         eval::metrics::device_metrics(run.profile.as_ref(), run.prepared.as_ref(), &cases);
-    let gates = eval::gates::applicable(&project.config.gates, &device.name);
+    let gates: Vec<(usize, &crate::config::Gate)> =
+        device.gates.iter().map(|g| (g.index, &g.gate)).collect();
     let base = baseline.and_then(|b| eval::baseline::device(b, &device.name));
     let gate_results =
         eval::gates::evaluate_gates(&gates, &metrics, base, baseline.is_some(), error.as_deref());
@@ -354,14 +388,8 @@ pub fn evaluate_device(
     DeviceResult {
         name: device.name.clone(),
         provider: device.provider,
-        hub_device: project.hub_devices.get(&device.name).cloned(),
-        runtime: (device.provider == Provider::Aihub).then(|| {
-            device
-                .runtime
-                .unwrap_or(crate::config::types::Runtime::Tflite)
-                .as_str()
-                .to_string()
-        }),
+        hub_device: device.hub_device.clone(),
+        runtime: device.target.hub().map(|h| h.runtime.as_str().to_string()),
         jobs: run.jobs.clone(),
         metrics,
         layers: run.profile.as_ref().and_then(|p| p.layers),
@@ -376,15 +404,15 @@ pub fn evaluate_device(
 
 /// Where results.json goes: `--json` (the user's choice, anywhere), else `report.json` of the
 /// config (beside it, inside the project), else `edgegate-results.json` in the working folder.
-pub fn results_path(project: &Project, flag: Option<&Path>) -> Result<PathBuf, RunFailure> {
+pub fn results_path(project: &Project, flag: Option<&Path>) -> Result<PathBuf, RunError> {
     match (flag, &project.config.report.json) {
         (Some(p), _) => Ok(p.to_path_buf()),
-        (None, Some(p)) => project.config_file(p).map_err(|e| {
-            RunFailure::Invalid(format!(
-                "report file {e}\nhelp: {}",
-                project.paths.output_help("--json")
-            ))
-        }),
+        (None, Some(p)) => project
+            .config_file(p)
+            .map_err(|source| RunError::ResultsPath {
+                source,
+                help: project.paths.output_help("--json"),
+            }),
         (None, None) => Ok(PathBuf::from("edgegate-results.json")),
     }
 }

@@ -1,55 +1,122 @@
 //! Reads the baseline that relative gates compare against: the results.json of an earlier run.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::Gate;
+use crate::files::FileError;
 use crate::results::RESULTS_VERSION;
 use crate::results::{DeviceResult, Results};
 
 use super::gates;
 
+/// Why a baseline file cannot be compared against; each message says what to pass instead.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    /// Nothing at the path.
+    #[error(
+        "baseline file `{}` does not exist; pass the results file of an earlier `edgegate run` (written by `--json`, default `edgegate-results.json`)",
+        path.display()
+    )]
+    NotFound { path: PathBuf },
+    /// Not a readable regular file within the size limit.
+    #[error("{source}; pass the results file of an earlier `edgegate run`")]
+    Unreadable {
+        #[source]
+        source: FileError,
+    },
+    /// The file is not JSON.
+    #[error(
+        "baseline file `{}` is not JSON ({source}); pass the results file of an earlier `edgegate run`",
+        path.display()
+    )]
+    NotJson {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// JSON, but not a results file.
+    #[error(
+        "baseline file `{}` is not an EdgeGate results file (it has no `results_version`); pass the results file of an earlier `edgegate run`",
+        path.display()
+    )]
+    NotResults { path: PathBuf },
+    /// A results file of another format version.
+    #[error(
+        "baseline file `{}` has results_version {found}, but this edgegate reads version {RESULTS_VERSION}; re-run the baseline with this version of edgegate",
+        path.display()
+    )]
+    Version {
+        path: PathBuf,
+        found: serde_json::Value,
+    },
+    /// The right version, but not its shape.
+    #[error(
+        "baseline file `{}` does not match the results format of version {RESULTS_VERSION}: {source}",
+        path.display()
+    )]
+    Format {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A metric that no run measures (negative, NaN, infinite).
+    #[error(
+        "baseline file `{}`: device `{device}` has `{metric}` = {value}, which is not a measurement (metrics are finite and never negative); pass the unedited results file of an earlier `edgegate run`",
+        path.display()
+    )]
+    NotMeasurement {
+        path: PathBuf,
+        device: String,
+        metric: String,
+        value: f64,
+    },
+    /// A 0 that a relative gate would divide by.
+    #[error(
+        "baseline file `{}`: device `{device}` has `{metric}` = 0, which the relative gate `gates[{gate}]` would divide by; use an absolute gate (`operator` and `threshold`) on `{metric}`, or a baseline run that measured it",
+        path.display()
+    )]
+    ZeroDivisor {
+        path: PathBuf,
+        device: String,
+        metric: String,
+        gate: usize,
+    },
+}
+
 /// Loads a baseline results file; the error says what is wrong and what to pass instead.
-pub fn load(path: &Path) -> Result<Results, String> {
-    let shown = path.display();
-    let text = match crate::files::read_to_string(
-        path,
-        "baseline file",
-        crate::files::RESULTS_LIMIT,
-    ) {
-        Ok(t) => t,
-        Err(crate::files::FileError::NotFound { .. }) => {
-            return Err(format!(
-                "baseline file `{shown}` does not exist; pass the results file of an earlier `edgegate run` (written by `--json`, default `edgegate-results.json`)"
-            ));
-        }
-        Err(e) => {
-            return Err(format!(
-                "{e}; pass the results file of an earlier `edgegate run`"
-            ));
-        }
-    };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "baseline file `{shown}` is not JSON ({e}); pass the results file of an earlier `edgegate run`"
-        )
-    })?;
+pub fn load(path: &Path) -> Result<Results, BaselineError> {
+    let text =
+        match crate::files::read_to_string(path, "baseline file", crate::files::RESULTS_LIMIT) {
+            Ok(t) => t,
+            Err(FileError::NotFound { .. }) => {
+                return Err(BaselineError::NotFound {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(source) => return Err(BaselineError::Unreadable { source }),
+        };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|source| BaselineError::NotJson {
+            path: path.to_path_buf(),
+            source,
+        })?;
     match value.get("results_version") {
         None => {
-            return Err(format!(
-                "baseline file `{shown}` is not an EdgeGate results file (it has no `results_version`); pass the results file of an earlier `edgegate run`"
-            ));
+            return Err(BaselineError::NotResults {
+                path: path.to_path_buf(),
+            });
         }
         Some(v) if v.as_u64() != Some(u64::from(RESULTS_VERSION)) => {
-            return Err(format!(
-                "baseline file `{shown}` has results_version {v}, but this edgegate reads version {RESULTS_VERSION}; re-run the baseline with this version of edgegate"
-            ));
+            return Err(BaselineError::Version {
+                path: path.to_path_buf(),
+                found: v.clone(),
+            });
         }
         Some(_) => {}
     }
-    serde_json::from_value(value).map_err(|e| {
-        format!(
-            "baseline file `{shown}` does not match the results format of version {RESULTS_VERSION}: {e}"
-        )
+    serde_json::from_value(value).map_err(|source| BaselineError::Format {
+        path: path.to_path_buf(),
+        source,
     })
 }
 
@@ -66,15 +133,16 @@ pub fn check(
     path: &Path,
     gates: &[Gate],
     devices: &[&str],
-) -> Result<(), String> {
-    let shown = path.display();
+) -> Result<(), BaselineError> {
     for d in &baseline.devices {
         for (metric, m) in &d.metrics {
             if !m.value.is_finite() || m.value < 0.0 {
-                return Err(format!(
-                    "baseline file `{shown}`: device `{}` has `{metric}` = {}, which is not a measurement (metrics are finite and never negative); pass the unedited results file of an earlier `edgegate run`",
-                    d.name, m.value
-                ));
+                return Err(BaselineError::NotMeasurement {
+                    path: path.to_path_buf(),
+                    device: d.name.clone(),
+                    metric: metric.clone(),
+                    value: m.value,
+                });
             }
         }
     }
@@ -88,9 +156,12 @@ pub fn check(
                 && g.metric.better().is_some()
                 && d.metrics.get(metric).is_some_and(|m| m.value == 0.0)
             {
-                return Err(format!(
-                    "baseline file `{shown}`: device `{name}` has `{metric}` = 0, which the relative gate `gates[{i}]` would divide by; use an absolute gate (`operator` and `threshold`) on `{metric}`, or a baseline run that measured it"
-                ));
+                return Err(BaselineError::ZeroDivisor {
+                    path: path.to_path_buf(),
+                    device: name.to_string(),
+                    metric: metric.to_string(),
+                    gate: i,
+                });
             }
         }
     }
@@ -175,7 +246,7 @@ mod tests {
     fn missing_file_says_what_to_pass() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("nope.json");
-        let e = load(&p).unwrap_err();
+        let e = load(&p).unwrap_err().to_string();
         assert_eq!(
             e,
             format!(
@@ -189,7 +260,7 @@ mod tests {
     fn not_json_is_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(&dir, "<html>");
-        let e = load(&p).unwrap_err();
+        let e = load(&p).unwrap_err().to_string();
         assert!(e.contains("is not JSON ("), "{e}");
         assert!(
             e.ends_with("pass the results file of an earlier `edgegate run`"),
@@ -203,13 +274,13 @@ mod tests {
         let mut v = serde_json::to_value(results(&["host"])).unwrap();
         v["results_version"] = serde_json::json!(99);
         let p = write(&dir, &v.to_string());
-        let e = load(&p).unwrap_err();
+        let e = load(&p).unwrap_err().to_string();
         assert!(
             e.ends_with("has results_version 99, but this edgegate reads version 1; re-run the baseline with this version of edgegate"),
             "{e}"
         );
         let p = write(&dir, r#"{"name": "something else"}"#);
-        let e = load(&p).unwrap_err();
+        let e = load(&p).unwrap_err().to_string();
         assert!(
             e.contains("is not an EdgeGate results file (it has no `results_version`)"),
             "{e}"
@@ -243,7 +314,7 @@ mod tests {
         )];
         for bad in [-5974.0, f64::NAN, f64::INFINITY] {
             let b = with_metric(results(&["RB5", "host"]), "RB5", "inference_time_ms", bad);
-            let e = check(&b, p, &relative, &["host"]).unwrap_err();
+            let e = check(&b, p, &relative, &["host"]).unwrap_err().to_string();
             assert_eq!(
                 e,
                 format!(
@@ -252,7 +323,10 @@ mod tests {
             );
         }
         let ok = with_metric(results(&["host"]), "host", "inference_time_ms", 0.5);
-        assert_eq!(check(&ok, p, &relative, &["host"]), Ok(()));
+        assert_eq!(
+            check(&ok, p, &relative, &["host"]).map_err(|e| e.to_string()),
+            Ok(())
+        );
     }
 
     #[test]
@@ -267,19 +341,28 @@ mod tests {
             "{ metric: load_time_ms, max_regression_pct: 10, devices: [RB5] }",
         )];
         assert_eq!(
-            check(&b, p, &relative, &["host"]).unwrap_err(),
+            check(&b, p, &relative, &["host"]).unwrap_err().to_string(),
             "baseline file `base.json`: device `host` has `load_time_ms` = 0, which the relative gate `gates[0]` would divide by; use an absolute gate (`operator` and `threshold`) on `load_time_ms`, or a baseline run that measured it"
         );
-        assert_eq!(check(&b, p, &absolute, &["host"]), Ok(()));
-        assert_eq!(check(&b, p, &scoped, &["host", "RB5"]), Ok(()));
-        assert_eq!(check(&b, p, &relative, &["RB5"]), Ok(()));
+        assert_eq!(
+            check(&b, p, &absolute, &["host"]).map_err(|e| e.to_string()),
+            Ok(())
+        );
+        assert_eq!(
+            check(&b, p, &scoped, &["host", "RB5"]).map_err(|e| e.to_string()),
+            Ok(())
+        );
+        assert_eq!(
+            check(&b, p, &relative, &["RB5"]).map_err(|e| e.to_string()),
+            Ok(())
+        );
     }
 
     #[test]
     fn right_version_wrong_shape_is_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(&dir, r#"{"results_version": 1}"#);
-        let e = load(&p).unwrap_err();
+        let e = load(&p).unwrap_err().to_string();
         assert!(
             e.contains("does not match the results format of version 1: missing field"),
             "{e}"

@@ -146,11 +146,6 @@ impl HubClient {
         web_url(&self.config.web_url, "jobs", job_id)
     }
 
-    /// The web page of a model.
-    pub fn model_web_url(&self, model_id: &str) -> String {
-        web_url(&self.config.web_url, "models", model_id)
-    }
-
     /// Sends one API request with retries and decodes the protobuf answer.
     ///
     /// `what` names the object for a 404 ("job j123"), so the message says what was missing.

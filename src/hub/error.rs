@@ -97,13 +97,3 @@ pub enum HubError {
         source: std::io::Error,
     },
 }
-
-impl HubError {
-    /// Whether the failure is the service's or the network's (retry later) rather than the user's.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Self::RateLimited { .. } | Self::Server { .. } | Self::Transport { .. }
-        )
-    }
-}

@@ -1,0 +1,7 @@
+//! Tests of the expectation checks, one file per family, through the public `check_case`.
+
+mod check;
+mod label;
+mod support;
+mod tensor;
+mod text;
