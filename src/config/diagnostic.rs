@@ -83,8 +83,8 @@ impl Diagnostic {
                     pos.line,
                     pos.col
                 );
-                if let Some(line) =
-                    source.and_then(|s| s.lines().nth(pos.line.saturating_sub(1) as usize))
+                if let Some(line) = source
+                    .and_then(|s| super::yaml::lines(s).nth(pos.line.saturating_sub(1) as usize))
                 {
                     let num = pos.line.to_string();
                     let pad = " ".repeat(num.len());
@@ -197,6 +197,22 @@ mod tests {
         assert_eq!(
             text,
             "error: unknown key `devce_matrix`\n  --> edgegate.yaml:2:1\n  |\n2 | devce_matrix:\n  | ^^^^^^^^^^^^\n   = at: /devce_matrix\n   = help: did you mean `device_matrix`?\n"
+        );
+    }
+
+    #[test]
+    fn the_quoted_line_is_the_parsers_line_after_a_lone_carriage_return() {
+        let text = "version: 1\rdevce_matrix:\r  - name: x\r";
+        let d = Diagnostic::error(
+            Path::new("edgegate.yaml"),
+            Some(Pos { line: 2, col: 1 }),
+            "/devce_matrix",
+            "unknown key `devce_matrix`",
+        );
+        assert!(
+            d.render_text(Some(text)).contains("2 | devce_matrix:\n"),
+            "{}",
+            d.render_text(Some(text))
         );
     }
 

@@ -175,16 +175,11 @@ impl Loader {
             Ok(text) => Some(text),
             Err(e) => {
                 let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-                let line = upto.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-                let col = upto.iter().rev().take_while(|&&b| b != b'\n').count() as u32 + 1;
+                let pos =
+                    std::str::from_utf8(upto).map_or(yaml::Pos { line: 1, col: 1 }, yaml::end_of);
                 self.checks.diags.push(
-                    Diagnostic::error(
-                        path,
-                        Some(yaml::Pos { line, col }),
-                        "",
-                        format!("{what} is not UTF-8 text"),
-                    )
-                    .with_help("save the file as UTF-8"),
+                    Diagnostic::error(path, Some(pos), "", format!("{what} is not UTF-8 text"))
+                        .with_help("save the file as UTF-8"),
                 );
                 None
             }

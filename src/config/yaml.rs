@@ -95,6 +95,39 @@ pub struct SyntaxError {
     pub help: Option<&'static str>,
 }
 
+/// The lines of a source text as the parser numbers them: YAML 1.2 breaks lines at `\r\n`, `\n`
+/// and a lone `\r`, so line N of a [`Pos`] is item N - 1 here. Like [`str::lines`], a final
+/// line break ends the last line rather than starting an empty one.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest.filter(|t| !t.is_empty())?;
+        match t.find(['\r', '\n']) {
+            Some(i) => {
+                let skip = if t[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&t[i + skip..]);
+                Some(&t[..i])
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
+}
+
+/// The position just after `text`, counted as [`lines`] and the parser count: for a file whose
+/// first bytes are `text`, where the next character starts.
+pub fn end_of(text: &str) -> Pos {
+    let last = text.rfind(['\r', '\n']);
+    let breaks = text.matches(['\r', '\n']).count() - text.matches("\r\n").count();
+    let tail = last.map_or(text, |i| &text[i + 1..]);
+    Pos {
+        line: breaks as u32 + 1,
+        col: tail.chars().count() as u32 + 1,
+    }
+}
+
 /// Escapes one JSON pointer segment (RFC 6901).
 pub fn escape_segment(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
@@ -439,6 +472,24 @@ fn resolve_plain(s: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_break_where_the_parser_counts_lines() {
+        let text = "a: 1\r\nb: 2\rc: 3\n\nd: [\n";
+        assert_eq!(
+            lines(text).collect::<Vec<_>>(),
+            vec!["a: 1", "b: 2", "c: 3", "", "d: ["]
+        );
+        let e = parse("a: 1\rb: [\r\0").expect_err("a NUL is not YAML");
+        assert_eq!((e.pos.line, e.pos.col), (3, 1));
+        assert_eq!(lines("a: 1\rb: [\r\0").nth(2), Some("\0"));
+        assert_eq!(lines("").count(), 0);
+        assert_eq!(lines("x\n").collect::<Vec<_>>(), vec!["x"]);
+        assert_eq!(end_of(""), Pos { line: 1, col: 1 });
+        assert_eq!(end_of("ab"), Pos { line: 1, col: 3 });
+        assert_eq!(end_of("a\r\nb\rcé"), Pos { line: 3, col: 3 });
+        assert_eq!(end_of("a\n"), Pos { line: 2, col: 1 });
+    }
 
     #[test]
     fn positions_of_values_and_keys() {

@@ -388,6 +388,24 @@ mod tests {
         (devices, peak)
     }
 
+    /// Executes `tasks` on the one-case input with a quiet display.
+    async fn exec(
+        tasks: &[DeviceTask],
+        max: usize,
+        timeout: Duration,
+        stop: CancellationToken,
+    ) -> Execution {
+        execute(
+            tasks,
+            &model(),
+            cases(),
+            &opts(max, timeout),
+            stop,
+            Arc::new(Quiet),
+        )
+        .await
+    }
+
     fn cases() -> Arc<Vec<CaseInputs>> {
         Arc::new(vec![CaseInputs {
             case_id: "c1".into(),
@@ -399,13 +417,11 @@ mod tests {
     #[tokio::test]
     async fn concurrency_is_bounded_and_a_failed_device_does_not_stop_others() {
         let (devices, peak) = fakes(5, Duration::from_millis(30), &[1]);
-        let exec = execute(
+        let exec = exec(
             &all_steps(devices),
-            &model(),
-            cases(),
-            &opts(2, Duration::from_secs(10)),
+            2,
+            Duration::from_secs(10),
             CancellationToken::new(),
-            Arc::new(Quiet),
         )
         .await;
         assert!(exec.stopped.is_none());
@@ -429,15 +445,7 @@ mod tests {
         let mut tasks = all_steps(devices);
         tasks[0].infer = false;
         tasks[1].profile = false;
-        let exec = execute(
-            &tasks,
-            &model(),
-            cases(),
-            &opts(2, Duration::from_secs(10)),
-            CancellationToken::new(),
-            Arc::new(Quiet),
-        )
-        .await;
+        let exec = exec(&tasks, 2, Duration::from_secs(10), CancellationToken::new()).await;
         let (profiled, inferred) = (&exec.devices[0], &exec.devices[1]);
         assert!(profiled.profile.is_some() && profiled.infer.is_none());
         assert!(inferred.profile.is_none() && inferred.infer.is_some());
@@ -453,15 +461,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
             trigger.cancel();
         });
-        let exec = execute(
-            &all_steps(devices),
-            &model(),
-            cases(),
-            &opts(4, Duration::from_secs(60)),
-            stop,
-            Arc::new(Quiet),
-        )
-        .await;
+        let exec = exec(&all_steps(devices), 4, Duration::from_secs(60), stop).await;
         assert!(
             exec.stopped
                 .as_deref()
@@ -528,15 +528,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(100)).await;
             trigger.cancel();
         });
-        let exec = execute(
-            &all_steps(devices),
-            &model(),
-            cases(),
-            &opts(1, Duration::from_secs(60)),
-            stop,
-            Arc::new(Quiet),
-        )
-        .await;
+        let exec = exec(&all_steps(devices), 1, Duration::from_secs(60), stop).await;
         let d = &exec.devices[0];
         assert!(d.interrupted);
         assert_eq!(d.jobs.len(), 1, "the local run is still recorded");
@@ -564,13 +556,11 @@ mod tests {
     #[tokio::test]
     async fn the_whole_run_limit_stops_slow_devices() {
         let (devices, _) = fakes(1, Duration::from_secs(30), &[]);
-        let exec = execute(
+        let exec = exec(
             &all_steps(devices),
-            &model(),
-            cases(),
-            &opts(1, Duration::from_millis(50)),
+            1,
+            Duration::from_millis(50),
             CancellationToken::new(),
-            Arc::new(Quiet),
         )
         .await;
         assert!(exec.devices[0].interrupted);

@@ -494,17 +494,28 @@ mod tests {
     use crate::config::types::{ModelKind, Runtime};
     use crate::device::cache::{CachedKind, JobCache, JobKeyParts, job_key, profile_options};
 
-    #[test]
-    fn each_planned_device_carries_its_resolved_target_steps_and_gates() {
+    /// A loaded project with a model `m.onnx` and an inline promptpack `p` whose `cases:` and
+    /// the rest of the config follow as `tail`.
+    fn project(tail: &str) -> (tempfile::TempDir, Project) {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("m.onnx"), b"model").expect("model");
         std::fs::write(
             dir.path().join("edgegate.yaml"),
-            "version: 1\nname: p\nmodel: { path: m.onnx }\npromptpack:\n  content:\n    promptpack_id: p\n    version: 1.0.0\n    name: p\n    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\n      - { case_id: b, prompt: ho, expected: { type: none } }\ndevice_matrix:\n  - { name: s24 }\n  - { name: host, provider: local }\n  - { name: RB5, enabled: false }\ngates:\n  - { metric: model_size_mb, operator: lte, threshold: 1, devices: [host] }\nrun_policy: { warmup_runs: 2, measurement_repeats: 5, max_concurrency: 3 }\n",
+            format!(
+                "version: 1\nname: p\nmodel: {{ path: m.onnx }}\npromptpack:\n  content:\n    promptpack_id: p\n    version: 1.0.0\n    name: p\n{tail}"
+            ),
         )
         .expect("config");
         let project =
             crate::config::load_project(&dir.path().join("edgegate.yaml")).expect("valid config");
+        (dir, project)
+    }
+
+    #[test]
+    fn each_planned_device_carries_its_resolved_target_steps_and_gates() {
+        let (_dir, project) = project(
+            "    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\n      - { case_id: b, prompt: ho, expected: { type: none } }\ndevice_matrix:\n  - { name: s24 }\n  - { name: host, provider: local }\n  - { name: RB5, enabled: false }\ngates:\n  - { metric: model_size_mb, operator: lte, threshold: 1, devices: [host] }\nrun_policy: { warmup_runs: 2, measurement_repeats: 5, max_concurrency: 3 }\n",
+        );
         let plan = build(&project);
         assert_eq!(plan.policy, project.config.run_policy);
         assert_eq!(plan.skipped_devices, vec!["RB5".to_string()]);
@@ -542,15 +553,9 @@ mod tests {
 
     #[test]
     fn cached_jobs_are_marked_and_leave_the_counts() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("m.onnx"), b"model").expect("model");
-        std::fs::write(
-            dir.path().join("edgegate.yaml"),
-            "version: 1\nname: p\nmodel: { path: m.onnx }\npromptpack:\n  content:\n    promptpack_id: p\n    version: 1.0.0\n    name: p\n    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\ndevice_matrix:\n  - { name: s24, runtime: tflite }\n  - { name: RB5, runtime: tflite }\n",
-        )
-        .expect("config");
-        let project =
-            crate::config::load_project(&dir.path().join("edgegate.yaml")).expect("valid config");
+        let (dir, project) = project(
+            "    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\ndevice_matrix:\n  - { name: s24, runtime: tflite }\n  - { name: RB5, runtime: tflite }\n",
+        );
         let mut plan = build(&project);
         assert_eq!(plan.total_hub_jobs, 6);
         let cache = JobCache::open(&dir.path().join("jobs.json"));

@@ -22,7 +22,7 @@ mod store;
 
 pub use scenario::Scenario;
 pub use server::{SimConfig, SimError, SimHandle, start};
-pub use state::SimStats;
+pub use state::{SimJob, SimStats};
 
 /// The API token `edgegate hub-sim` accepts when `--token` is not given.
 pub const DEFAULT_TOKEN: &str = "edgegate-sim-token";

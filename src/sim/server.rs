@@ -22,7 +22,7 @@ use tower::ServiceExt;
 
 use super::reply::detail;
 use super::scenario::Scenario;
-use super::state::{Counters, SimState, SimStats};
+use super::state::{Counters, SimJob, SimState, SimStats};
 
 /// How to start a simulator.
 #[derive(Debug, Clone)]
@@ -90,6 +90,21 @@ impl SimHandle {
     /// Counters so far.
     pub fn stats(&self) -> SimStats {
         self.state.counters.snapshot()
+    }
+
+    /// Every job created so far, in creation order.
+    pub fn jobs(&self) -> Vec<SimJob> {
+        let store = self.state.store();
+        store
+            .job_order
+            .iter()
+            .filter_map(|id| store.jobs.get(id))
+            .map(|j| SimJob {
+                id: j.id.clone(),
+                kind: j.kind,
+                device: j.device.name.clone(),
+            })
+            .collect()
     }
 
     /// The sha256 of a model's uploaded bytes, the key of its measurements.

@@ -15,6 +15,18 @@ use crate::hub::proto;
 use super::scenario::{DEFAULT_MIN_CLIENT_VERSION, HttpFault, Scenario};
 use super::store::Store;
 
+/// One job the simulator was asked to run, so tests can compare what a client submitted per
+/// device with what it planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimJob {
+    /// The job id (`j…`).
+    pub id: String,
+    /// Compile, profile or inference.
+    pub kind: super::scenario::JobKind,
+    /// The AI Hub name of the device it targets.
+    pub device: String,
+}
+
 /// Counts of what the simulator has seen, so tests can assert e.g. that a cached run submitted nothing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SimStats {

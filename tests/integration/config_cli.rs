@@ -199,7 +199,18 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic_the_parser(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let text = String::from_utf8_lossy(&bytes);
-        let _ = edgegate::config::yaml::parse(&text);
+        if let Err(e) = edgegate::config::yaml::parse(&text) {
+            prop_assert!(
+                inside(&text, e.pos),
+                "{}:{} is outside the input: {} ({text:?})", e.pos.line, e.pos.col, e.message
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("edgegate.yaml");
+        std::fs::write(&path, &bytes).unwrap();
+        if let Err(e) = edgegate::config::load_project(&path) {
+            prop_assert!(positioned(&e.diagnostics, &path, &text), "{:#?}\n{text:?}", e.diagnostics);
+        }
     }
 
     #[test]
@@ -207,11 +218,38 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edgegate.yaml");
         std::fs::write(&path, &doc).unwrap();
-        let _ = edgegate::config::load_project(&path);
+        if let Err(e) = edgegate::config::load_project(&path) {
+            prop_assert!(positioned(&e.diagnostics, &path, &doc), "{:#?}\n{doc}", e.diagnostics);
+        }
         let pack = dir.path().join("pack.yaml");
         std::fs::write(&pack, &doc).unwrap();
-        let _ = edgegate::config::load_promptpack(&pack, edgegate::config::OutsideProject::Refused);
+        if let Err(e) =
+            edgegate::config::load_promptpack(&pack, edgegate::config::OutsideProject::Refused)
+        {
+            prop_assert!(positioned(&e.diagnostics, &pack, &doc), "{:#?}\n{doc}", e.diagnostics);
+        }
     }
+}
+
+/// Whether a position names a character of `text` or the end of its line: a line that exists
+/// (YAML breaks lines at `\r\n`, `\n` and a lone `\r`; the text after the last break counts,
+/// even empty) and a column at most one past its last character.
+fn inside(text: &str, pos: edgegate::config::yaml::Pos) -> bool {
+    let breaks = regex::Regex::new("\r\n|\r|\n").expect("regex");
+    let Some(line) = (pos.line as usize)
+        .checked_sub(1)
+        .and_then(|i| breaks.split(text).nth(i))
+    else {
+        return false;
+    };
+    pos.col >= 1 && pos.col as usize <= line.chars().count() + 1
+}
+
+/// Whether a failed load says where: some diagnostic of `file` points inside its text.
+fn positioned(diags: &[edgegate::config::Diagnostic], file: &std::path::Path, text: &str) -> bool {
+    diags
+        .iter()
+        .any(|d| d.file == file && d.pos.is_some_and(|p| inside(text, p)))
 }
 
 /// YAML documents built from the real keys and values, mutated: the loader's hardest inputs.

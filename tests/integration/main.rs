@@ -11,6 +11,7 @@ mod layers;
 mod local;
 mod paths;
 mod pinned;
+mod plan_matches_run;
 mod quickstart;
 mod report;
 mod run;

@@ -38,6 +38,11 @@ impl Sim {
         self.handle.url()
     }
 
+    /// The simulator itself, for what it recorded.
+    pub(crate) fn handle(&self) -> &SimHandle {
+        &self.handle
+    }
+
     fn jobs(&self) -> (u64, u64, u64) {
         let s = self.handle.stats();
         (s.compile_jobs, s.profile_jobs, s.inference_jobs)

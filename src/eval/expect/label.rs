@@ -1,7 +1,7 @@
 //! Label expectations: `label` and `top_k` over one score vector. Classes rank by score, highest
 //! first (ties: lower index first; NaN last); the expected label is looked up as a line of the
 //! labels file first, then read as a class index. Scores are the named output or the first, and
-//! every dimension but the last must be 1.
+//! every dimension but the last must be 1. Imports no other family and never the dispatcher.
 
 use crate::device::CaseOutput;
 use crate::eval::format::num;

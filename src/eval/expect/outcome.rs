@@ -1,5 +1,6 @@
 //! What checking one case concluded (passed, failed or could not be checked, with the actual
-//! output in words and why), and how expected and actual text is quoted in reasons.
+//! output in words and why), and how expected and actual text is quoted in reasons. Imports no
+//! other file of `expect`.
 
 use crate::eval::format::clip;
 use crate::results::CaseStatus;

@@ -2,7 +2,7 @@
 //! name, take one score vector, rank classes, and describe a tensor in one line for reports.
 //!
 //! Ranking: classes by score, highest first; ties rank the lower class index first (as numpy's
-//! `argmax`), NaN scores rank last.
+//! `argmax`), NaN scores rank last. Imports no other file of `expect`: the families build on it.
 
 use std::cmp::Ordering;
 

@@ -3,7 +3,8 @@
 //! MSE)`) ≥ `min_psnr_db`. With no criterion given, atol 1e-5 and rtol 1e-3 apply; when only one
 //! of atol/rtol is given the other is 0. Element types may differ (a float16 output against a
 //! float32 reference); values are compared as f64. The reference is read under the promptpack's
-//! folder through the project's `PathPolicy`, never outside the project.
+//! folder through the project's `PathPolicy`, never outside the project. Imports no other
+//! family and never the dispatcher.
 
 use crate::device::CaseOutput;
 use crate::eval::compare;

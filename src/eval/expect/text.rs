@@ -1,5 +1,5 @@
 //! Text expectations: `exact`, `contains`, `regex`, `json_schema`, and the rule that reads the
-//! text of a case's outputs.
+//! text of a case's outputs. Uses `label` only to name the argmax class; never the dispatcher.
 //!
 //! - The text of a case is the first output whose dtype is `uint8` or `int8`, read as UTF-8 bytes
 //!   with trailing NUL bytes dropped; when there is none, and the promptpack has a labels file and

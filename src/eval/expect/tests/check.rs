@@ -1,4 +1,5 @@
-//! The dispatcher: missing outputs, `none`, and the context that reads the labels file.
+//! The dispatcher: missing outputs, `none`, and the context that reads the labels file. Tests
+//! go through the public API of `expect` only.
 
 use serde_json::json;
 

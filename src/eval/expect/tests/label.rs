@@ -1,4 +1,4 @@
-//! `label` and `top_k`, and the class ranking they share.
+//! `label` and `top_k`, and the class ranking they share, through the public API of `expect` only.
 
 use serde_json::json;
 

@@ -1,4 +1,5 @@
-//! Tests of the expectation checks, one file per family, through the public `check_case`.
+//! Tests of the expectation checks, one file per family, through the public `check_case`; only
+//! declares the files.
 
 mod check;
 mod label;

@@ -1,4 +1,4 @@
-//! Cases, outputs and contexts the expectation tests share.
+//! Cases, outputs and contexts the expectation tests share; imports no test file.
 
 use indexmap::IndexMap;
 

@@ -1,4 +1,5 @@
-//! `tensor` expectations against reference `.npy` files, and the one-line tensor summary.
+//! `tensor` expectations against reference `.npy` files, and the one-line tensor summary,
+//! through the public API of `expect` only.
 
 use serde_json::json;
 

@@ -1,4 +1,5 @@
-//! `exact`, `contains`, `regex`, `json_schema` and the text-of-outputs rule.
+//! `exact`, `contains`, `regex`, `json_schema` and the text-of-outputs rule, through the public
+//! API of `expect` only.
 
 use serde_json::json;
 
