@@ -357,17 +357,6 @@ impl Ctx<'_> {
                 branch.iter().for_each(|e| self.map(e, out));
                 return;
             }
-            let matched: Vec<&Vec<ValidationError<'static>>> = context
-                .iter()
-                .filter(|b| {
-                    !b.iter()
-                        .any(|e| matches!(e.kind(), ValidationErrorKind::Required { .. }))
-                })
-                .collect();
-            if let [branch] = matched.as_slice() {
-                branch.iter().for_each(|e| self.map(e, out));
-                return;
-            }
             let only_structure = context.iter().all(|branch| {
                 branch.iter().all(|e| {
                     e.instance_path().as_str() == ptr

@@ -14,7 +14,6 @@ use crate::tensor::Tensor;
 use super::blobs;
 use super::infer;
 use super::state::SimState;
-use super::store::{DATASET_LIFETIME_S, DatasetRec};
 
 fn named_type(name: &str, shape: &[usize], dtype: TensorDtype) -> proto::NamedTensorType {
     proto::NamedTensorType {
@@ -136,20 +135,11 @@ pub(crate) async fn run_dataset(
     let name = format!("{job_name}-outputs");
     let (blob, _) = blobs::register(s, out_path, &format!("{name}.h5"));
     let created = s.now_unix();
-    let mut store = s.store();
-    let id = store.new_id('d');
-    store.datasets.insert(
-        id.clone(),
-        DatasetRec {
-            id: id.clone(),
-            name,
-            created,
-            expires: Some(created + DATASET_LIFETIME_S),
-            permanent: false,
-            blob: Some(blob),
-            complete: true,
-        },
-    );
+    let id = s
+        .store()
+        .add_dataset(name, created, false, Some(blob))
+        .id
+        .clone();
     Outputs {
         dataset_id: Some(id),
         input_types: Some(input_types),

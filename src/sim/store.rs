@@ -149,6 +149,28 @@ impl Store {
         id
     }
 
+    /// Stores a new dataset under a fresh id, complete once it has bytes; one that is not
+    /// permanent expires `DATASET_LIFETIME_S` after `created`.
+    pub fn add_dataset(
+        &mut self,
+        name: String,
+        created: i64,
+        permanent: bool,
+        blob: Option<String>,
+    ) -> &DatasetRec {
+        let id = self.new_id('d');
+        let rec = DatasetRec {
+            id: id.clone(),
+            name,
+            created,
+            expires: (!permanent).then_some(created + DATASET_LIFETIME_S),
+            permanent,
+            complete: blob.is_some(),
+            blob,
+        };
+        self.datasets.entry(id).or_insert(rec)
+    }
+
     /// The job's state at `now`, following its producer for dependent jobs.
     pub fn status(&self, job: &JobRec, now: Instant) -> Status {
         let mut base = job.created_at;

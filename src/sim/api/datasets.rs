@@ -9,10 +9,11 @@ use axum::extract::{Path, RawQuery, State};
 use crate::hub::proto;
 use crate::sim::blobs;
 use crate::sim::state::{Counters, SimState};
-use crate::sim::store::{DATASET_LIFETIME_S, DatasetRec};
+use crate::sim::store::DatasetRec;
 
 use super::wire::{
-    ApiResult, Query, bad, decode, download_answer, not_found, paginate, pb, ts, urm,
+    ApiResult, Query, bad, decode, download_answer, found, name_or, newest_page, not_found, pb, ts,
+    urm,
 };
 
 pub(super) fn dataset_msg(d: &DatasetRec) -> proto::Dataset {
@@ -32,26 +33,11 @@ pub(super) async fn create_dataset(State(s): State<Arc<SimState>>, body: Bytes) 
     let req: proto::Dataset = decode(&body, "Dataset")?;
     let created = s.now_unix();
     let permanent = req.permanent.unwrap_or(false);
-    let expires = (!permanent).then_some(created + DATASET_LIFETIME_S);
-    let id = {
+    let name = name_or(req.name, "dataset");
+    let (id, expires) = {
         let mut store = s.store();
-        let id = store.new_id('d');
-        store.datasets.insert(
-            id.clone(),
-            DatasetRec {
-                id: id.clone(),
-                name: req
-                    .name
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| "dataset".into()),
-                created,
-                expires,
-                permanent,
-                blob: None,
-                complete: false,
-            },
-        );
-        id
+        let d = store.add_dataset(name, created, permanent, None);
+        (d.id.clone(), d.expires)
     };
     Counters::bump(&s.counters.datasets_created);
     Ok(urm(&id, Some(created), expires))
@@ -63,11 +49,12 @@ pub(super) async fn list_datasets(
 ) -> ApiResult {
     let page = Query::parse(q).page()?;
     let store = s.store();
-    let mut all: Vec<&DatasetRec> = store.datasets.values().collect();
-    all.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
-    let total = all.len() as u64;
+    let (datasets, total) =
+        newest_page(store.datasets.values().collect(), page, |d: &DatasetRec| {
+            (d.created, &d.id)
+        });
     Ok(pb(&proto::DatasetList {
-        datasets: paginate(all, page).into_iter().map(dataset_msg).collect(),
+        datasets: datasets.into_iter().map(dataset_msg).collect(),
         total_query_count: total,
     }))
 }
@@ -77,10 +64,7 @@ pub(super) async fn get_dataset(
     Path(id): Path<String>,
 ) -> ApiResult {
     let store = s.store();
-    let d = store
-        .datasets
-        .get(&id)
-        .ok_or_else(|| not_found(format!("Dataset {id} not found.")))?;
+    let d = found(store.datasets.get(&id), "Dataset", &id)?;
     Ok(pb(&dataset_msg(d)))
 }
 
@@ -91,10 +75,7 @@ pub(super) async fn patch_dataset(
 ) -> ApiResult {
     let req: proto::Dataset = decode(&body, "Dataset")?;
     let mut store = s.store();
-    let d = store
-        .datasets
-        .get_mut(&id)
-        .ok_or_else(|| not_found(format!("Dataset {id} not found.")))?;
+    let d = found(store.datasets.get_mut(&id), "Dataset", &id)?;
     if req.file_upload_complete == Some(true) {
         if d.blob.is_none() {
             return Err(bad(format!("no file was uploaded for dataset {id}")));
@@ -114,10 +95,7 @@ pub(super) async fn download_dataset(
 ) -> ApiResult {
     let q = Query::parse(q);
     let store = s.store();
-    let d = store
-        .datasets
-        .get(&id)
-        .ok_or_else(|| not_found(format!("Dataset {id} not found.")))?;
+    let d = found(store.datasets.get(&id), "Dataset", &id)?;
     let blob_id = d
         .blob
         .as_ref()

@@ -19,7 +19,7 @@ use crate::sim::store::{JobRec, ModelRec, Status, Store, timing};
 use super::datasets::dataset_msg;
 use super::models::model_msg;
 use super::results::peak_range;
-use super::wire::{ApiError, ApiResult, Query, bad, decode, not_found, paginate, pb, ts, urm};
+use super::wire::{ApiError, ApiResult, Query, bad, decode, found, paginate, pb, ts, urm};
 
 pub(super) async fn create_job(
     State(s): State<Arc<SimState>>,
@@ -43,10 +43,7 @@ pub(super) async fn create_job(
 
 pub(super) async fn get_job(State(s): State<Arc<SimState>>, Path(id): Path<String>) -> ApiResult {
     let store = s.store();
-    let j = store
-        .jobs
-        .get(&id)
-        .ok_or_else(|| not_found(format!("Job {id} not found.")))?;
+    let j = found(store.jobs.get(&id), "Job", &id)?;
     let st = store.status(j, Instant::now());
     Ok(pb(&job_msg(&s, &store, j, &st)))
 }
@@ -76,10 +73,7 @@ pub(super) async fn patch_job(
 ) -> ApiResult {
     let req: proto::JobPublicUpdate = decode(&body, "JobPublicUpdate")?;
     let mut store = s.store();
-    let j = store
-        .jobs
-        .get_mut(&id)
-        .ok_or_else(|| not_found(format!("Job {id} not found.")))?;
+    let j = found(store.jobs.get_mut(&id), "Job", &id)?;
     if let Some(name) = req.name {
         j.name = name;
     }
@@ -178,6 +172,22 @@ fn model_ref_id(m: Option<&proto::Model>) -> Result<String, ApiError> {
         .ok_or_else(|| bad("the job names no model"))
 }
 
+/// The model a new job names and the sha256 of its uploaded file, or the 400 the hub answers.
+fn uploaded_model<'a>(
+    store: &'a Store,
+    model_id: &str,
+) -> Result<(&'a ModelRec, String), ApiError> {
+    let m = store
+        .models
+        .get(model_id)
+        .ok_or_else(|| bad(format!("model {model_id} does not exist")))?;
+    let sha = m
+        .source_sha256
+        .clone()
+        .ok_or_else(|| bad(format!("model {model_id} has no uploaded file")))?;
+    Ok((m, sha))
+}
+
 async fn create_compile(s: &Arc<SimState>, c: proto::CompileJob, seed: bool) -> ApiResult {
     let model_id = model_ref_id(c.model.as_ref())?;
     let wanted = c
@@ -199,14 +209,7 @@ async fn create_compile(s: &Arc<SimState>, c: proto::CompileJob, seed: bool) -> 
     let created = s.now_unix();
     let (source_name, source_sha) = {
         let store = s.store();
-        let m = store
-            .models
-            .get(&model_id)
-            .ok_or_else(|| bad(format!("model {model_id} does not exist")))?;
-        let sha = m
-            .source_sha256
-            .clone()
-            .ok_or_else(|| bad(format!("model {model_id} has no uploaded file")))?;
+        let (m, sha) = uploaded_model(&store, &model_id)?;
         (m.name.clone(), sha)
     };
     let stem = source_name
@@ -304,14 +307,7 @@ async fn create_inference(s: &Arc<SimState>, i: proto::InferenceJob) -> ApiResul
         .filter(|d| !d.is_empty());
     let (model_sha, producer, model_inputs, model_name) = {
         let store = s.store();
-        let m = store
-            .models
-            .get(&model_id)
-            .ok_or_else(|| bad(format!("model {model_id} does not exist")))?;
-        let sha = m
-            .source_sha256
-            .clone()
-            .ok_or_else(|| bad(format!("model {model_id} has no uploaded file")))?;
+        let (m, sha) = uploaded_model(&store, &model_id)?;
         if let Some(d) = &dataset_id {
             let ds = store
                 .datasets

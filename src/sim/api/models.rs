@@ -12,7 +12,9 @@ use crate::sim::blobs;
 use crate::sim::state::{Counters, SimState};
 use crate::sim::store::ModelRec;
 
-use super::wire::{ApiResult, Query, decode, download_answer, not_found, paginate, pb, ts, urm};
+use super::wire::{
+    ApiResult, Query, decode, download_answer, found, name_or, newest_page, not_found, pb, ts, urm,
+};
 
 pub(super) fn model_msg(m: &ModelRec) -> proto::Model {
     proto::Model {
@@ -41,10 +43,7 @@ pub(super) async fn create_model(State(s): State<Arc<SimState>>, body: Bytes) ->
             id.clone(),
             ModelRec {
                 id: id.clone(),
-                name: req
-                    .name
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| "model".into()),
+                name: name_or(req.name, "model"),
                 model_type: req.model_type.unwrap_or(ModelType::Unspecified as i32),
                 is_directory: req.is_directory.unwrap_or(false),
                 created,
@@ -71,7 +70,7 @@ pub(super) async fn list_models(
     let page = q.page()?;
     let producer = q.get("producer").map(str::to_owned);
     let store = s.store();
-    let mut models: Vec<&ModelRec> = store
+    let matching: Vec<&ModelRec> = store
         .models
         .values()
         .filter(|m| {
@@ -80,20 +79,16 @@ pub(super) async fn list_models(
                 .is_none_or(|p| m.producer.as_deref() == Some(p))
         })
         .collect();
-    models.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
-    let total = models.len() as u64;
+    let (models, total) = newest_page(matching, page, |m: &ModelRec| (m.created, &m.id));
     Ok(pb(&proto::ModelList {
-        models: paginate(models, page).into_iter().map(model_msg).collect(),
+        models: models.into_iter().map(model_msg).collect(),
         total_query_count: total,
     }))
 }
 
 pub(super) async fn get_model(State(s): State<Arc<SimState>>, Path(id): Path<String>) -> ApiResult {
     let store = s.store();
-    let m = store
-        .models
-        .get(&id)
-        .ok_or_else(|| not_found(format!("Model {id} not found.")))?;
+    let m = found(store.models.get(&id), "Model", &id)?;
     Ok(pb(&model_msg(m)))
 }
 
@@ -104,10 +99,7 @@ pub(super) async fn download_model(
 ) -> ApiResult {
     let q = Query::parse(q);
     let store = s.store();
-    let m = store
-        .models
-        .get(&id)
-        .ok_or_else(|| not_found(format!("Model {id} not found.")))?;
+    let m = found(store.models.get(&id), "Model", &id)?;
     if let Some(job) = m.producer.as_ref().and_then(|j| store.jobs.get(j))
         && store.status(job, Instant::now()).state != JobState::Done
     {

@@ -13,7 +13,7 @@ use crate::sim::scenario::JobKind;
 use crate::sim::state::SimState;
 use crate::sim::store::JobRec;
 
-use super::wire::{ApiResult, bad, not_found, pb};
+use super::wire::{ApiResult, bad, found, not_found, pb};
 
 /// The QAIRT version the simulator claims.
 const QAIRT: &str = "2.37.0";
@@ -23,10 +23,7 @@ pub(super) async fn job_result_handler(
     Path(id): Path<String>,
 ) -> ApiResult {
     let store = s.store();
-    let j = store
-        .jobs
-        .get(&id)
-        .ok_or_else(|| not_found(format!("Job {id} not found.")))?;
+    let j = found(store.jobs.get(&id), "Job", &id)?;
     let st = store.status(j, Instant::now());
     if st.state != JobState::Done {
         return Err(not_found(format!(
@@ -68,10 +65,7 @@ pub(super) async fn artifact_list(
 ) -> ApiResult {
     let text = {
         let store = s.store();
-        let j = store
-            .jobs
-            .get(&id)
-            .ok_or_else(|| not_found(format!("Job {id} not found.")))?;
+        let j = found(store.jobs.get(&id), "Job", &id)?;
         if attempt != "latest" && attempt != "0" {
             return Err(not_found(format!("Job {id} has no attempt {attempt}.")));
         }

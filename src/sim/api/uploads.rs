@@ -12,7 +12,7 @@ use crate::sim::blobs;
 use crate::sim::state::SimState;
 use crate::sim::store::UploadRec;
 
-use super::wire::{ApiResult, Query, bad, decode, not_found, pb, urm};
+use super::wire::{ApiResult, Query, bad, decode, found, not_found, pb, urm};
 
 /// Upper bound of parts per upload, so a hostile `file_size` cannot make a huge answer.
 const MAX_PARTS: u64 = 10_000;
@@ -77,10 +77,7 @@ pub(super) async fn multipart_complete(
     let req: proto::FileMultipartUploadComplete = decode(&body, "FileMultipartUploadComplete")?;
     let (parts, name) = {
         let store = s.store();
-        let model = store
-            .models
-            .get(&id)
-            .ok_or_else(|| not_found(format!("Model {id} not found.")))?;
+        let model = found(store.models.get(&id), "Model", &id)?;
         let upload = store
             .uploads
             .get(&req.upload_id)

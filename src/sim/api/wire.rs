@@ -37,6 +37,11 @@ pub(super) fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, msg.into())
 }
 
+/// The record a lookup found, or the 404 the hub answers for a missing `kind` ("Model", "Job").
+pub(super) fn found<R>(rec: Option<R>, kind: &str, id: &str) -> Result<R, ApiError> {
+    rec.ok_or_else(|| not_found(format!("{kind} {id} not found.")))
+}
+
 /// A 404 answer.
 pub(super) fn not_found(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::NOT_FOUND, msg.into())
@@ -128,6 +133,23 @@ impl Query {
 }
 
 /// One page (`offset`, `limit`) of a list.
+/// The name a create request gave, or `default` when it gave none or an empty one.
+pub(super) fn name_or(name: Option<String>, default: &str) -> String {
+    name.filter(|n| !n.is_empty())
+        .unwrap_or_else(|| default.into())
+}
+
+/// One page of records, newest first (ties: the larger id first), and how many there are in all.
+pub(super) fn newest_page<T>(
+    mut recs: Vec<&T>,
+    page: (usize, usize),
+    created_and_id: impl Fn(&T) -> (i64, &str),
+) -> (Vec<&T>, u64) {
+    recs.sort_by(|a, b| created_and_id(b).cmp(&created_and_id(a)));
+    let total = recs.len() as u64;
+    (paginate(recs, page), total)
+}
+
 pub(super) fn paginate<T>(items: Vec<T>, (offset, limit): (usize, usize)) -> Vec<T> {
     items.into_iter().skip(offset).take(limit).collect()
 }
