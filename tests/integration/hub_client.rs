@@ -1132,6 +1132,68 @@ async fn sim_multipart_model_upload_stores_the_exact_bytes() {
 }
 
 #[tokio::test]
+async fn sim_fewer_part_urls_and_wrapped_answers_still_store_the_exact_bytes() {
+    for yaml in [
+        "upload: { max_part_size: 1000, part_urls: 2 }",
+        "upload: { max_part_size: 1000, part_urls: 1 }\ntransfers: { wrapped: always }",
+    ] {
+        let (sim, c) = sim(yaml).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = model_file(dir.path(), "tiny.onnx", 3500);
+        let up = c.upload_model(&path, None).await.expect("upload");
+        assert_eq!(up.parts, if yaml.contains("part_urls: 2") { 2 } else { 1 });
+        let want = hex::encode(sha2::Sha256::digest(std::fs::read(&path).expect("read")));
+        assert_eq!(sim.model_sha256(&up.model_id), Some(want), "{yaml}");
+    }
+}
+
+#[tokio::test]
+async fn sim_download_credentials_are_a_clear_error_after_the_uploads_worked() {
+    use edgegate::hub::dataset::NamedSamples;
+    use edgegate::tensor::Tensor;
+
+    let (_sim, c) = sim("transfers: { s3_credentials: [model_download, dataset_download] }").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = model_file(dir.path(), "tiny.onnx", 300);
+    let up = c.upload_model(&path, None).await.expect("upload");
+    let err = c
+        .download_model(&up.model_id, dir.path())
+        .await
+        .expect_err("model download credentials");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            &err,
+            HubError::S3Credentials {
+                transfer: "download",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(text.contains("edgegate-hub-sim"), "{text}");
+    assert!(
+        text.contains(&format!("models/{}/tiny.onnx", up.model_id)),
+        "{text}"
+    );
+    assert!(!text.contains("fake-secret"), "{text}");
+    let inputs = vec![NamedSamples {
+        name: "x".into(),
+        samples: vec![Tensor::from_f32(vec![1, 2], &[1.0, 2.0]).expect("tensor")],
+    }];
+    let id = c.upload_inputs(inputs, "h5-dataset").await.expect("inputs");
+    let err = c
+        .download_outputs(&id)
+        .await
+        .expect_err("dataset credentials");
+    assert!(
+        err.to_string()
+            .contains(&format!("/api/v1/datasets/{id}/download_data/")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn sim_dropped_blob_connection_is_retried() {
     let (sim, c) = sim(
         "upload: { max_part_size: 1000 }\nhttp_faults:\n  - { path: /blobs/, drop: true, limit: 1 }\n",
