@@ -1,6 +1,7 @@
 //! The Qualcomm AI Hub backend of [`Device`]: upload the model once per run (shared by every AI
-//! Hub device), compile with a seeded target model, then queue the profile and the inference job
-//! on that target right away so they run as soon as the compile ends.
+//! Hub device), compile with a seeded target model, wait for the compile, then submit the
+//! profile and the inference job on its target. A failed compile submits neither and uploads no
+//! inputs for that device: jobs that can only fail would still spend the user's job slots.
 //!
 //! Finished jobs are recorded in the [`JobCache`]; a later run with the same key re-reads their
 //! results instead of submitting. This file knows AI Hub and the cache, never the engine.
@@ -23,9 +24,9 @@ use crate::config::HubTarget;
 use crate::config::types::{ModelKind, Runtime};
 use crate::hub::dataset::NamedSamples;
 use crate::hub::devices::DeviceQuery;
-use crate::hub::jobs::{CompileRequest, InferenceRequest, job_status};
+use crate::hub::jobs::{CompileRequest, InferenceRequest};
 use crate::hub::measure::ProfileMeasurements;
-use crate::hub::proto::{self, JobState, NamedTensorType, TensorDtype, TensorType};
+use crate::hub::proto::{self, NamedTensorType, TensorDtype, TensorType};
 use crate::hub::{HubClient, HubError};
 use crate::results::{JobKind, JobLink, LayerCounts};
 
@@ -263,8 +264,9 @@ impl AihubDevice {
         }
     }
 
-    /// Waits once for this device's compile job (profile and inference share the wait), so a
-    /// failed compile is reported as itself and the dependent jobs' polling starts fresh.
+    /// Waits once for this device's compile job (profile and inference share the wait); the
+    /// dependent jobs are submitted only after it succeeded, so a failed compile is reported as
+    /// itself and costs no further job.
     async fn compiled(
         &self,
         prepared: &Prepared,
@@ -306,46 +308,23 @@ impl AihubDevice {
             .clone()
     }
 
-    /// Waits for a job within the per-job limit; a dependent job whose compile failed reports
-    /// the compile's failure.
+    /// Waits for a job within the per-job limit.
     async fn wait(
         &self,
         kind: JobKind,
         job_id: &str,
-        prepared: &Prepared,
         settings: &RunSettings,
     ) -> Result<(), DeviceError> {
         let waited =
             tokio::time::timeout(settings.job_timeout, self.ctx.client.wait_job(job_id)).await;
-        let err = match waited {
-            Ok(Ok(_)) => return Ok(()),
-            Ok(Err(e)) => e,
-            Err(_) => {
-                return Err(DeviceError::Timeout {
-                    what: format!("{} job {job_id}", kind_name(kind)),
-                    after: settings.job_timeout,
-                });
-            }
-        };
-        if matches!(err, HubError::JobFailed { .. })
-            && let Some(compile) = prepared
-                .jobs
-                .iter()
-                .find(|j| j.kind == JobKind::Compile && !j.reused)
-            && let Ok(job) = self.ctx.client.get_job(&compile.id).await
-            && let (JobState::Failed, reason) = job_status(&job)
-        {
-            return Err(DeviceError::JobFailed {
-                job: compile.clone(),
-                reason: crate::http::server_text(
-                    reason
-                        .filter(|r| !r.is_empty())
-                        .unwrap_or("no failure reason given"),
-                    false,
-                ),
-            });
+        match waited {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(self.map_err(kind, job_id, e)),
+            Err(_) => Err(DeviceError::Timeout {
+                what: format!("{} job {job_id}", kind_name(kind)),
+                after: settings.job_timeout,
+            }),
         }
-        Err(self.map_err(kind, job_id, err))
     }
 
     fn map_err(&self, kind: JobKind, job_id: &str, e: HubError) -> DeviceError {
@@ -559,6 +538,7 @@ impl Device for AihubDevice {
                 }
             }
         }
+        self.compiled(prepared, settings).await?;
         let dataset_id = self.ctx.dataset_id(&self.name, cases).await?;
         let job_id = self
             .run_on_target(
@@ -579,8 +559,8 @@ impl Device for AihubDevice {
 }
 
 impl AihubDevice {
-    /// Submits a profile or inference job on the compile's target model (queued behind the
-    /// compile), waits for the compile and then the job, and returns the job id.
+    /// Waits for the compile, then submits a profile or inference job on its target model,
+    /// waits for that job, and returns its id. Nothing is submitted when the compile failed.
     async fn run_on_target(
         &self,
         kind: JobKind,
@@ -589,6 +569,7 @@ impl AihubDevice {
         prepared: &Prepared,
         settings: &RunSettings,
     ) -> Result<String, DeviceError> {
+        self.compiled(prepared, settings).await?;
         let what = kind_name(kind);
         let req = InferenceRequest {
             model_id: prepared.target_id.clone(),
@@ -608,9 +589,7 @@ impl AihubDevice {
             &self.name,
             &format!("submitted {what} job {} ({})", job.job_id, job.url),
         );
-        self.compiled(prepared, settings).await?;
-        self.wait(kind, &job.job_id, prepared, settings).await?;
-        self.remember_compile(&self.model_sha(), prepared);
+        self.wait(kind, &job.job_id, settings).await?;
         Ok(job.job_id)
     }
 }

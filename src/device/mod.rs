@@ -116,8 +116,8 @@ pub enum DeviceError {
 
 /// A device that can prepare a model, profile it and run inference over the cases.
 ///
-/// The engine may call `profile` and `infer` concurrently once `prepare` returned: AI Hub queues
-/// both behind the compile job (its target model id is known at submission).
+/// The engine may call `profile` and `infer` concurrently once `prepare` returned: AI Hub's
+/// backend waits for the compile job once inside both and submits nothing if it failed.
 #[async_trait]
 pub trait Device: Send + Sync {
     /// The name from `device_matrix`.

@@ -156,6 +156,24 @@ impl HubClient {
         body: Option<Vec<u8>>,
         what: &str,
     ) -> Result<R, HubError> {
+        let route = format!("{method} {}", url.path());
+        let bytes = self.call_raw(method, url, body, what).await?;
+        R::decode(bytes).map_err(|e| HubError::Protocol {
+            route,
+            reason: format!("undecodable protobuf: {e}"),
+        })
+    }
+
+    /// Sends one API request with retries and returns the protobuf answer undecoded, for the
+    /// routes whose answer may come in more than one shape (`upload`'s legacy and wrapped
+    /// transfer answers).
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        what: &str,
+    ) -> Result<Bytes, HubError> {
         let body = body.map(Bytes::from);
         let route = format!("{method} {}", url.path());
         let host = host_of(&url);
@@ -191,12 +209,7 @@ impl HubClient {
                         ),
                     }));
                 }
-                R::decode(bytes).map_err(|e| {
-                    Failure::Fatal(HubError::Protocol {
-                        route,
-                        reason: format!("undecodable protobuf: {e}"),
-                    })
-                })
+                Ok(bytes)
             }
         })
         .await

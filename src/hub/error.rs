@@ -57,6 +57,18 @@ pub enum HubError {
     /// A 2xx answer that is not what the protocol promises.
     #[error("unexpected answer from ai hub ({route}): {reason}")]
     Protocol { route: String, reason: String },
+    /// The server wants the file moved with temporary S3 credentials, which edgegate never
+    /// asks for (it sends no `supports_s3_credentials=true`) and cannot use.
+    #[error(
+        "ai hub answered {route} with temporary S3 credentials for a direct {transfer} (bucket {bucket}, key {key}, region {region}); edgegate moves files only through presigned urls and did not send supports_s3_credentials=true, so it cannot follow this answer"
+    )]
+    S3Credentials {
+        route: String,
+        transfer: &'static str,
+        bucket: String,
+        key: String,
+        region: String,
+    },
     /// The file cannot be uploaded as a model.
     #[error("cannot upload {path} as a model: {reason}")]
     UnsupportedModel { path: PathBuf, reason: String },

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod measure;
 pub mod proto;
 pub mod retry;
+pub mod transfer;
 pub mod upload;
 
 pub use client::{ClientOptions, HubClient};

@@ -21,10 +21,10 @@ use super::dataset::{self, NamedSamples};
 use super::error::HubError;
 use super::jobs::created_id;
 use super::proto::{
-    CreateUpdateResponse, Dataset, FileDownloadResponse, FileMultipartUploadComplete,
-    FileMultipartUploadUrl, FileUploadResponse, FileUploadUrl, Model, ModelType,
-    file_download_response, file_upload_response,
+    CreateUpdateResponse, Dataset, FileMultipartUploadComplete, FileMultipartUploadUrl,
+    FileUploadUrl, Model, ModelType,
 };
+use super::transfer::{self, ModelUpload};
 use crate::files;
 use crate::http;
 
@@ -58,8 +58,17 @@ pub fn model_type_for_path(path: &Path) -> Option<ModelType> {
     })
 }
 
-/// The byte span `(offset, len)` of each part of a multipart upload.
+/// The largest part edgegate sends in one PUT: S3's limit for one part of a multipart upload
+/// (5 GiB), so a server answer that would need more is refused before any byte is sent.
+pub const MAX_PART_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// The byte span `(offset, len)` of each part of a multipart upload, by the protocol's rule
+/// (notes §3.1): as many parts as URLs given, part `i` starts at `i * max_part_size`, and the
+/// last part takes the rest, whatever its size. A server may hand out fewer URLs than
+/// `⌈size / max_part_size⌉`; what cannot be uploaded (no URL, an empty or negative part, a part
+/// over [`MAX_PART_BYTES`]) is an error that says why.
 pub fn part_spans(size: u64, max_part_size: u64, parts: usize) -> Result<Vec<(u64, u64)>, String> {
+    let n = parts as u64;
     if parts == 0 {
         return Err("the server gave no part urls".into());
     }
@@ -67,22 +76,48 @@ pub fn part_spans(size: u64, max_part_size: u64, parts: usize) -> Result<Vec<(u6
         return if parts == 1 {
             Ok(vec![(0, 0)])
         } else {
-            Err(format!("{parts} part urls for an empty file"))
+            Err(format!(
+                "{parts} part urls for an empty file (only one empty part can be uploaded)"
+            ))
         };
     }
-    if max_part_size == 0 {
-        return Err("max_part_size is 0".into());
-    }
-    let needed = size.div_ceil(max_part_size);
-    if needed != parts as u64 {
+    if n > size {
         return Err(format!(
-            "{parts} part urls for {size} bytes in parts of {max_part_size} (expected {needed})"
+            "{parts} part urls for a file of {size} bytes: more parts than bytes"
         ));
     }
-    Ok((0..needed)
+    if parts > 1 && max_part_size == 0 {
+        return Err(format!(
+            "{parts} part urls with max_part_size 0: every part but the last would be empty"
+        ));
+    }
+    let head = (n - 1)
+        .checked_mul(max_part_size)
+        .filter(|&h| h < size)
+        .ok_or_else(|| {
+            format!(
+                "{parts} part urls for {size} bytes in parts of {max_part_size}: the first {} \
+                 parts already hold the whole file, so part {parts} would be empty",
+                n - 1
+            )
+        })?;
+    let last = size - head;
+    let biggest = if parts > 1 {
+        last.max(max_part_size)
+    } else {
+        last
+    };
+    if biggest > MAX_PART_BYTES {
+        return Err(format!(
+            "{parts} part urls for {size} bytes in parts of {max_part_size} make a part of \
+             {biggest} bytes, over the {MAX_PART_BYTES}-byte (5 GiB) limit of one part"
+        ));
+    }
+    Ok((0..n)
         .map(|i| {
             let offset = i * max_part_size;
-            (offset, max_part_size.min(size - offset))
+            let len = if i + 1 == n { last } else { max_part_size };
+            (offset, len)
         })
         .collect())
 }
@@ -149,21 +184,27 @@ impl HubClient {
             .await?;
         let model_id = created_id(urm, "POST models/")?;
 
+        // No `supports_s3_credentials=true` on any transfer route, deliberately (protocol notes
+        // §2.1, §3, §10). With the flag the server may answer `credentials` (temporary S3 keys for
+        // a SigV4 upload straight to a bucket), which edgegate cannot follow: it moves files only
+        // through presigned URLs, and a client that advertises what it cannot do fails on the
+        // very answer it asked for. Without the flag the server answers the legacy messages
+        // (`FileMultipartUploadURL` here, `FileUploadURL` for datasets, `FileDownloadURL` for
+        // downloads), which always carry URLs; the 0.45 client and the 0.56 client's own
+        // `download_data` call use them. `transfer` also reads the wrappers, should a server
+        // send them anyway, and turns a `credentials` answer into an error naming it.
         let size_s = size.to_string();
         let url = self.api_url(
             &["models", &model_id, "multipart_upload"],
-            &[
-                ("use_acceleration", "false"),
-                ("supports_s3_credentials", "true"),
-                ("file_size", &size_s),
-            ],
+            &[("use_acceleration", "false"), ("file_size", &size_s)],
         )?;
-        let how: FileUploadResponse = self.get(url, &format!("model {model_id}")).await?;
-        let parts = match how.method {
-            Some(file_upload_response::Method::MultipartUrl(m)) => {
-                self.upload_parts(&model_id, path, size, m).await?
-            }
-            Some(file_upload_response::Method::Url(form)) => {
+        let route = format!("GET {}", url.path());
+        let answer = self
+            .call_raw(Method::GET, url, None, &format!("model {model_id}"))
+            .await?;
+        let parts = match transfer::model_upload(&answer, &route)? {
+            ModelUpload::Parts(m) => self.upload_parts(&model_id, path, size, m).await?,
+            ModelUpload::Form(form) => {
                 self.post_form(&form, path, size).await?;
                 let url = self.api_url(&["models", &model_id, "upload_complete"], &[])?;
                 let urm: CreateUpdateResponse = self
@@ -176,12 +217,6 @@ impl HubClient {
                     .await?;
                 created_id(urm, "POST models/<id>/upload_complete/")?;
                 1
-            }
-            Some(file_upload_response::Method::Credentials(_)) | None => {
-                return Err(HubError::Protocol {
-                    route: format!("GET models/{model_id}/multipart_upload/"),
-                    reason: "the server offered only direct S3 credentials, which edgegate does not support".into(),
-                });
             }
         };
         Ok(UploadedModel {
@@ -332,21 +367,14 @@ impl HubClient {
         let dataset_id = created_id(urm, "POST datasets/")?;
         let what = format!("dataset {dataset_id}");
         let size_s = size.to_string();
+        // No `supports_s3_credentials=true`: see `upload_model`.
         let url = self.api_url(
             &["datasets", &dataset_id, "upload_url"],
-            &[
-                ("use_acceleration", "false"),
-                ("supports_s3_credentials", "true"),
-                ("file_size", &size_s),
-            ],
+            &[("use_acceleration", "false"), ("file_size", &size_s)],
         )?;
-        let how: FileUploadResponse = self.get(url, &what).await?;
-        let Some(file_upload_response::Method::Url(form)) = how.method else {
-            return Err(HubError::Protocol {
-                route: format!("GET datasets/{dataset_id}/upload_url/"),
-                reason: "expected a form upload url".into(),
-            });
-        };
+        let route = format!("GET {}", url.path());
+        let answer = self.call_raw(Method::GET, url, None, &what).await?;
+        let form = transfer::dataset_upload(&answer, &route)?;
         self.post_form(&form, path, size).await?;
         let done = Dataset {
             file_upload_complete: Some(true),
@@ -428,20 +456,11 @@ impl HubClient {
         dest: &Path,
         limit: u64,
     ) -> Result<PathBuf, HubError> {
-        let url = self.api_url(
-            parts,
-            &[
-                ("use_acceleration", "false"),
-                ("supports_s3_credentials", "true"),
-            ],
-        )?;
-        let how: FileDownloadResponse = self.get(url, what).await?;
-        let Some(file_download_response::Method::Url(u)) = how.method else {
-            return Err(HubError::Protocol {
-                route: format!("GET {}/", parts.join("/")),
-                reason: "expected a download url".into(),
-            });
-        };
+        // No `supports_s3_credentials=true`: see `upload_model`.
+        let url = self.api_url(parts, &[("use_acceleration", "false")])?;
+        let route = format!("GET {}", url.path());
+        let answer = self.call_raw(Method::GET, url, None, what).await?;
+        let u = transfer::download(&answer, &route)?;
         let target = if dest.is_dir() {
             let name = Path::new(&u.filename)
                 .file_name()
@@ -549,12 +568,35 @@ mod tests {
         );
         assert_eq!(part_spans(11, 11, 1).expect("valid"), vec![(0, 11)]);
         assert_eq!(part_spans(0, 10, 1).expect("valid"), vec![(0, 0)]);
-        assert!(part_spans(25, 10, 2).is_err());
-        assert!(part_spans(25, 0, 3).is_err());
-        assert!(part_spans(25, 10, 0).is_err());
         let big = 2 * 1024 * 1024 * 1024u64 + 1;
         let spans = part_spans(big, 256 * 1024 * 1024, 9).expect("valid");
         assert_eq!(spans.last(), Some(&(8 * 256 * 1024 * 1024, 1)));
         assert_eq!(spans.iter().map(|s| s.1).sum::<u64>(), big);
+    }
+
+    #[test]
+    fn fewer_urls_than_the_default_split_give_the_rest_to_the_last_part() {
+        assert_eq!(
+            part_spans(25, 10, 2).expect("valid"),
+            vec![(0, 10), (10, 15)]
+        );
+        assert_eq!(part_spans(25, 10, 1).expect("valid"), vec![(0, 25)]);
+        assert_eq!(part_spans(25, 0, 1).expect("valid"), vec![(0, 25)]);
+    }
+
+    #[test]
+    fn impossible_splits_say_what_is_wrong() {
+        let err = |size, max, parts| part_spans(size, max, parts).expect_err("impossible");
+        assert!(err(25, 10, 0).contains("no part urls"));
+        assert!(err(0, 10, 2).contains("empty file"));
+        assert!(err(3, 1, 4).contains("more parts than bytes"));
+        assert!(err(25, 10, 4).contains("part 4 would be empty"));
+        assert!(err(25, 0, 3).contains("max_part_size 0"));
+        assert!(err(25, u64::MAX, 3).contains("would be empty"));
+        let six_gib = 6 * 1024 * 1024 * 1024u64;
+        let over = err(six_gib, 1024, 1);
+        assert!(over.contains("5 GiB"), "{over}");
+        assert!(err(six_gib, six_gib - 1, 2).contains("5 GiB"));
+        assert!(part_spans(six_gib, 4 * 1024 * 1024 * 1024, 2).is_ok());
     }
 }

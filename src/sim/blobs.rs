@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::reply::detail;
-use super::state::SimState;
+use super::state::{Counters, SimState};
 use super::store::BlobRec;
 
 /// The blob routes, without auth and without a body size limit.
@@ -118,6 +118,7 @@ async fn put_part(
         Ok(v) => v,
         Err(e) => return detail(StatusCode::BAD_REQUEST, &format!("upload failed: {e}")),
     };
+    Counters::bump(&state.counters.upload_parts);
     let etag = format!("\"{}\"", &sha[..32]);
     if let Some(u) = state.store().uploads.get_mut(&upload)
         && let Some(slot) = u.etags.get_mut(index)

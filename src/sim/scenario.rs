@@ -7,7 +7,10 @@
 //! ```yaml
 //! seed: 7
 //! durations: { queue_s: 0, compile_s: 0.2, provision_s: 0.1, run_s: 0.2 }
-//! upload: { max_part_size: 1048576 }
+//! upload: { max_part_size: 1048576, part_urls: 2 }
+//! transfers:
+//!   wrapped: always
+//!   s3_credentials: [dataset_download]
 //! devices:
 //!   "Samsung Galaxy S24":
 //!     latency_ms: 4.2
@@ -42,6 +45,9 @@ pub struct Scenario {
     /// How uploads are split and how big they may get.
     #[serde(default)]
     pub upload: UploadSettings,
+    /// Which of the protocol's answer shapes the upload and download routes use.
+    #[serde(default)]
+    pub transfers: TransferSettings,
     /// Overrides per AI Hub device name (exact name, e.g. `Samsung Galaxy S24`).
     #[serde(default)]
     pub devices: BTreeMap<String, DeviceProfile>,
@@ -81,17 +87,67 @@ pub struct Durations {
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UploadSettings {
-    /// Bytes per presigned part of a model upload (the last part may be shorter).
+    /// Bytes per presigned part of a model upload (`max_part_size` of the answer).
     #[serde(default = "default_part_size")]
     pub max_part_size: u64,
+    /// Hand out at most this many part URLs. The protocol's rule is "as many parts as URLs, the
+    /// last takes the rest" (notes §3.1), so with fewer URLs than `⌈file_size / max_part_size⌉`
+    /// the last part is larger than `max_part_size`. Default: that ceiling, one URL per
+    /// `max_part_size` bytes.
+    #[serde(default)]
+    pub part_urls: Option<u64>,
 }
 
 impl Default for UploadSettings {
     fn default() -> Self {
         Self {
             max_part_size: default_part_size(),
+            part_urls: None,
         }
     }
+}
+
+/// The answer shapes of the upload and download routes (`GET models/<id>/multipart_upload/`,
+/// `datasets/<id>/upload_url/`, `models/<id>/download/`, `datasets/<id>/download_data/`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferSettings {
+    /// When the `File*Response` wrappers are answered instead of the legacy messages.
+    #[serde(default)]
+    pub wrapped: Wrapped,
+    /// Routes answered with the wrapper's `credentials` variant (temporary S3 keys for a direct
+    /// transfer to a bucket, notes §3.1, §3.2, §3.4) instead of URLs. The credentials are fake
+    /// and no S3 stands behind them: this stages a server that insists on direct S3 transfers.
+    /// Only the wrapper can carry them, so they are sent wrapped even to a client that did not
+    /// send `supports_s3_credentials=true`, as a server ignoring that flag would.
+    #[serde(default)]
+    pub s3_credentials: Vec<TransferRoute>,
+}
+
+/// When the simulator answers the `File*Response` wrappers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wrapped {
+    /// To clients that send `supports_s3_credentials=true` (the official 0.56 client); the
+    /// legacy bare messages to the rest (notes §2.1, §9 item 9).
+    #[default]
+    ByFlag,
+    /// To every client, as a server that ignores the flag would.
+    Always,
+}
+
+/// An upload or download route whose answer a scenario can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferRoute {
+    /// `GET models/<id>/multipart_upload/`.
+    ModelUpload,
+    /// `GET datasets/<id>/upload_url/`.
+    DatasetUpload,
+    /// `GET models/<id>/download/`.
+    ModelDownload,
+    /// `GET datasets/<id>/download_data/`.
+    DatasetDownload,
 }
 
 fn default_part_size() -> u64 {
@@ -288,6 +344,11 @@ impl Scenario {
                 "upload.max_part_size must be at least 1".into(),
             ));
         }
+        if self.upload.part_urls == Some(0) {
+            return Err(ScenarioError::Invalid(
+                "upload.part_urls must be at least 1".into(),
+            ));
+        }
         for f in &self.http_faults {
             if f.rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
                 return Err(ScenarioError::Invalid(
@@ -312,6 +373,17 @@ impl Scenario {
         Ok(())
     }
 
+    /// Whether the scenario answers `route` with S3 credentials.
+    pub fn s3_credentials(&self, route: TransferRoute) -> bool {
+        self.transfers.s3_credentials.contains(&route)
+    }
+
+    /// Whether an answer on a transfer route is the wrapper, given the client's
+    /// `supports_s3_credentials` flag.
+    pub fn wrapped(&self, client_flag: bool) -> bool {
+        client_flag || self.transfers.wrapped == Wrapped::Always
+    }
+
     /// The profile of one device, empty when the scenario does not mention it.
     pub fn device(&self, name: &str) -> DeviceProfile {
         self.devices.get(name).cloned().unwrap_or_default()
@@ -327,7 +399,10 @@ mod tests {
         let text = r#"
 seed: 7
 durations: { queue_s: 0, compile_s: 0.2, provision_s: 0.1, run_s: 0.2 }
-upload: { max_part_size: 1048576 }
+upload: { max_part_size: 1048576, part_urls: 2 }
+transfers:
+  wrapped: always
+  s3_credentials: [dataset_download]
 devices:
   "Samsung Galaxy S24":
     latency_ms: 4.2
@@ -345,6 +420,10 @@ http_faults:
         let s = Scenario::from_yaml(text, "t.yaml").unwrap();
         assert_eq!(s.seed, 7);
         assert_eq!(s.upload.max_part_size, 1_048_576);
+        assert_eq!(s.upload.part_urls, Some(2));
+        assert!(s.wrapped(false));
+        assert!(s.s3_credentials(TransferRoute::DatasetDownload));
+        assert!(!s.s3_credentials(TransferRoute::ModelUpload));
         let s24 = s.device("Samsung Galaxy S24");
         assert_eq!(s24.latency_ms, Some(4.2));
         assert_eq!(s24.compute_units.unwrap().npu, 30);
@@ -364,5 +443,10 @@ http_faults:
         assert_eq!(Scenario::from_yaml("", "t").unwrap(), Scenario::default());
         assert!(Scenario::from_yaml("http_faults: [{status: 503, rate: 2}]", "t").is_err());
         assert!(Scenario::from_yaml("http_faults: [{rate: 0.5}]", "t").is_err());
+        assert!(Scenario::from_yaml("upload: { part_urls: 0 }", "t").is_err());
+        assert!(Scenario::from_yaml("transfers: { s3_credentials: [s3] }", "t").is_err());
+        let default = Scenario::default();
+        assert!(!default.wrapped(false) && default.wrapped(true));
+        assert_eq!(default.upload.part_urls, None);
     }
 }

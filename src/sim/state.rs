@@ -46,6 +46,8 @@ pub struct SimStats {
     pub models_created: u64,
     /// Datasets created by `POST datasets/`.
     pub datasets_created: u64,
+    /// Model upload parts stored (`PUT` to a part URL that succeeded).
+    pub upload_parts: u64,
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +60,7 @@ pub(crate) struct Counters {
     pub inference_jobs: AtomicU64,
     pub models_created: AtomicU64,
     pub datasets_created: AtomicU64,
+    pub upload_parts: AtomicU64,
 }
 
 impl Counters {
@@ -77,6 +80,7 @@ impl Counters {
             inference_jobs: g(&self.inference_jobs),
             models_created: g(&self.models_created),
             datasets_created: g(&self.datasets_created),
+            upload_parts: g(&self.upload_parts),
         }
     }
 }

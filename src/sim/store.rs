@@ -39,6 +39,10 @@ pub(crate) struct ModelRec {
 pub(crate) struct UploadRec {
     pub model_id: String,
     pub etags: Vec<Option<String>>,
+    /// The `file_size` the client announced, when it did.
+    pub file_size: Option<u64>,
+    /// The `max_part_size` handed out: every part but the last must be exactly this long.
+    pub max_part_size: u64,
 }
 
 /// One dataset (uploaded input or produced output).

@@ -46,6 +46,12 @@ struct Fake {
     fault_path: String,
     wrong_content_type: bool,
     max_part_size: u64,
+    /// Hand out at most this many part URLs (the last part takes the rest).
+    part_urls: Option<u64>,
+    /// Answer the File*Response wrappers even without `supports_s3_credentials=true`.
+    always_wrap: bool,
+    /// Answer every transfer route with S3 credentials (in the wrapper).
+    s3_credentials: bool,
     parts: BTreeMap<usize, Vec<u8>>,
     etags: Vec<String>,
     completed_etags: Vec<String>,
@@ -102,6 +108,33 @@ fn rb5() -> Device {
         os: "12".into(),
         attributes: vec!["chipset:qualcomm-qrb5165".into(), "framework:tflite".into()],
         soc_description: String::new(),
+    }
+}
+
+fn s3_credentials() -> proto::S3Credentials {
+    proto::S3Credentials {
+        access_key_id: "AKIAFAKE".into(),
+        secret_access_key: "fake-secret".into(),
+        session_token: "fake-session".into(),
+        bucket: "qai-hub-fake-bucket".into(),
+        key: "uploads/mfake0001/tiny.onnx".into(),
+        region: "us-west-2".into(),
+        ..proto::S3Credentials::default()
+    }
+}
+
+/// A transfer answer as the real service is believed to choose it (protocol notes §2.1): the
+/// wrapper to clients sending `supports_s3_credentials=true`, the legacy message to the rest.
+fn transfer_answer<L: Message, W: Message>(
+    s: &Fake,
+    query: &str,
+    legacy: L,
+    wrap: impl FnOnce(L) -> W,
+) -> Response {
+    if s.always_wrap || query_values(query, "supports_s3_credentials") == ["true"] {
+        pb(&wrap(legacy))
+    } else {
+        pb(&legacy)
     }
 }
 
@@ -263,22 +296,29 @@ async fn handle(
         }
         ("POST", ["models"]) => urm("mfake0001"),
         ("GET", ["models", id, "multipart_upload"]) => {
+            if s.s3_credentials {
+                return pb(&FileUploadResponse {
+                    method: Some(file_upload_response::Method::Credentials(s3_credentials())),
+                });
+            }
             let size: u64 = query_values(&query, "file_size")
                 .first()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            let n = size.div_ceil(s.max_part_size).max(1);
+            let n = size
+                .div_ceil(s.max_part_size)
+                .min(s.part_urls.unwrap_or(u64::MAX))
+                .max(1);
             let host = h("host").unwrap_or_default();
-            pb(&FileUploadResponse {
-                method: Some(file_upload_response::Method::MultipartUrl(
-                    FileMultipartUploadUrl {
-                        urls: (0..n)
-                            .map(|i| format!("http://{host}/blob/part/{i}"))
-                            .collect(),
-                        upload_id: format!("up-{id}"),
-                        max_part_size: s.max_part_size,
-                    },
-                )),
+            let legacy = FileMultipartUploadUrl {
+                urls: (0..n)
+                    .map(|i| format!("http://{host}/blob/part/{i}"))
+                    .collect(),
+                upload_id: format!("up-{id}"),
+                max_part_size: s.max_part_size,
+            };
+            transfer_answer(&s, &query, legacy, |m| FileUploadResponse {
+                method: Some(file_upload_response::Method::MultipartUrl(m)),
             })
         }
         ("POST", ["models", id, "multipart_upload"]) => {
@@ -302,16 +342,17 @@ async fn handle(
         }
         ("GET", ["datasets", id, "upload_url"]) => {
             let host = h("host").unwrap_or_default();
-            pb(&FileUploadResponse {
-                method: Some(file_upload_response::Method::Url(proto::FileUploadUrl {
-                    url: format!("http://{host}/blob/form"),
-                    file_field_name: "file".into(),
-                    fields: [
-                        ("key".to_string(), format!("datasets/{id}/inputs.h5")),
-                        ("policy".to_string(), "p0".to_string()),
-                    ]
-                    .into(),
-                })),
+            let legacy = proto::FileUploadUrl {
+                url: format!("http://{host}/blob/form"),
+                file_field_name: "file".into(),
+                fields: [
+                    ("key".to_string(), format!("datasets/{id}/inputs.h5")),
+                    ("policy".to_string(), "p0".to_string()),
+                ]
+                .into(),
+            };
+            transfer_answer(&s, &query, legacy, |f| FileUploadResponse {
+                method: Some(file_upload_response::Method::Url(f)),
             })
         }
         ("PATCH", ["datasets", id]) => {
@@ -319,14 +360,20 @@ async fn handle(
             urm(id)
         }
         ("GET", ["datasets", id, "download_data"]) => {
+            if s.s3_credentials {
+                return pb(&proto::FileDownloadResponse {
+                    method: Some(proto::file_download_response::Method::Credentials(
+                        s3_credentials(),
+                    )),
+                });
+            }
             let host = h("host").unwrap_or_default();
-            pb(&proto::FileDownloadResponse {
-                method: Some(proto::file_download_response::Method::Url(
-                    proto::FileDownloadUrl {
-                        url: format!("http://{host}/blob/dl/{id}"),
-                        filename: "outputs.h5".into(),
-                    },
-                )),
+            let legacy = proto::FileDownloadUrl {
+                url: format!("http://{host}/blob/dl/{id}"),
+                filename: "outputs.h5".into(),
+            };
+            transfer_answer(&s, &query, legacy, |u| proto::FileDownloadResponse {
+                method: Some(proto::file_download_response::Method::Url(u)),
             })
         }
         ("POST", ["jobs"]) => {
@@ -727,8 +774,114 @@ async fn fake_multipart_model_upload_streams_parts_with_etags_and_no_token() {
         .iter()
         .find(|s| s.path == "/api/v1/models/mfake0001/multipart_upload/" && s.method == "GET")
         .expect("asked for part urls");
-    assert!(how.query.contains("supports_s3_credentials=true"));
+    assert!(
+        !how.query.contains("supports_s3_credentials"),
+        "edgegate cannot use S3 credentials, so it never advertises them: {}",
+        how.query
+    );
     assert!(how.query.contains("file_size=25"));
+}
+
+#[tokio::test]
+async fn fake_fewer_part_urls_than_the_default_split_leave_the_rest_to_the_last_part() {
+    let srv = Server::start().await;
+    srv.fake().part_urls = Some(2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tiny.onnx");
+    let content: Vec<u8> = (0..25u8).collect();
+    std::fs::write(&path, &content).expect("write model");
+    let up = srv
+        .client()
+        .upload_model(&path, None)
+        .await
+        .expect("two urls for three parts' worth of bytes");
+    assert_eq!(up.parts, 2);
+    let f = srv.fake();
+    let sizes: Vec<usize> = f.parts.values().map(Vec::len).collect();
+    assert_eq!(
+        sizes,
+        [10, 15],
+        "part 0 is max_part_size, the last the rest"
+    );
+    let joined: Vec<u8> = f.parts.values().flatten().copied().collect();
+    assert_eq!(joined, content);
+    assert_eq!(f.completed_etags, f.etags);
+}
+
+#[tokio::test]
+async fn fake_wrapped_answers_without_the_flag_are_understood() {
+    use edgegate::hub::dataset::NamedSamples;
+    use edgegate::tensor::Tensor;
+
+    let srv = Server::start().await;
+    srv.fake().always_wrap = true;
+    let c = srv.client();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tiny.onnx");
+    std::fs::write(&path, [7u8; 25]).expect("write model");
+    let up = c
+        .upload_model(&path, None)
+        .await
+        .expect("wrapped part urls");
+    assert_eq!(up.parts, 3);
+    let inputs = vec![NamedSamples {
+        name: "x".into(),
+        samples: vec![Tensor::from_f32(vec![1, 2], &[1.0, 2.0]).expect("tensor")],
+    }];
+    let id = c
+        .upload_inputs(inputs.clone(), "h5-dataset")
+        .await
+        .expect("wrapped form url");
+    let outputs = c.download_outputs(&id).await.expect("wrapped download url");
+    assert_eq!(outputs, inputs);
+}
+
+#[tokio::test]
+async fn fake_s3_credentials_are_a_clear_error_naming_what_the_server_asked_for() {
+    let srv = Server::start().await;
+    srv.fake().s3_credentials = true;
+    let c = srv.client();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tiny.onnx");
+    std::fs::write(&path, [7u8; 25]).expect("write model");
+    let err = c
+        .upload_model(&path, None)
+        .await
+        .expect_err("credentials cannot be followed");
+    let HubError::S3Credentials {
+        route,
+        transfer,
+        bucket,
+        region,
+        ..
+    } = &err
+    else {
+        panic!("expected S3Credentials, got {err:?}");
+    };
+    assert_eq!(route, "GET /api/v1/models/mfake0001/multipart_upload/");
+    assert_eq!(*transfer, "upload");
+    assert_eq!(bucket, "qai-hub-fake-bucket");
+    assert_eq!(region, "us-west-2");
+    let text = err.to_string();
+    assert!(
+        !text.contains("fake-secret") && !text.contains("AKIAFAKE"),
+        "{text}"
+    );
+    assert!(srv.fake().parts.is_empty(), "nothing was sent anywhere");
+    let err = c
+        .download_outputs("dfake0001")
+        .await
+        .expect_err("download credentials");
+    assert!(
+        matches!(
+            &err,
+            HubError::S3Credentials {
+                transfer: "download",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -874,6 +1027,16 @@ async fn fake_dataset_form_upload_then_download_decodes_tensors() {
     }
     let outputs = c.download_outputs(&id).await.expect("downloaded");
     assert_eq!(outputs, inputs);
+    let f = srv.fake();
+    let transfers: Vec<&Seen> = f
+        .seen
+        .iter()
+        .filter(|s| s.path.ends_with("/upload_url/") || s.path.ends_with("/download_data/"))
+        .collect();
+    assert_eq!(transfers.len(), 2);
+    for s in transfers {
+        assert!(!s.query.contains("supports_s3_credentials"), "{}", s.query);
+    }
 }
 
 const SIM_TOKEN: &str = "sim-test-token";
@@ -966,6 +1129,68 @@ async fn sim_multipart_model_upload_stores_the_exact_bytes() {
     assert_eq!(up.size, 2500);
     let want = hex::encode(sha2::Sha256::digest(std::fs::read(&path).expect("read")));
     assert_eq!(sim.model_sha256(&up.model_id), Some(want));
+}
+
+#[tokio::test]
+async fn sim_fewer_part_urls_and_wrapped_answers_still_store_the_exact_bytes() {
+    for yaml in [
+        "upload: { max_part_size: 1000, part_urls: 2 }",
+        "upload: { max_part_size: 1000, part_urls: 1 }\ntransfers: { wrapped: always }",
+    ] {
+        let (sim, c) = sim(yaml).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = model_file(dir.path(), "tiny.onnx", 3500);
+        let up = c.upload_model(&path, None).await.expect("upload");
+        assert_eq!(up.parts, if yaml.contains("part_urls: 2") { 2 } else { 1 });
+        let want = hex::encode(sha2::Sha256::digest(std::fs::read(&path).expect("read")));
+        assert_eq!(sim.model_sha256(&up.model_id), Some(want), "{yaml}");
+    }
+}
+
+#[tokio::test]
+async fn sim_download_credentials_are_a_clear_error_after_the_uploads_worked() {
+    use edgegate::hub::dataset::NamedSamples;
+    use edgegate::tensor::Tensor;
+
+    let (_sim, c) = sim("transfers: { s3_credentials: [model_download, dataset_download] }").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = model_file(dir.path(), "tiny.onnx", 300);
+    let up = c.upload_model(&path, None).await.expect("upload");
+    let err = c
+        .download_model(&up.model_id, dir.path())
+        .await
+        .expect_err("model download credentials");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            &err,
+            HubError::S3Credentials {
+                transfer: "download",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(text.contains("edgegate-hub-sim"), "{text}");
+    assert!(
+        text.contains(&format!("models/{}/tiny.onnx", up.model_id)),
+        "{text}"
+    );
+    assert!(!text.contains("fake-secret"), "{text}");
+    let inputs = vec![NamedSamples {
+        name: "x".into(),
+        samples: vec![Tensor::from_f32(vec![1, 2], &[1.0, 2.0]).expect("tensor")],
+    }];
+    let id = c.upload_inputs(inputs, "h5-dataset").await.expect("inputs");
+    let err = c
+        .download_outputs(&id)
+        .await
+        .expect_err("dataset credentials");
+    assert!(
+        err.to_string()
+            .contains(&format!("/api/v1/datasets/{id}/download_data/")),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -298,6 +298,44 @@ fn a_failed_compile_is_an_error_for_that_device_only() {
         "{}",
         out.stdout
     );
+    let rb5_jobs: Vec<(&str, &str)> = rb5["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|j| {
+            (
+                j["kind"].as_str().unwrap_or(""),
+                j["id"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(rb5_jobs.len(), 1, "only the compile: {rb5_jobs:?}");
+    assert_eq!(rb5_jobs[0].0, "compile");
+    assert!(
+        err.contains(rb5_jobs[0].1),
+        "the error names the job: {err}"
+    );
+    assert_eq!(
+        sim.jobs(),
+        (2, 1, 1),
+        "a failed compile submits no profile or inference job; s24 still runs both"
+    );
+}
+
+#[test]
+fn a_failed_compile_on_every_device_uploads_no_inputs_and_submits_nothing_more() {
+    let sim = Sim::start("compile_fail.yaml");
+    let sb = Sandbox::new();
+    project(&sb, "\n  - name: RB5\n    runtime: tflite\n", GATES, 4);
+    let out = run(sb.path(), &sim, &[]);
+    out.code(3);
+    let r = results(sb.path(), "edgegate-results.json");
+    let err = device(&r, "RB5")["error"].as_str().expect("error text");
+    assert!(err.contains("Compile job"), "{err}");
+    assert_eq!(sim.jobs(), (1, 0, 0));
+    let stats = sim.handle.stats();
+    assert_eq!(stats.datasets_created, 0, "no inputs uploaded: {stats:?}");
+    assert_eq!(stats.models_created, 1);
 }
 
 #[test]
@@ -489,10 +527,8 @@ fn a_job_past_its_time_limit_is_an_error_and_verbose_lines_name_the_jobs() {
     );
 }
 
-#[test]
-fn the_quickstart_model_answers_the_same_on_ai_hub_and_on_the_host() {
-    let sim = Sim::start("pass.yaml");
-    let sb = Sandbox::new();
+/// The quickstart project (a real ONNX digit classifier, 24 cases) with `devices`.
+fn quickstart_project(sb: &Sandbox, devices: &str) {
     let qs = repo().join("examples/quickstart");
     for f in ["model.onnx", "labels.txt", "promptpack.yaml"] {
         std::fs::copy(qs.join(f), sb.path().join(f)).expect("copy");
@@ -504,7 +540,17 @@ fn the_quickstart_model_answers_the_same_on_ai_hub_and_on_the_host() {
     }
     sb.write(
         "edgegate.yaml",
-        "version: 1\nname: Quickstart everywhere\nmodel: { path: model.onnx }\npromptpack: { path: promptpack.yaml }\ndevice_matrix:\n  - { name: host, provider: local }\n  - { name: s24, runtime: onnx }\n  - { name: RB5, runtime: tflite }\ngates:\n  - { metric: accuracy, operator: gte, threshold: 0.9 }\n  - { metric: model_size_mb, operator: lte, threshold: 1 }\n",
+        format!("version: 1\nname: Quickstart everywhere\nmodel: {{ path: model.onnx }}\npromptpack: {{ path: promptpack.yaml }}\ndevice_matrix:{devices}gates:\n  - {{ metric: accuracy, operator: gte, threshold: 0.9 }}\n  - {{ metric: model_size_mb, operator: lte, threshold: 1 }}\n"),
+    );
+}
+
+#[test]
+fn the_quickstart_model_answers_the_same_on_ai_hub_and_on_the_host() {
+    let sim = Sim::start("pass.yaml");
+    let sb = Sandbox::new();
+    quickstart_project(
+        &sb,
+        "\n  - { name: host, provider: local }\n  - { name: s24, runtime: onnx }\n  - { name: RB5, runtime: tflite }\n",
     );
     let out = run(sb.path(), &sim, &[]);
     out.code(0);
@@ -525,4 +571,56 @@ fn the_quickstart_model_answers_the_same_on_ai_hub_and_on_the_host() {
         assert!(metric(d, "model_size_mb") > 0.0, "{name}");
         assert!(answers(d) == host, "{name}: answers differ from the host");
     }
+}
+
+#[test]
+fn fewer_part_urls_than_the_default_split_upload_the_model_intact() {
+    let sim = Sim::start("fewer_part_urls.yaml");
+    let sb = Sandbox::new();
+    quickstart_project(
+        &sb,
+        "\n  - { name: s24, runtime: onnx }\n  - { name: RB5, runtime: tflite }\n",
+    );
+    let size = std::fs::metadata(sb.path().join("model.onnx"))
+        .expect("model")
+        .len();
+    assert!(size > 2000, "the default split would be 3 parts: {size}");
+    let out = run(sb.path(), &sim, &[]);
+    out.code(0);
+    assert_eq!(sim.handle.stats().upload_parts, 2, "2 urls, 2 parts");
+    let r = results(sb.path(), "edgegate-results.json");
+    for name in ["s24", "RB5"] {
+        let d = device(&r, name);
+        assert_eq!(
+            metric(d, "accuracy"),
+            1.0,
+            "{name}: the simulator ran the model assembled from 2 parts"
+        );
+    }
+}
+
+#[test]
+fn an_s3_credentials_answer_is_an_error_naming_what_the_server_asked_for() {
+    let sim = Sim::start("s3_credentials.yaml");
+    let sb = Sandbox::new();
+    project(&sb, TWO_DEVICES, GATES, 2);
+    let out = run(sb.path(), &sim, &[]);
+    out.code(3);
+    let r = results(sb.path(), "edgegate-results.json");
+    for name in ["s24", "RB5"] {
+        let err = device(&r, name)["error"].as_str().expect("error text");
+        for part in [
+            "failed to upload the model",
+            "multipart_upload",
+            "temporary S3 credentials",
+            "bucket edgegate-hub-sim",
+            "region us-west-2",
+            "supports_s3_credentials",
+        ] {
+            assert!(err.contains(part), "{name}: {part:?} in {err}");
+        }
+        assert!(!err.contains("undecodable"), "{err}");
+        assert!(!err.contains("fake-secret"), "{err}");
+    }
+    assert_eq!(sim.jobs(), (0, 0, 0), "nothing to compile without a model");
 }

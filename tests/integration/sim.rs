@@ -475,6 +475,144 @@ async fn multipart_upload_compile_with_seeded_target_and_state_walk() {
     assert_eq!(sim.stats().models_created, 2);
 }
 
+async fn create_model(api: &Api, name: &str) -> String {
+    let created: proto::CreateUpdateResponse = api
+        .post(
+            "models/",
+            &proto::Model {
+                name: Some(name.into()),
+                model_type: Some(proto::ModelType::Onnx as i32),
+                is_directory: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .pb();
+    created.id
+}
+
+#[tokio::test]
+async fn fewer_part_urls_leave_the_rest_to_the_last_part_and_the_split_is_checked() {
+    let sim = start_with("upload: { max_part_size: 10, part_urls: 2 }").await;
+    let api = Api::new(&sim);
+    let bytes: Vec<u8> = (0..25u8).collect();
+    let cases = [
+        (
+            25,
+            15,
+            "part 0 has 15 bytes; every part but the last must have max_part_size (10)",
+        ),
+        (30, 10, "the parts add up to 25 bytes, but file_size was 30"),
+        (25, 10, ""),
+    ];
+    for (announced, split, problem) in cases {
+        let id = create_model(&api, "m.onnx").await;
+        let legacy: proto::FileMultipartUploadUrl = api
+            .get(&format!(
+                "models/{id}/multipart_upload/?file_size={announced}"
+            ))
+            .await
+            .pb();
+        assert_eq!(legacy.urls.len(), 2, "2 urls, not the default 3");
+        assert_eq!(legacy.max_part_size, 10);
+        let mut etags = vec![];
+        for (url, chunk) in legacy.urls.iter().zip([&bytes[..split], &bytes[split..]]) {
+            let r = api
+                .http
+                .put(url)
+                .body(chunk.to_vec())
+                .send()
+                .await
+                .expect("put");
+            assert_eq!(r.status(), StatusCode::OK);
+            etags.push(r.headers()["etag"].to_str().expect("ascii").to_owned());
+        }
+        let done = api
+            .post(
+                &format!("models/{id}/multipart_upload/"),
+                &proto::FileMultipartUploadComplete {
+                    upload_id: legacy.upload_id,
+                    etags,
+                },
+            )
+            .await;
+        if problem.is_empty() {
+            let urm: proto::CreateUpdateResponse = done.pb();
+            assert_eq!(urm.id, id);
+            assert_eq!(
+                sim.model_sha256(&id),
+                Some(hex::encode(Sha256::digest(&bytes)))
+            );
+        } else {
+            assert_eq!(done.status, StatusCode::BAD_REQUEST);
+            assert!(done.detail().contains(problem), "{}", done.detail());
+            assert_eq!(sim.model_sha256(&id), None);
+        }
+    }
+}
+
+#[tokio::test]
+async fn transfer_answers_can_be_wrapped_always_or_be_s3_credentials() {
+    let sim = start_with("transfers: { wrapped: always }").await;
+    let api = Api::new(&sim);
+    let id = create_model(&api, "m.onnx").await;
+    let wrapped: proto::FileUploadResponse = api
+        .get(&format!("models/{id}/multipart_upload/?file_size=3"))
+        .await
+        .pb();
+    assert!(
+        matches!(
+            wrapped.method,
+            Some(file_upload_response::Method::MultipartUrl(_))
+        ),
+        "wrapped without the flag"
+    );
+
+    let sim = start_with("transfers: { s3_credentials: [model_upload, dataset_upload] }").await;
+    let api = Api::new(&sim);
+    let id = create_model(&api, "m.onnx").await;
+    for query in ["?file_size=3", "?supports_s3_credentials=true&file_size=3"] {
+        let answer: proto::FileUploadResponse = api
+            .get(&format!("models/{id}/multipart_upload/{query}"))
+            .await
+            .pb();
+        let Some(file_upload_response::Method::Credentials(c)) = answer.method else {
+            panic!("expected credentials for {query}");
+        };
+        assert_eq!(c.bucket, "edgegate-hub-sim");
+        assert_eq!(c.key, format!("models/{id}/m.onnx"));
+        assert_eq!(c.region, "us-west-2");
+        assert!(c.expiration.is_some());
+    }
+    let complete = api
+        .send(
+            reqwest::Method::POST,
+            &format!("models/{id}/upload_complete/"),
+            Some(vec![]),
+        )
+        .await;
+    assert_eq!(complete.status, StatusCode::BAD_REQUEST);
+    assert!(complete.detail().contains("nothing was uploaded"));
+    let dataset: proto::CreateUpdateResponse = api
+        .post(
+            "datasets/",
+            &proto::Dataset {
+                name: Some("d".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .pb();
+    let answer: proto::FileUploadResponse = api
+        .get(&format!("datasets/{}/upload_url/?file_size=3", dataset.id))
+        .await
+        .pb();
+    assert!(matches!(
+        answer.method,
+        Some(file_upload_response::Method::Credentials(_))
+    ));
+}
+
 #[tokio::test]
 async fn profile_result_has_predicted_measurements_and_layer_units() {
     let sim = start_with("").await;

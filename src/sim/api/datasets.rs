@@ -8,12 +8,13 @@ use axum::extract::{Path, RawQuery, State};
 
 use crate::hub::proto;
 use crate::sim::blobs;
+use crate::sim::scenario::TransferRoute;
 use crate::sim::state::{Counters, SimState};
 use crate::sim::store::DatasetRec;
 
 use super::wire::{
-    ApiResult, Query, bad, decode, download_answer, found, name_or, newest_page, not_found, pb, ts,
-    urm,
+    ApiResult, Query, bad, decode, download_answer, found, name_or, newest_page, not_found, pb,
+    s3_credentials, ts, urm,
 };
 
 pub(super) fn dataset_msg(d: &DatasetRec) -> proto::Dataset {
@@ -103,9 +104,20 @@ pub(super) async fn download_dataset(
         .ok_or_else(|| not_found(format!("Dataset {id} has no data yet")))?;
     let filename = format!("{}.h5", d.name.trim_end_matches(".h5"));
     let url = blobs::blob_url(&s, blob_id, &filename);
+    let credentials = s
+        .scenario
+        .s3_credentials(TransferRoute::DatasetDownload)
+        .then(|| {
+            s3_credentials(
+                format!("datasets/{id}/{filename}"),
+                filename.clone(),
+                s.now_unix(),
+            )
+        });
     Ok(download_answer(
         url,
         filename,
-        q.flag("supports_s3_credentials"),
+        s.scenario.wrapped(q.flag("supports_s3_credentials")),
+        credentials,
     ))
 }

@@ -9,11 +9,13 @@ use axum::extract::{Path, RawQuery, State};
 
 use crate::hub::proto::{self, JobState, ModelType};
 use crate::sim::blobs;
+use crate::sim::scenario::TransferRoute;
 use crate::sim::state::{Counters, SimState};
 use crate::sim::store::ModelRec;
 
 use super::wire::{
-    ApiResult, Query, decode, download_answer, found, name_or, newest_page, not_found, pb, ts, urm,
+    ApiResult, Query, decode, download_answer, found, name_or, newest_page, not_found, pb,
+    s3_credentials, ts, urm,
 };
 
 pub(super) fn model_msg(m: &ModelRec) -> proto::Model {
@@ -116,9 +118,20 @@ pub(super) async fn download_model(
         .get(blob_id)
         .ok_or_else(|| not_found(format!("Model {id} has no uploaded file")))?;
     let url = blobs::blob_url(&s, blob_id, &blob.filename);
+    let credentials = s
+        .scenario
+        .s3_credentials(TransferRoute::ModelDownload)
+        .then(|| {
+            s3_credentials(
+                format!("models/{id}/{}", blob.filename),
+                blob.filename.clone(),
+                s.now_unix(),
+            )
+        });
     Ok(download_answer(
         url,
         blob.filename.clone(),
-        q.flag("supports_s3_credentials"),
+        s.scenario.wrapped(q.flag("supports_s3_credentials")),
+        credentials,
     ))
 }

@@ -68,8 +68,20 @@ pub(super) fn urm(id: &str, created: Option<i64>, expires: Option<i64>) -> Respo
     })
 }
 
-/// Where to download a file, wrapped in the newer response shape when the client supports it.
-pub(super) fn download_answer(url: String, filename: String, wrapped: bool) -> Response {
+/// Where to download a file: the `FileDownloadResponse` wrapper when `wrapped`, else the legacy
+/// bare `FileDownloadURL`; S3 credentials instead of the URL when `credentials` (always wrapped,
+/// the only shape that can carry them).
+pub(super) fn download_answer(
+    url: String,
+    filename: String,
+    wrapped: bool,
+    credentials: Option<proto::S3Credentials>,
+) -> Response {
+    if let Some(c) = credentials {
+        return pb(&proto::FileDownloadResponse {
+            method: Some(file_download_response::Method::Credentials(c)),
+        });
+    }
     let msg = proto::FileDownloadUrl { url, filename };
     if wrapped {
         pb(&proto::FileDownloadResponse {
@@ -77,6 +89,22 @@ pub(super) fn download_answer(url: String, filename: String, wrapped: bool) -> R
         })
     } else {
         pb(&msg)
+    }
+}
+
+/// Temporary S3 credentials for object `key`, for scenarios that stage a server insisting on
+/// direct S3 transfers (`transfers.s3_credentials`). They are fake: no S3 stands behind them.
+pub(super) fn s3_credentials(key: String, filename: String, now: i64) -> proto::S3Credentials {
+    proto::S3Credentials {
+        access_key_id: "ASIAEDGEGATEHUBSIM00".into(),
+        secret_access_key: "hub-sim-fake-secret-access-key".into(),
+        session_token: "hub-sim-fake-session-token".into(),
+        expiration: ts(now + 3600),
+        bucket: "edgegate-hub-sim".into(),
+        key,
+        region: "us-west-2".into(),
+        use_transfer_acceleration: false,
+        filename,
     }
 }
 
