@@ -52,6 +52,17 @@ pub struct PackPlan {
     pub cases: usize,
     /// Cases with an expectation (the denominator of `accuracy`).
     pub checked_cases: usize,
+    /// Cases that can be given to the model: inference and the dataset upload cover only these.
+    pub runnable_cases: usize,
+    /// Cases that cannot be given to the model, with the reason; `run` reports them as skipped.
+    pub skipped_cases: Vec<SkippedCase>,
+}
+
+/// A case the plan does not run, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkippedCase {
+    pub case_id: String,
+    pub reason: String,
 }
 
 /// One job the executor will submit.
@@ -164,7 +175,7 @@ pub fn gate_text(g: &Gate) -> String {
 pub fn build(project: &Project) -> Plan {
     let config = &project.config;
     let policy = &config.run_policy;
-    let (cases, checked) = project
+    let (all_cases, checked) = project
         .promptpack
         .as_ref()
         .map(|p| {
@@ -177,6 +188,18 @@ pub fn build(project: &Project) -> Plan {
             )
         })
         .unwrap_or((0, 0));
+    let skipped_cases: Vec<SkippedCase> = project
+        .promptpack
+        .iter()
+        .flat_map(|p| &p.cases)
+        .filter_map(|c| {
+            c.skip_text().map(|reason| SkippedCase {
+                case_id: c.case_id.clone(),
+                reason,
+            })
+        })
+        .collect();
+    let cases = all_cases - skipped_cases.len();
     let mut devices = Vec::new();
     let mut first_hub = true;
     for d in project.enabled_devices() {
@@ -247,8 +270,10 @@ pub fn build(project: &Project) -> Plan {
         promptpack: project.promptpack.as_ref().map(|p| PackPlan {
             promptpack_id: p.promptpack_id.clone(),
             version: p.version.clone(),
-            cases,
+            cases: all_cases,
             checked_cases: checked,
+            runnable_cases: cases,
+            skipped_cases,
         }),
         total_hub_jobs: devices.iter().map(|d| d.hub_jobs).sum(),
         estimated_device_minutes: devices.iter().map(|d| d.estimated_device_minutes).sum(),
@@ -328,7 +353,11 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                 }
                 "inference" => {
                     dp.hub_jobs = dp.hub_jobs.saturating_sub(1);
-                    let cases = plan.promptpack.as_ref().map(|p| p.cases).unwrap_or(0);
+                    let cases = plan
+                        .promptpack
+                        .as_ref()
+                        .map(|p| p.runnable_cases)
+                        .unwrap_or(0);
                     dp.estimated_device_minutes -=
                         EST_INFERENCE_MINUTES + EST_MINUTES_PER_CASE * cases as f64;
                 }
@@ -367,15 +396,28 @@ impl Plan {
         );
         match &self.promptpack {
             Some(p) => {
-                let _ = writeln!(
+                let _ = write!(
                     o,
                     "  promptpack: {} {} — {} case{} ({} checked)",
                     p.promptpack_id,
                     p.version,
                     p.cases,
                     if p.cases == 1 { "" } else { "s" },
-                    p.checked_cases
+                    p.checked_cases,
                 );
+                if p.skipped_cases.is_empty() {
+                    let _ = writeln!(o);
+                } else {
+                    let _ = writeln!(
+                        o,
+                        ": {} to run, {} skipped",
+                        p.runnable_cases,
+                        p.skipped_cases.len()
+                    );
+                }
+                for c in &p.skipped_cases {
+                    let _ = writeln!(o, "    skipped case {}: {}", c.case_id, c.reason);
+                }
             }
             None => {
                 let _ = writeln!(o, "  promptpack: resolved by the server at run time");
