@@ -536,13 +536,21 @@ mod tests {
     use crate::config::types::{ModelKind, Runtime};
     use crate::device::cache::{CachedKind, JobCache, JobKeyParts, job_key, profile_options};
 
+    fn write_npy(dir: &std::path::Path) {
+        let t = crate::tensor::Tensor::from_f32(vec![1, 2], &[0.0, 1.0]).expect("tensor");
+        let mut bytes = Vec::new();
+        t.write_npy(&mut bytes).expect("npy");
+        std::fs::write(dir.join("x.npy"), bytes).expect("npy file");
+    }
+
     #[test]
     fn each_planned_device_carries_its_resolved_target_steps_and_gates() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("m.onnx"), b"model").expect("model");
+        write_npy(dir.path());
         std::fs::write(
             dir.path().join("edgegate.yaml"),
-            "version: 1\nname: p\nmodel: { path: m.onnx }\npromptpack:\n  content:\n    promptpack_id: p\n    version: 1.0.0\n    name: p\n    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\n      - { case_id: b, prompt: ho, expected: { type: none } }\ndevice_matrix:\n  - { name: s24 }\n  - { name: host, provider: local }\n  - { name: RB5, enabled: false }\ngates:\n  - { metric: model_size_mb, operator: lte, threshold: 1, devices: [host] }\nrun_policy: { warmup_runs: 2, measurement_repeats: 5, max_concurrency: 3 }\n",
+            "version: 1\nname: p\nmodel: { path: m.onnx }\npromptpack:\n  content:\n    promptpack_id: p\n    version: 1.0.0\n    name: p\n    cases:\n      - { case_id: a, inputs: { x: { npy: x.npy } }, expected: { type: none } }\n      - { case_id: b, inputs: { x: { npy: x.npy } }, expected: { type: none } }\n      - { case_id: c, prompt: text only, expected: { type: none } }\ndevice_matrix:\n  - { name: s24 }\n  - { name: host, provider: local }\n  - { name: RB5, enabled: false }\ngates:\n  - { metric: model_size_mb, operator: lte, threshold: 1, devices: [host] }\nrun_policy: { warmup_runs: 2, measurement_repeats: 5, max_concurrency: 3 }\n",
         )
         .expect("config");
         let project =
@@ -573,6 +581,10 @@ mod tests {
         );
         assert!(s24.profiles() && s24.inference_cases() == 2);
         assert!(s24.gates.is_empty());
+        let pack = plan.promptpack.as_ref().expect("pack");
+        assert_eq!((pack.cases, pack.runnable_cases), (3, 2));
+        assert_eq!(pack.skipped_cases[0].case_id, "c");
+        assert!(plan.render_text().contains("3 cases (0 checked): 2 to run, 1 skipped\n    skipped case c: not run: it has a text `prompt` but no `inputs:`"));
         assert_eq!(host.target, Target::Local);
         assert!(host.profiles() && host.inference_cases() == 2);
         assert_eq!(host.gates.len(), 1);
@@ -586,9 +598,10 @@ mod tests {
     fn cached_jobs_are_marked_and_leave_the_counts() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("m.onnx"), b"model").expect("model");
+        write_npy(dir.path());
         std::fs::write(
             dir.path().join("edgegate.yaml"),
-            "version: 1\nname: p\nmodel: { path: m.onnx }\npromptpack:\n  content:\n    promptpack_id: p\n    version: 1.0.0\n    name: p\n    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\ndevice_matrix:\n  - { name: s24, runtime: tflite }\n  - { name: RB5, runtime: tflite }\n",
+            "version: 1\nname: p\nmodel: { path: m.onnx }\npromptpack:\n  content:\n    promptpack_id: p\n    version: 1.0.0\n    name: p\n    cases:\n      - { case_id: a, inputs: { x: { npy: x.npy } }, expected: { type: none } }\ndevice_matrix:\n  - { name: s24, runtime: tflite }\n  - { name: RB5, runtime: tflite }\n",
         )
         .expect("config");
         let project =
