@@ -377,6 +377,17 @@ impl Checker {
                     site.error(&format!("{at}/metric"), "`accuracy` needs cases with an expectation, but every case has `type: none`")
                         .with_help("give the cases an `expected` check, or remove the accuracy gate"),
                 );
+            } else if g.metric == super::types::Metric::Accuracy
+                && let Some(pack) = pack
+                && pack
+                    .cases
+                    .iter()
+                    .all(|c| matches!(c.expected, Expected::None {}) || c.skip_reason().is_some())
+            {
+                self.diags.push(
+                    site.warning(&format!("{at}/metric"), "`accuracy` will not be measured: every case with an expectation will be skipped (no `inputs:`), so this gate is an error, never a pass")
+                        .with_help(super::promptpack::SKIPPED_CASE_HELP),
+                );
             }
         }
     }
@@ -628,13 +639,13 @@ impl Checker {
             }
             Expected::Exact { .. } | Expected::Contains { .. } | Expected::None {} => {}
         }
-        if case.inputs.is_empty()
-            && case.prompt.is_none()
-            && !matches!(case.expected, Expected::None {})
-        {
+        if let Some(why) = case.skip_reason() {
             self.diags.push(
-                site.warning(at, format!("case `{}` has neither `prompt` nor `inputs`; the model will get random data", case.case_id))
-                    .with_help("add `inputs:` (npy or image) or a `prompt`"),
+                site.warning(
+                    at,
+                    format!("case `{}` will be skipped by `run`: {why}", case.case_id),
+                )
+                .with_help(super::promptpack::SKIPPED_CASE_HELP),
             );
         }
     }

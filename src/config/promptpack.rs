@@ -78,6 +78,29 @@ pub struct Case {
     pub expected: Expected,
 }
 
+/// What to add to a case that `skip_reason` names, so that it runs.
+pub const SKIPPED_CASE_HELP: &str = "add `inputs:` (npy or image) to run it";
+
+impl Case {
+    /// Why this case cannot be given to the model, so it is skipped rather than sent to a device:
+    /// every model kind today takes tensors, and a case without `inputs:` has none to give.
+    pub fn skip_reason(&self) -> Option<&'static str> {
+        if !self.inputs.is_empty() {
+            return None;
+        }
+        Some(match self.prompt {
+            Some(_) => "it has a text `prompt` but no `inputs:`, and the model takes input tensors",
+            None => "it has no `inputs:`, and the model takes input tensors",
+        })
+    }
+
+    /// The reason a skipped case carries in results.json and every report.
+    pub fn skip_text(&self) -> Option<String> {
+        self.skip_reason()
+            .map(|r| format!("not run: {r}; {SKIPPED_CASE_HELP}"))
+    }
+}
+
 /// One input tensor: give either `npy` or `image`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

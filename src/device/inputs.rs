@@ -174,7 +174,8 @@ fn describe(shape: &[u64], dtype: DType) -> String {
     format!("{dtype} {shape:?}")
 }
 
-/// Reads every case's inputs, in promptpack order, checked against `model.input_specs` when given.
+/// Reads the inputs of every case that runs (`Case::skip_reason` is none), in promptpack order,
+/// checked against `model.input_specs` when given.
 pub fn load_case_inputs(
     project: &Project,
     model: &ModelArtifact,
@@ -185,6 +186,7 @@ pub fn load_case_inputs(
         .ok_or(InputError::NoPromptpack)?;
     pack.cases
         .iter()
+        .filter(|case| case.skip_reason().is_none())
         .map(|case| {
             let mut tensors = Vec::with_capacity(case.inputs.len());
             let mut files = Vec::with_capacity(case.inputs.len());

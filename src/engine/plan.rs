@@ -52,6 +52,17 @@ pub struct PackPlan {
     pub cases: usize,
     /// Cases with an expectation (the denominator of `accuracy`).
     pub checked_cases: usize,
+    /// Cases that can be given to the model: inference and the dataset upload cover only these.
+    pub runnable_cases: usize,
+    /// Cases that cannot be given to the model, with the reason; `run` reports them as skipped.
+    pub skipped_cases: Vec<SkippedCase>,
+}
+
+/// A case the plan does not run, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkippedCase {
+    pub case_id: String,
+    pub reason: String,
 }
 
 /// One job the executor will submit.
@@ -164,7 +175,7 @@ pub fn gate_text(g: &Gate) -> String {
 pub fn build(project: &Project) -> Plan {
     let config = &project.config;
     let policy = &config.run_policy;
-    let (cases, checked) = project
+    let (all_cases, checked) = project
         .promptpack
         .as_ref()
         .map(|p| {
@@ -177,6 +188,18 @@ pub fn build(project: &Project) -> Plan {
             )
         })
         .unwrap_or((0, 0));
+    let skipped_cases: Vec<SkippedCase> = project
+        .promptpack
+        .iter()
+        .flat_map(|p| &p.cases)
+        .filter_map(|c| {
+            c.skip_text().map(|reason| SkippedCase {
+                case_id: c.case_id.clone(),
+                reason,
+            })
+        })
+        .collect();
+    let cases = all_cases - skipped_cases.len();
     let mut devices = Vec::new();
     let mut first_hub = true;
     for d in project.enabled_devices() {
@@ -247,8 +270,10 @@ pub fn build(project: &Project) -> Plan {
         promptpack: project.promptpack.as_ref().map(|p| PackPlan {
             promptpack_id: p.promptpack_id.clone(),
             version: p.version.clone(),
-            cases,
+            cases: all_cases,
             checked_cases: checked,
+            runnable_cases: cases,
+            skipped_cases,
         }),
         total_hub_jobs: devices.iter().map(|d| d.hub_jobs).sum(),
         estimated_device_minutes: devices.iter().map(|d| d.estimated_device_minutes).sum(),
@@ -328,7 +353,11 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                 }
                 "inference" => {
                     dp.hub_jobs = dp.hub_jobs.saturating_sub(1);
-                    let cases = plan.promptpack.as_ref().map(|p| p.cases).unwrap_or(0);
+                    let cases = plan
+                        .promptpack
+                        .as_ref()
+                        .map(|p| p.runnable_cases)
+                        .unwrap_or(0);
                     dp.estimated_device_minutes -=
                         EST_INFERENCE_MINUTES + EST_MINUTES_PER_CASE * cases as f64;
                 }
@@ -367,15 +396,28 @@ impl Plan {
         );
         match &self.promptpack {
             Some(p) => {
-                let _ = writeln!(
+                let _ = write!(
                     o,
                     "  promptpack: {} {} — {} case{} ({} checked)",
                     p.promptpack_id,
                     p.version,
                     p.cases,
                     if p.cases == 1 { "" } else { "s" },
-                    p.checked_cases
+                    p.checked_cases,
                 );
+                if p.skipped_cases.is_empty() {
+                    let _ = writeln!(o);
+                } else {
+                    let _ = writeln!(
+                        o,
+                        ": {} to run, {} skipped",
+                        p.runnable_cases,
+                        p.skipped_cases.len()
+                    );
+                }
+                for c in &p.skipped_cases {
+                    let _ = writeln!(o, "    skipped case {}: {}", c.case_id, c.reason);
+                }
             }
             None => {
                 let _ = writeln!(o, "  promptpack: resolved by the server at run time");
@@ -494,11 +536,19 @@ mod tests {
     use crate::config::types::{ModelKind, Runtime};
     use crate::device::cache::{CachedKind, JobCache, JobKeyParts, job_key, profile_options};
 
+    fn write_npy(dir: &std::path::Path) {
+        let t = crate::tensor::Tensor::from_f32(vec![1, 2], &[0.0, 1.0]).expect("tensor");
+        let mut bytes = Vec::new();
+        t.write_npy(&mut bytes).expect("npy");
+        std::fs::write(dir.join("x.npy"), bytes).expect("npy file");
+    }
+
     /// A loaded project with a model `m.onnx` and an inline promptpack `p` whose `cases:` and
     /// the rest of the config follow as `tail`.
     fn project(tail: &str) -> (tempfile::TempDir, Project) {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("m.onnx"), b"model").expect("model");
+        write_npy(dir.path());
         std::fs::write(
             dir.path().join("edgegate.yaml"),
             format!(
@@ -514,7 +564,7 @@ mod tests {
     #[test]
     fn each_planned_device_carries_its_resolved_target_steps_and_gates() {
         let (_dir, project) = project(
-            "    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\n      - { case_id: b, prompt: ho, expected: { type: none } }\ndevice_matrix:\n  - { name: s24 }\n  - { name: host, provider: local }\n  - { name: RB5, enabled: false }\ngates:\n  - { metric: model_size_mb, operator: lte, threshold: 1, devices: [host] }\nrun_policy: { warmup_runs: 2, measurement_repeats: 5, max_concurrency: 3 }\n",
+            "    cases:\n      - { case_id: a, inputs: { x: { npy: x.npy } }, expected: { type: none } }\n      - { case_id: b, inputs: { x: { npy: x.npy } }, expected: { type: none } }\n      - { case_id: c, prompt: text only, expected: { type: none } }\ndevice_matrix:\n  - { name: s24 }\n  - { name: host, provider: local }\n  - { name: RB5, enabled: false }\ngates:\n  - { metric: model_size_mb, operator: lte, threshold: 1, devices: [host] }\nrun_policy: { warmup_runs: 2, measurement_repeats: 5, max_concurrency: 3 }\n",
         );
         let plan = build(&project);
         assert_eq!(plan.policy, project.config.run_policy);
@@ -542,6 +592,10 @@ mod tests {
         );
         assert!(s24.profiles() && s24.inference_cases() == 2);
         assert!(s24.gates.is_empty());
+        let pack = plan.promptpack.as_ref().expect("pack");
+        assert_eq!((pack.cases, pack.runnable_cases), (3, 2));
+        assert_eq!(pack.skipped_cases[0].case_id, "c");
+        assert!(plan.render_text().contains("3 cases (0 checked): 2 to run, 1 skipped\n    skipped case c: not run: it has a text `prompt` but no `inputs:`"));
         assert_eq!(host.target, Target::Local);
         assert!(host.profiles() && host.inference_cases() == 2);
         assert_eq!(host.gates.len(), 1);
@@ -554,7 +608,7 @@ mod tests {
     #[test]
     fn cached_jobs_are_marked_and_leave_the_counts() {
         let (dir, project) = project(
-            "    cases:\n      - { case_id: a, prompt: hi, expected: { type: none } }\ndevice_matrix:\n  - { name: s24, runtime: tflite }\n  - { name: RB5, runtime: tflite }\n",
+            "    cases:\n      - { case_id: a, inputs: { x: { npy: x.npy } }, expected: { type: none } }\ndevice_matrix:\n  - { name: s24, runtime: tflite }\n  - { name: RB5, runtime: tflite }\n",
         );
         let mut plan = build(&project);
         assert_eq!(plan.total_hub_jobs, 6);

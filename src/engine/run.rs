@@ -364,6 +364,9 @@ fn evaluate_device(
             p.cases
                 .iter()
                 .map(|c| {
+                    if let Some(reason) = c.skip_text() {
+                        return eval::skipped_case(c, reason, ctx);
+                    }
                     let out = run
                         .infer
                         .as_ref()

@@ -138,7 +138,7 @@ fn not_measured_reason(metric: Metric) -> &'static str {
             "the device did not report layer placement"
         }
         Metric::Accuracy => {
-            "no case could be checked (every case is `type: none` or produced no checkable output)"
+            "no case could be checked (every case is `type: none`, was skipped, or produced no checkable output)"
         }
         Metric::InferenceTimeMs => "the profile reported no timed iterations",
         Metric::PeakMemoryMb => "the profile reported no peak memory",

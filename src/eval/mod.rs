@@ -9,7 +9,7 @@ pub mod gates;
 pub mod metrics;
 mod summary;
 
-pub use expect::{EvalContext, check_case};
+pub use expect::{EvalContext, check_case, skipped_case};
 pub use gates::{device_verdict, evaluate_gates};
 pub use metrics::device_metrics;
 pub use summary::summarize;

@@ -297,6 +297,8 @@ struct DeviceView {
     failing_cases: Vec<CaseView>,
     cases_not_passed: usize,
     hidden_cases: usize,
+    /// Cases that were not run, each with why (e.g. a prompt without `inputs:`).
+    skipped_cases: Vec<CaseView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -521,6 +523,19 @@ fn device_view(
             .collect(),
         cases_not_passed: not_passed.len(),
         hidden_cases: not_passed.len() - shown,
+        skipped_cases: d
+            .cases
+            .iter()
+            .filter(|c| c.status == CaseStatus::Skipped && c.reason.is_some())
+            .take(case_cap.unwrap_or(usize::MAX))
+            .map(|c| CaseView {
+                icon: "⏭️",
+                id: c.case_id.clone(),
+                expected: clip(&c.expected),
+                actual: String::new(),
+                reason: clip(c.reason.as_deref().unwrap_or("")),
+            })
+            .collect(),
     }
 }
 

@@ -23,7 +23,7 @@ fn the_aihub_example_is_the_consumer_guide_scenario() {
     r.code(0);
     assert!(
         r.stdout
-            .contains("1 device, 1 gate, 1 case (promptpack vision-qa 1.0.0)"),
+            .contains("1 device, 1 gate, 2 cases (promptpack vision-qa 1.0.0) (1 warning)"),
         "{}",
         r.stdout
     );

@@ -5,6 +5,7 @@ mod bounds;
 mod config_cli;
 mod config_errors;
 mod fuzz_decoders;
+mod guide;
 mod hub_client;
 mod ignored_input;
 mod layers;

@@ -48,6 +48,10 @@ fn diagnostic_for_a_misspelt_key() {
     let pack = std::fs::read(repo().join("examples/aihub/promptpack.yaml")).expect("promptpack");
     sb.write("promptpack.yaml", pack);
     sb.write("model.onnx", b"model");
+    for f in ["labels.txt", "robot.png"] {
+        let bytes = std::fs::read(repo().join("examples/aihub").join(f)).expect("example file");
+        sb.write(f, bytes);
+    }
     let r = sb.run(&["validate"]);
     r.code(2);
     insta::assert_snapshot!("diagnostic_unknown_key", redact(&r.stderr, &sb));

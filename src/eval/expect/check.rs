@@ -40,6 +40,21 @@ pub fn check_case(case: &Case, output: Option<&CaseOutput>, ctx: &EvalContext) -
     }
 }
 
+/// A case that was not given to the model (`Case::skip_reason`): skipped, with its reason, and
+/// never counted as passed.
+pub fn skipped_case(case: &Case, reason: String, ctx: &EvalContext) -> CaseResult {
+    CaseResult {
+        case_id: case.case_id.clone(),
+        name: case.name.clone().unwrap_or_else(|| case.case_id.clone()),
+        expected_type: case.expected.type_name().to_string(),
+        expected: describe_expected(&case.expected, ctx),
+        actual: String::new(),
+        status: CaseStatus::Skipped,
+        reason: Some(reason),
+        latency_ms: None,
+    }
+}
+
 /// The expectation in words, as reports show it next to the actual output.
 pub fn describe_expected(expected: &Expected, ctx: &EvalContext) -> String {
     match expected {

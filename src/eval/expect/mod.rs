@@ -15,7 +15,7 @@ mod text;
 #[cfg(test)]
 mod tests;
 
-pub use check::{check_case, describe_expected};
+pub use check::{check_case, describe_expected, skipped_case};
 pub use context::{EvalContext, LabelsError};
 pub use label::resolve_label;
 pub use outcome::MAX_ACTUAL_CHARS;
