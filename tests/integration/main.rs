@@ -1,6 +1,7 @@
 //! All integration tests, compiled into one test binary so the crate links once.
 
 mod bounds;
+mod cache_reuse;
 mod config_cli;
 mod config_errors;
 mod hub_client;
