@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod diagnostic;
 pub mod load;
 pub mod paths;
+pub mod pattern;
 pub mod promptpack;
 pub mod schema;
 pub mod schema_errors;
