@@ -68,13 +68,12 @@ pub fn model_artifact(project: &Project) -> Result<ModelArtifact, RunFailure> {
     let path = &project.model_path;
     let mut reader = crate::files::reader(path, "model", crate::files::MODEL_LIMIT)
         .map_err(|e| RunFailure::Invalid(e.to_string()))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut reader, &mut h)
+    let sha256 = crate::files::sha256_hex(&mut reader)
         .map_err(|e| RunFailure::Invalid(format!("cannot read model `{}`: {e}", path.display())))?;
     Ok(ModelArtifact {
         path: path.clone(),
         kind: project.model_kind,
-        sha256: hex::encode(h.finalize()),
+        sha256,
         size_bytes: reader.bytes_read(),
         input_specs: project.config.model.input_specs.clone(),
     })
