@@ -283,6 +283,26 @@ pub fn reader(path: &Path, what: &str, limit: u64) -> Result<Bounded, FileError>
     })
 }
 
+/// Bytes per read of [`sha256_hex`]: large enough that the system calls cost little next to the
+/// hashing (SHA-NI hashes 8 KiB, `io::copy`'s buffer, in about the time of a `read` call).
+pub const HASH_BUFFER: usize = 1024 * 1024;
+
+/// Lowercase hex sha256 of everything `reader` yields, read [`HASH_BUFFER`] bytes at a time, so
+/// a model of any size is hashed with one buffer of memory.
+pub fn sha256_hex(reader: &mut impl Read) -> io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; HASH_BUFFER];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(hex::encode(hasher.finalize())),
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Reads a whole regular file of at most `limit` bytes.
 pub fn read(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, FileError> {
     let opened = open(path, what, limit)?;
@@ -435,6 +455,34 @@ mod tests {
         let err = r.read_to_end(&mut Vec::new()).expect_err("past the limit");
         assert!(
             err.to_string().contains("more than its 50 bytes limit"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn models_hash_in_chunks_and_stop_at_the_limit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("model.onnx");
+        let data: Vec<u8> = (0..HASH_BUFFER * 2 + 7).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &data).expect("write");
+        let mut r = reader(&p, "model", MODEL_LIMIT).expect("opens");
+        let expected = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data));
+        assert_eq!(sha256_hex(&mut r).expect("hashed"), expected);
+        assert_eq!(r.bytes_read(), data.len() as u64);
+        assert_eq!(
+            sha256_hex(&mut &b"abc"[..]).expect("hashed"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let mut bounded = Bounded {
+            inner: File::open(&p).expect("open").take(HASH_BUFFER as u64 + 1),
+            read: 0,
+            limit: HASH_BUFFER as u64,
+            what: "model".into(),
+            path: p.clone(),
+        };
+        let err = sha256_hex(&mut bounded).expect_err("past the limit");
+        assert!(
+            err.to_string().contains("more than its 1 MiB limit"),
             "{err}"
         );
     }

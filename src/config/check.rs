@@ -550,18 +550,7 @@ impl Checker {
                 let error = self
                     .checked_patterns
                     .entry(pattern.clone())
-                    .or_insert_with(|| {
-                        regex::Regex::new(pattern).err().map(|e| {
-                            let detail = e.to_string();
-                            detail
-                                .lines()
-                                .rev()
-                                .find(|l| !l.trim().is_empty())
-                                .unwrap_or("invalid pattern")
-                                .trim()
-                                .to_string()
-                        })
-                    })
+                    .or_insert_with(|| super::pattern::regex_error(pattern))
                     .clone();
                 if let Some(last) = error {
                     self.diags.push(

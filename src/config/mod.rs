@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod load;
 pub mod matrix;
 pub mod paths;
+pub mod pattern;
 pub mod promptpack;
 pub mod schema;
 pub mod schema_errors;

@@ -6,6 +6,8 @@
 //! The file is `.edgegate/cache/jobs.json` beside the config (commit-free: add `.edgegate/cache/`
 //! to `.gitignore`; CI caches can keep it between runs). Only jobs that ended DONE are stored.
 //! A missing or unreadable file is an empty cache; `edgegate run --no-cache` ignores it.
+//! Writers hold an exclusive lock on `jobs.lock` beside it while they re-read, merge and replace
+//! the file, so concurrent runs (and devices) never drop each other's entries.
 //!
 //! The keys and job options are built here, so the plan (`run --dry-run`) and the AI Hub backend
 //! compute them the same way. This file knows the config's model kinds and runtimes, never the
@@ -14,6 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -135,7 +138,8 @@ impl JobCache {
         self.len() == 0
     }
 
-    /// Stores a finished job and writes the file (merged with what other runs wrote meanwhile).
+    /// Stores a finished job and writes the file, merged with what other writers (another
+    /// cache of this process, another `edgegate run` on the same project) stored meanwhile.
     pub fn put(&self, key: CacheKey, id: &str, target_model_id: Option<&str>) {
         let job = CachedJob {
             id: id.to_string(),
@@ -153,23 +157,63 @@ impl JobCache {
         if entries.get(&digest) == Some(&job) {
             return;
         }
-        let mut merged = read_entries(&self.path);
-        merged.append(&mut entries.clone());
-        merged.insert(digest, job);
-        while merged.len() > MAX_ENTRIES {
-            let oldest = merged
-                .iter()
-                .min_by_key(|(_, j)| j.saved_at)
-                .map(|(k, _)| k.clone());
-            match oldest {
-                Some(k) => merged.remove(&k),
-                None => break,
-            };
+        entries.insert(digest, job);
+        match write_merged(&self.path, &entries) {
+            Ok(merged) => *entries = merged,
+            Err(e) => {
+                tracing::warn!(path = %self.path.display(), error = %e, "could not write the job cache")
+            }
         }
-        if let Err(e) = write_entries(&self.path, &merged) {
-            tracing::warn!(path = %self.path.display(), error = %e, "could not write the job cache");
+    }
+}
+
+/// Under the cache's lock: re-reads the file, adds `ours` (the newer entry wins a tie of keys),
+/// drops the oldest entries past [`MAX_ENTRIES`] and replaces the file; returns what it wrote.
+/// Without the lock two writers could each read the file before the other replaced it, and the
+/// second rename would drop the first writer's new entries.
+fn write_merged(
+    path: &Path,
+    ours: &BTreeMap<String, CachedJob>,
+) -> std::io::Result<BTreeMap<String, CachedJob>> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let _lock = lock(path)?;
+    let mut merged = read_entries(path);
+    for (digest, job) in ours {
+        if merged
+            .get(digest)
+            .is_none_or(|theirs| theirs.saved_at <= job.saved_at)
+        {
+            merged.insert(digest.clone(), job.clone());
         }
-        *entries = merged;
+    }
+    while merged.len() > MAX_ENTRIES {
+        let oldest = merged
+            .iter()
+            .min_by_key(|(_, j)| j.saved_at)
+            .map(|(k, _)| k.clone());
+        match oldest {
+            Some(k) => merged.remove(&k),
+            None => break,
+        };
+    }
+    write_entries(path, &merged)?;
+    Ok(merged)
+}
+
+/// An exclusive lock on `<cache>.lock`, held until the returned file is dropped. A file system
+/// without locks is written unlocked, as before.
+fn lock(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))?;
+    match file.lock() {
+        Ok(()) => Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => Ok(file),
+        Err(e) => Err(e),
     }
 }
 
@@ -193,17 +237,21 @@ fn read_entries(path: &Path) -> BTreeMap<String, CachedJob> {
 }
 
 fn write_entries(path: &Path, entries: &BTreeMap<String, CachedJob>) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     let file = CacheFile {
         version: CACHE_VERSION,
         entries: entries.clone(),
     };
     let text = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    let tmp = path.with_extension(format!(
+        "json.{}.{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// What decides a device's cached jobs, besides the job's own options.
@@ -341,6 +389,37 @@ mod tests {
         std::fs::write(&path, "{not json").expect("write");
         assert!(JobCache::open(&path).is_empty());
     }
+
+    #[test]
+    fn concurrent_writers_keep_every_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("jobs.json");
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let cache = JobCache::open(&path);
+                    for i in 0..25 {
+                        cache.put(key(CachedKind::Profile, &format!("{w}-{i}")), "j", None);
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().expect("writer");
+        }
+        let cache = JobCache::open(&path);
+        assert_eq!(cache.len(), 100);
+        assert!(cache.get(&key(CachedKind::Profile, "3-24")).is_some());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
     #[test]
     fn keys_ignore_compile_options_when_nothing_is_compiled() {
         let parts = |kind, runtime| JobKeyParts {

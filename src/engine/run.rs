@@ -61,15 +61,14 @@ pub fn model_artifact(project: &Project) -> Result<ModelArtifact, RunError> {
     let path = &project.model_path;
     let mut reader =
         crate::files::reader(path, "model", crate::files::MODEL_LIMIT).map_err(RunError::Model)?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut reader, &mut h).map_err(|source| RunError::ModelRead {
+    let sha256 = crate::files::sha256_hex(&mut reader).map_err(|source| RunError::ModelRead {
         path: path.clone(),
         source,
     })?;
     Ok(ModelArtifact {
         path: path.clone(),
         kind: project.model_kind,
-        sha256: hex::encode(h.finalize()),
+        sha256,
         size_bytes: reader.bytes_read(),
         input_specs: project.config.model.input_specs.clone(),
     })

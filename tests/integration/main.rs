@@ -2,6 +2,7 @@
 
 mod alloc_probe;
 mod bounds;
+mod cache_reuse;
 mod config_cli;
 mod config_errors;
 mod fuzz_decoders;

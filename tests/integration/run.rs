@@ -43,7 +43,11 @@ impl Sim {
         &self.handle
     }
 
-    fn jobs(&self) -> (u64, u64, u64) {
+    pub(crate) fn stats(&self) -> edgegate::sim::SimStats {
+        self.handle.stats()
+    }
+
+    pub(crate) fn jobs(&self) -> (u64, u64, u64) {
         let s = self.handle.stats();
         (s.compile_jobs, s.profile_jobs, s.inference_jobs)
     }
