@@ -25,22 +25,7 @@ const ACCURACY: &str = "\n  - { metric: accuracy, operator: gte, threshold: 0.9 
 const CONFIGS: [&str; 2] = ["edgegate.yaml", "edgegate-b.yaml"];
 
 fn edgegate(dir: &Path, sim: &Sim, config: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_edgegate"));
-    c.arg("run")
-        .arg(config)
-        .arg("--hub-url")
-        .arg(sim.url())
-        .args(args)
-        .current_dir(dir)
-        .env("QAIHUB_API_TOKEN", edgegate::sim::DEFAULT_TOKEN)
-        .env("HOME", dir)
-        .env("CI", "true")
-        .env("NO_COLOR", "1")
-        .env_remove("QAIHUB_API_URL")
-        .env_remove("QAIHUB_CLIENT_INI")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITLAB_CI");
-    c
+    crate::run::command_for(dir, &sim.url(), config, args)
 }
 
 /// Runs both configs at the same time, so both write the job cache at once; both must pass.

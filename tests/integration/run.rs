@@ -97,9 +97,15 @@ pub(crate) fn project(sb: &Sandbox, devices: &str, gates: &str, cases: usize) ->
 }
 
 fn command(dir: &Path, sim_url: &str, args: &[&str]) -> Command {
+    command_for(dir, sim_url, "edgegate.yaml", args)
+}
+
+/// `edgegate run CONFIG` against the simulator, with no credentials or CI settings of the
+/// machine leaking in.
+pub(crate) fn command_for(dir: &Path, sim_url: &str, config: &str, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_edgegate"));
     c.arg("run")
-        .arg("edgegate.yaml")
+        .arg(config)
         .arg("--hub-url")
         .arg(sim_url)
         .args(args)
