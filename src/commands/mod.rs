@@ -11,6 +11,7 @@ mod report;
 mod run;
 mod runtime;
 mod schema;
+mod serve;
 mod validate;
 mod verdict;
 
@@ -23,5 +24,6 @@ pub use report::{ReportRequest, report};
 pub use run::{DryRunRequest, RunRequest, dry_run, run};
 pub use runtime::{RuntimeError, block_on};
 pub use schema::{SchemaKind, schema};
+pub use serve::{ServeRequest, serve};
 pub use validate::{ValidateRequest, validate};
 pub use verdict::{exit_code_of, verdict_code};

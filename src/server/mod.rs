@@ -1,0 +1,32 @@
+//! `edgegate serve`: the `/v1` HTTP API (workspaces, AI Hub integration, promptpacks, pipelines,
+//! artifacts, runs) over a SQL database, beside `commands` in the layer order. Runs execute with
+//! the CLI's engine through `execute`; pages render through `pages`. Must not import `commands`.
+
+mod access;
+mod app;
+mod artifacts;
+mod auth;
+mod config;
+mod db;
+mod error;
+pub mod execute;
+mod extract;
+mod integrations;
+mod openapi;
+pub mod pages;
+mod pipelines;
+mod probe;
+mod promptpacks;
+mod runs;
+mod secrets;
+mod session;
+mod state;
+mod workspaces;
+mod worker;
+
+pub use app::{ServeError, serve};
+pub use config::{
+    ConfigError, DEFAULT_ARTIFACT_LIMIT, ENV_JWT_SECRET, ENV_MASTER_KEY, MasterKey, ServerConfig, parse_jwt_secret,
+    parse_master_key,
+};
+pub use openapi::document as openapi_document;
