@@ -74,10 +74,12 @@ pub enum Command {
     /// The first line printed is `listening on http://ADDRESS` (with port 0, the real port).
     /// API docs at /docs, the OpenAPI document at /openapi.json. Ctrl-C or SIGTERM stops it
     /// cleanly; runs still executing are recorded as error "interrupted".
-    #[command(after_help = "Example:\n  export EDGEGENAI_MASTER_KEY=$(openssl rand -base64 32)\n  \
+    #[command(
+        after_help = "Example:\n  export EDGEGENAI_MASTER_KEY=$(openssl rand -base64 32)\n  \
 export EDGEGATE_JWT_SECRET=$(openssl rand -base64 48)\n  \
 edgegate serve --bind 127.0.0.1:8080 --data-dir ./edgegate-data\n  \
-curl http://127.0.0.1:8080/health")]
+curl http://127.0.0.1:8080/health"
+    )]
     Serve(ServeArgs),
     /// Internal: reads an AI Hub dataset file for a parent `edgegate`, so libhdf5 runs isolated.
     #[command(name = "__read-dataset", hide = true)]

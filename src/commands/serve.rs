@@ -57,10 +57,10 @@ pub fn serve(req: &ServeRequest) -> i32 {
 }
 
 fn run(req: &ServeRequest) -> Result<i32, ServeCommandError> {
-    let master_key =
-        crate::server::parse_master_key(req.master_key.as_deref()).map_err(ServeCommandError::Config)?;
-    let jwt_secret =
-        crate::server::parse_jwt_secret(req.jwt_secret.as_deref()).map_err(ServeCommandError::Config)?;
+    let master_key = crate::server::parse_master_key(req.master_key.as_deref())
+        .map_err(ServeCommandError::Config)?;
+    let jwt_secret = crate::server::parse_jwt_secret(req.jwt_secret.as_deref())
+        .map_err(ServeCommandError::Config)?;
     let config = ServerConfig {
         bind: req.bind,
         data_dir: req.data_dir.clone(),

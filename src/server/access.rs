@@ -45,7 +45,11 @@ impl Role {
 }
 
 /// The caller's role in `workspace_id`, or 404 when they are not a member (or it does not exist).
-pub async fn role_in(state: &AppState, user: &CurrentUser, workspace_id: &str) -> Result<Role, ApiError> {
+pub async fn role_in(
+    state: &AppState,
+    user: &CurrentUser,
+    workspace_id: &str,
+) -> Result<Role, ApiError> {
     let row = sqlx::query("SELECT role FROM members WHERE workspace_id = $1 AND user_id = $2")
         .bind(workspace_id)
         .bind(&user.id)
@@ -57,12 +61,20 @@ pub async fn role_in(state: &AppState, user: &CurrentUser, workspace_id: &str) -
 }
 
 /// 404 for non-members; any member may read.
-pub async fn reader(state: &AppState, user: &CurrentUser, workspace_id: &str) -> Result<Role, ApiError> {
+pub async fn reader(
+    state: &AppState,
+    user: &CurrentUser,
+    workspace_id: &str,
+) -> Result<Role, ApiError> {
     role_in(state, user, workspace_id).await
 }
 
 /// 404 for non-members, 403 for viewers.
-pub async fn writer(state: &AppState, user: &CurrentUser, workspace_id: &str) -> Result<Role, ApiError> {
+pub async fn writer(
+    state: &AppState,
+    user: &CurrentUser,
+    workspace_id: &str,
+) -> Result<Role, ApiError> {
     let role = role_in(state, user, workspace_id).await?;
     if !role.can_write() {
         return Err(ApiError::forbidden(format!(

@@ -54,7 +54,11 @@ pub async fn health() -> Json<serde_json::Value> {
 }
 
 async fn openapi_json() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], openapi::document()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::document(),
+    )
+        .into_response()
 }
 
 async fn docs() -> Html<String> {
@@ -97,10 +101,24 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/register", post(auth::register))
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/me", get(auth::me))
-        .route("/v1/workspaces", post(workspaces::create).get(workspaces::list))
-        .route(w, get(workspaces::get).patch(workspaces::rename).delete(workspaces::delete))
-        .route(&format!("{w}/members"), get(workspaces::list_members).post(workspaces::add_member))
-        .route(&format!("{w}/members/{{user_id}}"), axum::routing::delete(workspaces::remove_member))
+        .route(
+            "/v1/workspaces",
+            post(workspaces::create).get(workspaces::list),
+        )
+        .route(
+            w,
+            get(workspaces::get)
+                .patch(workspaces::rename)
+                .delete(workspaces::delete),
+        )
+        .route(
+            &format!("{w}/members"),
+            get(workspaces::list_members).post(workspaces::add_member),
+        )
+        .route(
+            &format!("{w}/members/{{user_id}}"),
+            axum::routing::delete(workspaces::remove_member),
+        )
         .route(
             &format!("{w}/integrations/qaihub"),
             post(integrations::put)
@@ -111,28 +129,48 @@ pub fn router(state: AppState) -> Router {
         )
         .route(&format!("{w}/capabilities/probe"), post(probe::start))
         .route(&format!("{w}/tasks/{{task_id}}"), get(probe::get))
-        .route(&format!("{w}/promptpacks"), post(promptpacks::create).get(promptpacks::list))
+        .route(
+            &format!("{w}/promptpacks"),
+            post(promptpacks::create).get(promptpacks::list),
+        )
         .route(
             &format!("{w}/promptpacks/{{promptpack_id}}/{{version}}"),
             get(promptpacks::get).delete(promptpacks::delete),
         )
-        .route(&format!("{w}/promptpacks/{{promptpack_id}}/{{version}}/publish"), put(promptpacks::publish))
-        .route(&format!("{w}/pipelines"), post(pipelines::create).get(pipelines::list))
+        .route(
+            &format!("{w}/promptpacks/{{promptpack_id}}/{{version}}/publish"),
+            put(promptpacks::publish),
+        )
+        .route(
+            &format!("{w}/pipelines"),
+            post(pipelines::create).get(pipelines::list),
+        )
         .route(
             &format!("{w}/pipelines/{{id}}"),
-            get(pipelines::get).put(pipelines::replace).delete(pipelines::delete),
+            get(pipelines::get)
+                .put(pipelines::replace)
+                .delete(pipelines::delete),
         )
-        .route(&format!("{w}/pipelines/{{id}}/runs"), get(runs::list_for_pipeline))
+        .route(
+            &format!("{w}/pipelines/{{id}}/runs"),
+            get(runs::list_for_pipeline),
+        )
         .route(&format!("{w}/pipelines/{{id}}/history"), get(runs::history))
         .route(
             &format!("{w}/artifacts"),
             post(artifacts::upload).layer(DefaultBodyLimit::disable()),
         )
         .route(&format!("{w}/artifacts/{{id}}"), get(artifacts::get))
-        .route(&format!("{w}/artifacts/{{id}}/download"), get(artifacts::download))
+        .route(
+            &format!("{w}/artifacts/{{id}}/download"),
+            get(artifacts::download),
+        )
         .route(&format!("{w}/runs"), post(runs::create))
         .route(&format!("{w}/runs/{{id}}"), get(runs::get))
-        .route(&format!("{w}/runs/{{id}}/results.json"), get(runs::results_json))
+        .route(
+            &format!("{w}/runs/{{id}}/results.json"),
+            get(runs::results_json),
+        )
         .route(&format!("{w}/runs/{{id}}/junit.xml"), get(runs::junit))
         .route(&format!("{w}/runs/{{id}}/report"), get(runs::report))
         .fallback(not_found)
@@ -148,16 +186,27 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Resu
         let path = config.data_dir.join(sub);
         std::fs::create_dir_all(&path).map_err(|source| ServeError::DataDir { path, source })?;
     }
-    let url = config.database_url.clone().unwrap_or_else(|| db::sqlite_url(&config.data_dir));
+    let url = config
+        .database_url
+        .clone()
+        .unwrap_or_else(|| db::sqlite_url(&config.data_dir));
     let pool = db::connect(&url).await?;
     let recovered = db::recover_interrupted(&pool, db::now_ms()).await?;
     if recovered > 0 {
-        tracing::warn!("{recovered} run(s) left running by the last stop were marked error \"interrupted\"");
+        tracing::warn!(
+            "{recovered} run(s) left running by the last stop were marked error \"interrupted\""
+        );
     }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
-        .map_err(|source| ServeError::Bind { addr: config.bind, source })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.bind, source })?;
+        .map_err(|source| ServeError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: config.bind,
+        source,
+    })?;
     let shutdown = CancellationToken::new();
     let state = AppState {
         db: pool.clone(),

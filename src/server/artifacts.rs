@@ -5,11 +5,11 @@
 
 use std::path::PathBuf;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use sqlx::Row as _;
@@ -23,7 +23,13 @@ use super::session::CurrentUser;
 use super::state::AppState;
 
 /// The model kinds an artifact may be.
-pub const KINDS: &[&str] = &["torchscript", "onnx", "tflite", "qnn_dlc", "qnn_context_binary"];
+pub const KINDS: &[&str] = &[
+    "torchscript",
+    "onnx",
+    "tflite",
+    "qnn_dlc",
+    "qnn_context_binary",
+];
 
 /// An artifact's metadata.
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,10 +57,19 @@ pub fn blob_path(state: &AppState, sha256: &str) -> PathBuf {
 
 /// Loads an artifact of the workspace.
 pub async fn load(state: &AppState, ws: &str, id: &str) -> Result<Option<Artifact>, ApiError> {
-    let row = sqlx::query("SELECT kind, sha256, filename FROM artifacts WHERE id = $1 AND workspace_id = $2")
-        .bind(id).bind(ws).fetch_optional(&state.db).await?;
+    let row = sqlx::query(
+        "SELECT kind, sha256, filename FROM artifacts WHERE id = $1 AND workspace_id = $2",
+    )
+    .bind(id)
+    .bind(ws)
+    .fetch_optional(&state.db)
+    .await?;
     let Some(row) = row else { return Ok(None) };
-    Ok(Some(Artifact { kind: row.try_get("kind")?, sha256: row.try_get("sha256")?, filename: row.try_get("filename")? }))
+    Ok(Some(Artifact {
+        kind: row.try_get("kind")?,
+        sha256: row.try_get("sha256")?,
+        filename: row.try_get("filename")?,
+    }))
 }
 
 async fn show(state: &AppState, ws: &str, id: &str) -> Result<ArtifactOut, ApiError> {
@@ -77,7 +92,10 @@ fn check_kind(kind: &str) -> Result<String, ApiError> {
     if KINDS.contains(&kind) {
         Ok(kind.to_string())
     } else {
-        Err(ApiError::unprocessable(format!("kind: expected one of {}", KINDS.join(", "))))
+        Err(ApiError::unprocessable(format!(
+            "kind: expected one of {}",
+            KINDS.join(", ")
+        )))
     }
 }
 
@@ -117,12 +135,19 @@ pub async fn upload(
                 if stored.is_some() {
                     return Err(ApiError::unprocessable("file: send one file"));
                 }
-                let filename = field.file_name().unwrap_or("model").chars().take(255).collect::<String>();
+                let filename = field
+                    .file_name()
+                    .unwrap_or("model")
+                    .chars()
+                    .take(255)
+                    .collect::<String>();
                 let tmp = tempfile::Builder::new()
                     .prefix("upload-")
                     .tempfile_in(&tmp_dir)
                     .map_err(|e| ApiError::internal("creating an upload file", e))?;
-                let std_file = tmp.reopen().map_err(|e| ApiError::internal("opening an upload file", e))?;
+                let std_file = tmp
+                    .reopen()
+                    .map_err(|e| ApiError::internal("opening an upload file", e))?;
                 let mut out = tokio::fs::File::from_std(std_file);
                 let mut hasher = Sha256::new();
                 let mut size: u64 = 0;
@@ -131,20 +156,31 @@ pub async fn upload(
                     if size > limit {
                         drop(out);
                         drop(tmp);
-                        return Err(ApiError::too_large(format!("the artifact is larger than the limit of {limit} bytes")));
+                        return Err(ApiError::too_large(format!(
+                            "the artifact is larger than the limit of {limit} bytes"
+                        )));
                     }
                     hasher.update(&chunk);
-                    out.write_all(&chunk).await.map_err(|e| ApiError::internal("writing an upload", e))?;
+                    out.write_all(&chunk)
+                        .await
+                        .map_err(|e| ApiError::internal("writing an upload", e))?;
                 }
-                out.flush().await.map_err(|e| ApiError::internal("writing an upload", e))?;
-                out.sync_all().await.map_err(|e| ApiError::internal("writing an upload", e))?;
+                out.flush()
+                    .await
+                    .map_err(|e| ApiError::internal("writing an upload", e))?;
+                out.sync_all()
+                    .await
+                    .map_err(|e| ApiError::internal("writing an upload", e))?;
                 stored = Some((tmp, hex::encode(hasher.finalize()), size, filename));
             }
             _ => {}
         }
     }
-    let kind = kind.ok_or_else(|| ApiError::unprocessable("kind: missing; send a `kind` form field"))?;
-    let (tmp, sha256, size, filename) = stored.ok_or_else(|| ApiError::unprocessable("file: missing; send the model as a `file` form field"))?;
+    let kind =
+        kind.ok_or_else(|| ApiError::unprocessable("kind: missing; send a `kind` form field"))?;
+    let (tmp, sha256, size, filename) = stored.ok_or_else(|| {
+        ApiError::unprocessable("file: missing; send the model as a `file` form field")
+    })?;
     if size == 0 {
         return Err(ApiError::unprocessable("file: the uploaded file is empty"));
     }
@@ -152,10 +188,17 @@ pub async fn upload(
     if dest.is_file() {
         drop(tmp);
     } else {
-        tmp.persist(&dest).map_err(|e| ApiError::internal("storing an artifact", e.error))?;
+        tmp.persist(&dest)
+            .map_err(|e| ApiError::internal("storing an artifact", e.error))?;
     }
-    let existing = sqlx::query("SELECT id FROM artifacts WHERE workspace_id = $1 AND sha256 = $2 AND kind = $3")
-        .bind(&ws).bind(&sha256).bind(&kind).fetch_optional(&state.db).await?;
+    let existing = sqlx::query(
+        "SELECT id FROM artifacts WHERE workspace_id = $1 AND sha256 = $2 AND kind = $3",
+    )
+    .bind(&ws)
+    .bind(&sha256)
+    .bind(&kind)
+    .fetch_optional(&state.db)
+    .await?;
     if let Some(row) = existing {
         let id: String = row.try_get("id")?;
         return Ok((StatusCode::OK, Json(show(&state, &ws, &id).await?)));
@@ -173,7 +216,11 @@ pub async fn upload(
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/artifacts/{id}", tag = "artifacts", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("id" = String, Path, description = "artifact id")),
     responses((status = 200, body = ArtifactOut), (status = 404)))]
-pub async fn get(State(state): State<AppState>, user: CurrentUser, Path((ws, id)): Path<(String, String)>) -> Result<Json<ArtifactOut>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Json<ArtifactOut>, ApiError> {
     access::reader(&state, &user, &ws).await?;
     Ok(Json(show(&state, &ws, &id).await?))
 }
@@ -182,9 +229,15 @@ pub async fn get(State(state): State<AppState>, user: CurrentUser, Path((ws, id)
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/artifacts/{id}/download", tag = "artifacts", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("id" = String, Path, description = "artifact id")),
     responses((status = 200, content_type = "application/octet-stream"), (status = 404)))]
-pub async fn download(State(state): State<AppState>, user: CurrentUser, Path((ws, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     access::reader(&state, &user, &ws).await?;
-    let artifact = load(&state, &ws, &id).await?.ok_or_else(|| ApiError::not_found("artifact"))?;
+    let artifact = load(&state, &ws, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("artifact"))?;
     let file = tokio::fs::File::open(blob_path(&state, &artifact.sha256))
         .await
         .map_err(|e| ApiError::internal("opening a stored artifact", e))?;
@@ -192,7 +245,11 @@ pub async fn download(State(state): State<AppState>, user: CurrentUser, Path((ws
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     let disposition = format!(
         "attachment; filename=\"{}\"",
-        artifact.filename.chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\').collect::<String>()
+        artifact
+            .filename
+            .chars()
+            .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+            .collect::<String>()
     );
     Ok((
         [

@@ -3,9 +3,9 @@
 
 use std::net::SocketAddr;
 
+use axum::Json;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{StatusCode, header};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use utoipa::ToSchema;
@@ -62,7 +62,9 @@ fn normalise_email(email: &str) -> Result<String, ApiError> {
             .is_some_and(|(user, domain)| !user.is_empty() && !domain.is_empty())
         && !email.chars().any(char::is_whitespace);
     if !valid {
-        return Err(ApiError::unprocessable("email: expected an address such as dev@example.com"));
+        return Err(ApiError::unprocessable(
+            "email: expected an address such as dev@example.com",
+        ));
     }
     Ok(email)
 }
@@ -82,7 +84,9 @@ pub async fn register(
         )));
     }
     if body.password.len() > 1024 {
-        return Err(ApiError::unprocessable("password: must be at most 1024 bytes"));
+        return Err(ApiError::unprocessable(
+            "password: must be at most 1024 bytes",
+        ));
     }
     let taken = sqlx::query("SELECT id FROM users WHERE email = $1")
         .bind(&email)
@@ -98,13 +102,15 @@ pub async fn register(
         .map_err(|e| ApiError::internal("hashing a password", e))?;
     let id = new_id();
     let now = now_ms();
-    let inserted = sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(&id)
-        .bind(&email)
-        .bind(&hash)
-        .bind(now)
-        .execute(&state.db)
-        .await;
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(&email)
+    .bind(&hash)
+    .bind(now)
+    .execute(&state.db)
+    .await;
     if let Err(e) = inserted {
         if is_unique_violation(&e) {
             return Err(ApiError::conflict("a user with this email already exists"));
@@ -151,10 +157,16 @@ pub async fn login(
     let (email, password) = if is_form {
         match axum::Form::<LoginForm>::from_request(req, &state).await {
             Ok(axum::Form(f)) => (f.username, f.password),
-            Err(rejection) => return Err(ApiError::new(
-                if rejection.status().is_server_error() { StatusCode::UNPROCESSABLE_ENTITY } else { rejection.status() },
-                rejection.body_text(),
-            )),
+            Err(rejection) => {
+                return Err(ApiError::new(
+                    if rejection.status().is_server_error() {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    } else {
+                        rejection.status()
+                    },
+                    rejection.body_text(),
+                ));
+            }
         }
     } else {
         let ApiJson(c) = ApiJson::<Credentials>::from_request(req, &state).await?;
@@ -175,12 +187,17 @@ pub async fn login(
         .fetch_optional(&state.db)
         .await?;
     let (id, hash) = match row {
-        Some(r) => (Some(r.try_get::<String, _>("id")?), r.try_get::<String, _>("password_hash")?),
+        Some(r) => (
+            Some(r.try_get::<String, _>("id")?),
+            r.try_get::<String, _>("password_hash")?,
+        ),
         None => (None, String::new()),
     };
-    let ok = tokio::task::spawn_blocking(move || !hash.is_empty() && secrets::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || {
+        !hash.is_empty() && secrets::verify_password(&password, &hash)
+    })
+    .await
+    .unwrap_or(false);
     let Some(id) = id.filter(|_| ok) else {
         state.logins.fail(key);
         return Err(ApiError::unauthorized("incorrect email or password"));
@@ -199,7 +216,10 @@ pub async fn login(
 /// The signed-in user.
 #[utoipa::path(get, path = "/v1/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserOut), (status = 401)))]
-pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<UserOut>, ApiError> {
+pub async fn me(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<UserOut>, ApiError> {
     let row = sqlx::query("SELECT created_at FROM users WHERE id = $1")
         .bind(&user.id)
         .fetch_one(&state.db)

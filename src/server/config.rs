@@ -113,6 +113,9 @@ mod tests {
         let err = parse_master_key(Some(&short)).err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("16 bytes") && e.contains("openssl rand")));
         let ok = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
-        assert_eq!(parse_master_key(Some(&ok)).map(|k| k.0).ok(), Some([7u8; 32]));
+        assert_eq!(
+            parse_master_key(Some(&ok)).map(|k| k.0).ok(),
+            Some([7u8; 32])
+        );
     }
 }

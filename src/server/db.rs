@@ -25,7 +25,10 @@ pub enum DbError {
 
 /// The default SQLite URL for a data dir.
 pub fn sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("edgegate.db").display())
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("edgegate.db").display()
+    )
 }
 
 /// Opens the pool and applies the migrations.

@@ -95,7 +95,8 @@ impl From<sqlx::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(json!({ "detail": self.detail }))).into_response();
+        let mut response =
+            (self.status, axum::Json(json!({ "detail": self.detail }))).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -1,9 +1,9 @@
 //! `/v1/workspaces/{ws}/integrations/qaihub`: the workspace's AI Hub token, sealed with the
 //! master key at rest. Responses and logs show only its last four characters.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use utoipa::ToSchema;
@@ -109,10 +109,16 @@ pub async fn put(
 ) -> Result<(StatusCode, Json<IntegrationOut>), ApiError> {
     access::writer(&state, &user, &ws).await?;
     let token = body.token.trim();
-    if token.is_empty() || token.len() > 4096 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ApiError::unprocessable("token: expected the AI Hub API token (no spaces, at most 4096 characters)"));
+    if token.is_empty()
+        || token.len() > 4096
+        || token.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ApiError::unprocessable(
+            "token: expected the AI Hub API token (no spaces, at most 4096 characters)",
+        ));
     }
-    let sealed = secrets::seal(&state.config.master_key, &ws, token).map_err(|e| ApiError::internal("sealing a token", e))?;
+    let sealed = secrets::seal(&state.config.master_key, &ws, token)
+        .map_err(|e| ApiError::internal("sealing a token", e))?;
     let last4 = secrets::last4(token);
     let now = now_ms();
     let existed = load(&state, &ws).await?.is_some();
@@ -126,17 +132,33 @@ pub async fn put(
             .execute(&state.db).await?;
     }
     tracing::info!(workspace = %ws, token_last4 = %last4, "ai hub token {}", if existed { "rotated" } else { "connected" });
-    let out = load(&state, &ws).await?.ok_or_else(|| ApiError::internal("integration", "vanished"))?;
-    Ok((if existed { StatusCode::OK } else { StatusCode::CREATED }, Json(out)))
+    let out = load(&state, &ws)
+        .await?
+        .ok_or_else(|| ApiError::internal("integration", "vanished"))?;
+    Ok((
+        if existed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
+        Json(out),
+    ))
 }
 
 /// The AI Hub integration (without the token).
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/integrations/qaihub", tag = "integrations", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id")),
     responses((status = 200, body = IntegrationOut), (status = 404)))]
-pub async fn get(State(state): State<AppState>, user: CurrentUser, Path(ws): Path<String>) -> Result<Json<IntegrationOut>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(ws): Path<String>,
+) -> Result<Json<IntegrationOut>, ApiError> {
     access::reader(&state, &user, &ws).await?;
-    load(&state, &ws).await?.map(Json).ok_or_else(|| ApiError::not_found("ai hub integration"))
+    load(&state, &ws)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("ai hub integration"))
 }
 
 /// Enable or disable the integration without forgetting the token.
@@ -156,18 +178,27 @@ pub async fn patch(
     if done.rows_affected() == 0 {
         return Err(ApiError::not_found("ai hub integration"));
     }
-    load(&state, &ws).await?.map(Json).ok_or_else(|| ApiError::not_found("ai hub integration"))
+    load(&state, &ws)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("ai hub integration"))
 }
 
 /// Delete the integration and its token.
 #[utoipa::path(delete, path = "/v1/workspaces/{ws}/integrations/qaihub", tag = "integrations", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id")),
     responses((status = 204), (status = 403), (status = 404)))]
-pub async fn delete(State(state): State<AppState>, user: CurrentUser, Path(ws): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(ws): Path<String>,
+) -> Result<StatusCode, ApiError> {
     access::writer(&state, &user, &ws).await?;
     let done = sqlx::query("DELETE FROM integrations WHERE workspace_id = $1 AND provider = $2")
-        .bind(&ws).bind(PROVIDER)
-        .execute(&state.db).await?;
+        .bind(&ws)
+        .bind(PROVIDER)
+        .execute(&state.db)
+        .await?;
     if done.rows_affected() == 0 {
         return Err(ApiError::not_found("ai hub integration"));
     }

@@ -21,12 +21,12 @@ mod runs;
 mod secrets;
 mod session;
 mod state;
-mod workspaces;
 mod worker;
+mod workspaces;
 
 pub use app::{ServeError, serve};
 pub use config::{
-    ConfigError, DEFAULT_ARTIFACT_LIMIT, ENV_JWT_SECRET, ENV_MASTER_KEY, MasterKey, ServerConfig, parse_jwt_secret,
-    parse_master_key,
+    ConfigError, DEFAULT_ARTIFACT_LIMIT, ENV_JWT_SECRET, ENV_MASTER_KEY, MasterKey, ServerConfig,
+    parse_jwt_secret, parse_master_key,
 };
 pub use openapi::document as openapi_document;

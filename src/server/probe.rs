@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Serialize;
 use sqlx::Row as _;
 use utoipa::ToSchema;
@@ -51,7 +51,11 @@ pub struct TaskOut {
     params(("ws" = String, Path, description = "workspace id")),
     responses((status = 202, body = TaskStarted), (status = 403), (status = 404),
               (status = 424, description = "no AI Hub integration is configured or it is disabled")))]
-pub async fn start(State(state): State<AppState>, user: CurrentUser, Path(ws): Path<String>) -> Result<(StatusCode, Json<TaskStarted>), ApiError> {
+pub async fn start(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(ws): Path<String>,
+) -> Result<(StatusCode, Json<TaskStarted>), ApiError> {
     access::writer(&state, &user, &ws).await?;
     let Some(token) = integrations::hub_token(&state, &ws).await? else {
         return Err(ApiError::failed_dependency(
@@ -66,13 +70,32 @@ pub async fn start(State(state): State<AppState>, user: CurrentUser, Path(ws): P
     let task = id.clone();
     let bg = state.clone();
     tokio::spawn(async move { run_probe(bg, task, token).await });
-    Ok((StatusCode::ACCEPTED, Json(TaskStarted { task_id: id, status: "queued".into() })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(TaskStarted {
+            task_id: id,
+            status: "queued".into(),
+        }),
+    ))
 }
 
-async fn set(state: &AppState, id: &str, status: &str, result: Option<String>, error: Option<String>) {
-    let r = sqlx::query("UPDATE tasks SET status = $1, result = $2, error = $3, updated_at = $4 WHERE id = $5")
-        .bind(status).bind(result).bind(error).bind(now_ms()).bind(id)
-        .execute(&state.db).await;
+async fn set(
+    state: &AppState,
+    id: &str,
+    status: &str,
+    result: Option<String>,
+    error: Option<String>,
+) {
+    let r = sqlx::query(
+        "UPDATE tasks SET status = $1, result = $2, error = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(status)
+    .bind(result)
+    .bind(error)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&state.db)
+    .await;
     if let Err(e) = r {
         tracing::error!(task = %id, "failed to record a task's status: {e}");
     }
@@ -100,10 +123,16 @@ async fn list_devices(hub_url: Option<&str>, token: &str) -> Result<Vec<Device>,
     let config = integrations::hub_config(hub_url, token).map_err(|e| chain(&e))?;
     let client = HubClient::new(
         config,
-        ClientOptions { deadline: Some(Deadline::after(PROBE_LIMIT, "the probe's time limit")), ..ClientOptions::default() },
+        ClientOptions {
+            deadline: Some(Deadline::after(PROBE_LIMIT, "the probe's time limit")),
+            ..ClientOptions::default()
+        },
     )
     .map_err(|e| chain(&e))?;
-    client.list_devices(&DeviceQuery::default()).await.map_err(|e| chain(&e))
+    client
+        .list_devices(&DeviceQuery::default())
+        .await
+        .map_err(|e| chain(&e))
 }
 
 fn attr(d: &Device, key: &str) -> Vec<String> {
@@ -131,7 +160,11 @@ fn device_json(d: &Device) -> serde_json::Value {
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/tasks/{task_id}", tag = "capabilities", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("task_id" = String, Path, description = "task id")),
     responses((status = 200, body = TaskOut), (status = 404)))]
-pub async fn get(State(state): State<AppState>, user: CurrentUser, Path((ws, id)): Path<(String, String)>) -> Result<Json<TaskOut>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Json<TaskOut>, ApiError> {
     access::reader(&state, &user, &ws).await?;
     let row = sqlx::query("SELECT id, kind, status, result, error, created_at, updated_at FROM tasks WHERE id = $1 AND workspace_id = $2")
         .bind(&id).bind(&ws)

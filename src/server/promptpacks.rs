@@ -2,9 +2,9 @@
 //! (`execute::check_promptpack`), can be published (idempotent, irreversible), and a published
 //! version can be neither replaced nor deleted.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use utoipa::ToSchema;
@@ -47,7 +47,9 @@ pub struct PromptpackOut {
 fn check_key(field: &str, value: &str) -> Option<Issue> {
     let ok = !value.is_empty()
         && value.len() <= 128
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     (!ok).then(|| Issue {
         pointer: format!("/{field}"),
         message: "expected 1 to 128 characters of letters, digits, '-', '_' or '.'".into(),
@@ -74,17 +76,30 @@ fn out(row: &sqlx::any::AnyRow, with_content: bool) -> Result<PromptpackOut, Api
     })
 }
 
-const COLUMNS: &str = "promptpack_id, version, sha256, case_count, published, published_at, created_at, content";
+const COLUMNS: &str =
+    "promptpack_id, version, sha256, case_count, published, published_at, created_at, content";
 
-async fn find(state: &AppState, ws: &str, id: &str, version: &str) -> Result<Option<sqlx::any::AnyRow>, ApiError> {
+async fn find(
+    state: &AppState,
+    ws: &str,
+    id: &str,
+    version: &str,
+) -> Result<Option<sqlx::any::AnyRow>, ApiError> {
     Ok(sqlx::query(&format!("SELECT {COLUMNS} FROM promptpacks WHERE workspace_id = $1 AND promptpack_id = $2 AND version = $3"))
         .bind(ws).bind(id).bind(version)
         .fetch_optional(&state.db).await?)
 }
 
 /// The content of a published promptpack version, for pipelines and runs.
-pub async fn published_content(state: &AppState, ws: &str, id: &str, version: &str) -> Result<Option<serde_json::Value>, ApiError> {
-    let Some(row) = find(state, ws, id, version).await? else { return Ok(None) };
+pub async fn published_content(
+    state: &AppState,
+    ws: &str,
+    id: &str,
+    version: &str,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let Some(row) = find(state, ws, id, version).await? else {
+        return Ok(None);
+    };
     if row.try_get::<i64, _>("published")? == 0 {
         return Ok(None);
     }
@@ -103,11 +118,17 @@ pub async fn create(
     ApiJson(body): ApiJson<PromptpackIn>,
 ) -> Result<(StatusCode, Json<PromptpackOut>), ApiError> {
     access::writer(&state, &user, &ws).await?;
-    let mut issues: Vec<Issue> = [check_key("promptpack_id", &body.promptpack_id), check_key("version", &body.version)]
-        .into_iter()
-        .flatten()
-        .collect();
-    for (field, given) in [("promptpack_id", &body.promptpack_id), ("version", &body.version)] {
+    let mut issues: Vec<Issue> = [
+        check_key("promptpack_id", &body.promptpack_id),
+        check_key("version", &body.version),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for (field, given) in [
+        ("promptpack_id", &body.promptpack_id),
+        ("version", &body.version),
+    ] {
         if let Some(inner) = body.content.get(field).and_then(|v| v.as_str())
             && inner != given
         {
@@ -121,7 +142,11 @@ pub async fn create(
         Ok(s) => Some(s),
         Err(found) => {
             issues.extend(found.into_iter().map(|i| Issue {
-                pointer: if i.pointer.starts_with("/content") { i.pointer } else { format!("/content{}", i.pointer) },
+                pointer: if i.pointer.starts_with("/content") {
+                    i.pointer
+                } else {
+                    format!("/content{}", i.pointer)
+                },
                 message: i.message,
             }));
             None
@@ -130,7 +155,10 @@ pub async fn create(
     let Some(summary) = summary.filter(|_| issues.is_empty()) else {
         return Err(ApiError::issues(issues));
     };
-    if find(&state, &ws, &body.promptpack_id, &body.version).await?.is_some() {
+    if find(&state, &ws, &body.promptpack_id, &body.version)
+        .await?
+        .is_some()
+    {
         return Err(ApiError::conflict(format!(
             "promptpack {} version {} already exists; publish it or create a new version",
             body.promptpack_id, body.version
@@ -149,7 +177,9 @@ pub async fn create(
         }
         return Err(e.into());
     }
-    let row = find(&state, &ws, &body.promptpack_id, &body.version).await?.ok_or_else(|| ApiError::internal("promptpack", "vanished"))?;
+    let row = find(&state, &ws, &body.promptpack_id, &body.version)
+        .await?
+        .ok_or_else(|| ApiError::internal("promptpack", "vanished"))?;
     Ok((StatusCode::CREATED, Json(out(&row, true)?)))
 }
 
@@ -157,20 +187,33 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/promptpacks", tag = "promptpacks", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id")),
     responses((status = 200, body = [PromptpackOut]), (status = 404)))]
-pub async fn list(State(state): State<AppState>, user: CurrentUser, Path(ws): Path<String>) -> Result<Json<Vec<PromptpackOut>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(ws): Path<String>,
+) -> Result<Json<Vec<PromptpackOut>>, ApiError> {
     access::reader(&state, &user, &ws).await?;
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM promptpacks WHERE workspace_id = $1 ORDER BY promptpack_id, created_at"))
         .bind(&ws).fetch_all(&state.db).await?;
-    rows.iter().map(|r| out(r, false)).collect::<Result<Vec<_>, _>>().map(Json)
+    rows.iter()
+        .map(|r| out(r, false))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Json)
 }
 
 /// One promptpack version with its content.
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/promptpacks/{promptpack_id}/{version}", tag = "promptpacks", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("promptpack_id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = PromptpackOut), (status = 404)))]
-pub async fn get(State(state): State<AppState>, user: CurrentUser, Path((ws, id, version)): Path<(String, String, String)>) -> Result<Json<PromptpackOut>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id, version)): Path<(String, String, String)>,
+) -> Result<Json<PromptpackOut>, ApiError> {
     access::reader(&state, &user, &ws).await?;
-    let row = find(&state, &ws, &id, &version).await?.ok_or_else(|| ApiError::not_found("promptpack version"))?;
+    let row = find(&state, &ws, &id, &version)
+        .await?
+        .ok_or_else(|| ApiError::not_found("promptpack version"))?;
     Ok(Json(out(&row, true)?))
 }
 
@@ -178,13 +221,21 @@ pub async fn get(State(state): State<AppState>, user: CurrentUser, Path((ws, id,
 #[utoipa::path(put, path = "/v1/workspaces/{ws}/promptpacks/{promptpack_id}/{version}/publish", tag = "promptpacks", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("promptpack_id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = PromptpackOut), (status = 403), (status = 404)))]
-pub async fn publish(State(state): State<AppState>, user: CurrentUser, Path((ws, id, version)): Path<(String, String, String)>) -> Result<Json<PromptpackOut>, ApiError> {
+pub async fn publish(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id, version)): Path<(String, String, String)>,
+) -> Result<Json<PromptpackOut>, ApiError> {
     access::writer(&state, &user, &ws).await?;
-    find(&state, &ws, &id, &version).await?.ok_or_else(|| ApiError::not_found("promptpack version"))?;
+    find(&state, &ws, &id, &version)
+        .await?
+        .ok_or_else(|| ApiError::not_found("promptpack version"))?;
     sqlx::query("UPDATE promptpacks SET published = 1, published_at = $1 WHERE workspace_id = $2 AND promptpack_id = $3 AND version = $4 AND published = 0")
         .bind(now_ms()).bind(&ws).bind(&id).bind(&version)
         .execute(&state.db).await?;
-    let row = find(&state, &ws, &id, &version).await?.ok_or_else(|| ApiError::not_found("promptpack version"))?;
+    let row = find(&state, &ws, &id, &version)
+        .await?
+        .ok_or_else(|| ApiError::not_found("promptpack version"))?;
     Ok(Json(out(&row, true)?))
 }
 
@@ -192,11 +243,19 @@ pub async fn publish(State(state): State<AppState>, user: CurrentUser, Path((ws,
 #[utoipa::path(delete, path = "/v1/workspaces/{ws}/promptpacks/{promptpack_id}/{version}", tag = "promptpacks", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("promptpack_id" = String, Path), ("version" = String, Path)),
     responses((status = 204), (status = 403), (status = 404), (status = 409, description = "published versions are permanent")))]
-pub async fn delete(State(state): State<AppState>, user: CurrentUser, Path((ws, id, version)): Path<(String, String, String)>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id, version)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
     access::writer(&state, &user, &ws).await?;
-    let row = find(&state, &ws, &id, &version).await?.ok_or_else(|| ApiError::not_found("promptpack version"))?;
+    let row = find(&state, &ws, &id, &version)
+        .await?
+        .ok_or_else(|| ApiError::not_found("promptpack version"))?;
     if row.try_get::<i64, _>("published")? != 0 {
-        return Err(ApiError::conflict("a published promptpack version cannot be changed or deleted"));
+        return Err(ApiError::conflict(
+            "a published promptpack version cannot be changed or deleted",
+        ));
     }
     sqlx::query("DELETE FROM promptpacks WHERE workspace_id = $1 AND promptpack_id = $2 AND version = $3 AND published = 0")
         .bind(&ws).bind(&id).bind(&version)

@@ -2,10 +2,10 @@
 //! its status, verdict, gates and per-device jobs, its results.json, JUnit and HTML report, and a
 //! pipeline's paged history and history page.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use utoipa::{IntoParams, ToSchema};
@@ -87,10 +87,19 @@ fn out(row: &sqlx::any::AnyRow) -> Result<RunOut, ApiError> {
     let results: Option<serde_json::Value> = results.and_then(|r| serde_json::from_str(&r).ok());
     let mut devices = Vec::new();
     let mut gates = Vec::new();
-    if let Some(list) = results.as_ref().and_then(|r| r.get("devices")).and_then(|d| d.as_array()) {
+    if let Some(list) = results
+        .as_ref()
+        .and_then(|r| r.get("devices"))
+        .and_then(|d| d.as_array())
+    {
         for d in list {
             let name = d.get("name").cloned().unwrap_or_default();
-            for g in d.get("gates").and_then(|g| g.as_array()).into_iter().flatten() {
+            for g in d
+                .get("gates")
+                .and_then(|g| g.as_array())
+                .into_iter()
+                .flatten()
+            {
                 let mut g = g.clone();
                 if let Some(o) = g.as_object_mut() {
                     o.insert("device".into(), name.clone());
@@ -132,9 +141,14 @@ fn out(row: &sqlx::any::AnyRow) -> Result<RunOut, ApiError> {
 }
 
 async fn find(state: &AppState, ws: &str, id: &str) -> Result<sqlx::any::AnyRow, ApiError> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM runs WHERE id = $1 AND workspace_id = $2"))
-        .bind(id).bind(ws).fetch_optional(&state.db).await?
-        .ok_or_else(|| ApiError::not_found("run"))
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM runs WHERE id = $1 AND workspace_id = $2"
+    ))
+    .bind(id)
+    .bind(ws)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(|| ApiError::not_found("run"))
 }
 
 /// Queue a run of a pipeline on a model artifact.
@@ -149,18 +163,35 @@ pub async fn create(
     ApiJson(body): ApiJson<RunIn>,
 ) -> Result<(StatusCode, Json<RunOut>), ApiError> {
     access::writer(&state, &user, &ws).await?;
-    if pipelines::load(&state, &ws, &body.pipeline_id).await?.is_none() {
-        return Err(ApiError::unprocessable("pipeline_id: no such pipeline in this workspace"));
+    if pipelines::load(&state, &ws, &body.pipeline_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::unprocessable(
+            "pipeline_id: no such pipeline in this workspace",
+        ));
     }
-    if artifacts::load(&state, &ws, &body.model_artifact_id).await?.is_none() {
-        return Err(ApiError::unprocessable("model_artifact_id: no such artifact in this workspace"));
+    if artifacts::load(&state, &ws, &body.model_artifact_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::unprocessable(
+            "model_artifact_id: no such artifact in this workspace",
+        ));
     }
     if let Some(baseline) = &body.baseline_run_id {
         let row = sqlx::query("SELECT results FROM runs WHERE id = $1 AND workspace_id = $2")
-            .bind(baseline).bind(&ws).fetch_optional(&state.db).await?
-            .ok_or_else(|| ApiError::unprocessable("baseline_run_id: no such run in this workspace"))?;
+            .bind(baseline)
+            .bind(&ws)
+            .fetch_optional(&state.db)
+            .await?
+            .ok_or_else(|| {
+                ApiError::unprocessable("baseline_run_id: no such run in this workspace")
+            })?;
         if row.try_get::<Option<String>, _>("results")?.is_none() {
-            return Err(ApiError::unprocessable("baseline_run_id: that run has no results"));
+            return Err(ApiError::unprocessable(
+                "baseline_run_id: that run has no results",
+            ));
         }
     }
     let id = new_id();
@@ -173,22 +204,34 @@ pub async fn create(
     .execute(&state.db).await?;
     state.run_bell.notify_one();
     tracing::info!(workspace = %ws, run = %id, "queued a run");
-    Ok((StatusCode::ACCEPTED, Json(out(&find(&state, &ws, &id).await?)?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(out(&find(&state, &ws, &id).await?)?),
+    ))
 }
 
 /// A run's status, verdict, gates and per-device jobs.
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/runs/{id}", tag = "runs", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("id" = String, Path, description = "run id")),
     responses((status = 200, body = RunOut), (status = 404)))]
-pub async fn get(State(state): State<AppState>, user: CurrentUser, Path((ws, id)): Path<(String, String)>) -> Result<Json<RunOut>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Json<RunOut>, ApiError> {
     access::reader(&state, &user, &ws).await?;
     Ok(Json(out(&find(&state, &ws, &id).await?)?))
 }
 
 async fn stored(state: &AppState, ws: &str, id: &str, column: &str) -> Result<String, ApiError> {
-    let row = sqlx::query(&format!("SELECT status, {column} AS doc FROM runs WHERE id = $1 AND workspace_id = $2"))
-        .bind(id).bind(ws).fetch_optional(&state.db).await?
-        .ok_or_else(|| ApiError::not_found("run"))?;
+    let row = sqlx::query(&format!(
+        "SELECT status, {column} AS doc FROM runs WHERE id = $1 AND workspace_id = $2"
+    ))
+    .bind(id)
+    .bind(ws)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(|| ApiError::not_found("run"))?;
     let status: String = row.try_get("status")?;
     row.try_get::<Option<String>, _>("doc")?
         .ok_or_else(|| ApiError::conflict(format!("the run is {status} and has no results")))
@@ -198,7 +241,11 @@ async fn stored(state: &AppState, ws: &str, id: &str, column: &str) -> Result<St
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/runs/{id}/results.json", tag = "runs", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("id" = String, Path, description = "run id")),
     responses((status = 200, content_type = "application/json"), (status = 404), (status = 409, description = "no results yet")))]
-pub async fn results_json(State(state): State<AppState>, user: CurrentUser, Path((ws, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn results_json(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     access::reader(&state, &user, &ws).await?;
     let doc = stored(&state, &ws, &id, "results").await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], doc).into_response())
@@ -208,7 +255,11 @@ pub async fn results_json(State(state): State<AppState>, user: CurrentUser, Path
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/runs/{id}/junit.xml", tag = "runs", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("id" = String, Path, description = "run id")),
     responses((status = 200, content_type = "application/xml"), (status = 404), (status = 409)))]
-pub async fn junit(State(state): State<AppState>, user: CurrentUser, Path((ws, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn junit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     access::reader(&state, &user, &ws).await?;
     let doc = stored(&state, &ws, &id, "junit").await?;
     Ok(([(header::CONTENT_TYPE, "application/xml")], doc).into_response())
@@ -218,11 +269,18 @@ pub async fn junit(State(state): State<AppState>, user: CurrentUser, Path((ws, i
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/runs/{id}/report", tag = "runs", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("id" = String, Path, description = "run id")),
     responses((status = 200, content_type = "text/html"), (status = 404), (status = 409)))]
-pub async fn report(State(state): State<AppState>, user: CurrentUser, Path((ws, id)): Path<(String, String)>) -> Result<Html<String>, ApiError> {
+pub async fn report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Html<String>, ApiError> {
     access::reader(&state, &user, &ws).await?;
     let doc = stored(&state, &ws, &id, "results").await?;
-    let results: Results = serde_json::from_str(&doc).map_err(|e| ApiError::internal("stored results", e))?;
-    let markdown = stored(&state, &ws, &id, "markdown").await.unwrap_or_default();
+    let results: Results =
+        serde_json::from_str(&doc).map_err(|e| ApiError::internal("stored results", e))?;
+    let markdown = stored(&state, &ws, &id, "markdown")
+        .await
+        .unwrap_or_default();
     let row = find(&state, &ws, &id).await?;
     let pipeline: String = row.try_get("pipeline_id")?;
     let base = format!("/v1/workspaces/{ws}/runs/{id}");
@@ -232,7 +290,9 @@ pub async fn report(State(state): State<AppState>, user: CurrentUser, Path((ws, 
         history: format!("/v1/workspaces/{ws}/pipelines/{pipeline}/history"),
     };
     let title = format!("{} — run {id}", results.pipeline);
-    Ok(Html(pages::run_report_html(&title, &results, &markdown, &links)))
+    Ok(Html(pages::run_report_html(
+        &title, &results, &markdown, &links,
+    )))
 }
 
 /// A pipeline's runs, newest first.
@@ -246,27 +306,45 @@ pub async fn list_for_pipeline(
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> Result<Json<RunPage>, ApiError> {
     access::reader(&state, &user, &ws).await?;
-    pipelines::load(&state, &ws, &pipeline).await?.ok_or_else(|| ApiError::not_found("pipeline"))?;
+    pipelines::load(&state, &ws, &pipeline)
+        .await?
+        .ok_or_else(|| ApiError::not_found("pipeline"))?;
     let limit = paging.limit.unwrap_or(50).clamp(1, 200);
     let offset = paging.offset.unwrap_or(0).max(0);
-    let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE pipeline_id = $1 AND workspace_id = $2")
-        .bind(&pipeline).bind(&ws).fetch_one(&state.db).await?.try_get("n")?;
+    let total: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE pipeline_id = $1 AND workspace_id = $2")
+            .bind(&pipeline)
+            .bind(&ws)
+            .fetch_one(&state.db)
+            .await?
+            .try_get("n")?;
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM runs WHERE pipeline_id = $1 AND workspace_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
     ))
     .bind(&pipeline).bind(&ws).bind(limit).bind(offset)
     .fetch_all(&state.db).await?;
     let items = rows.iter().map(out).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(RunPage { items, total, limit, offset }))
+    Ok(Json(RunPage {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 /// A pipeline's history page (the last 200 runs, oldest first).
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/pipelines/{id}/history", tag = "runs", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id"), ("id" = String, Path, description = "pipeline id")),
     responses((status = 200, content_type = "text/html"), (status = 404)))]
-pub async fn history(State(state): State<AppState>, user: CurrentUser, Path((ws, pipeline)): Path<(String, String)>) -> Result<Html<String>, ApiError> {
+pub async fn history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((ws, pipeline)): Path<(String, String)>,
+) -> Result<Html<String>, ApiError> {
     access::reader(&state, &user, &ws).await?;
-    let p = pipelines::load(&state, &ws, &pipeline).await?.ok_or_else(|| ApiError::not_found("pipeline"))?;
+    let p = pipelines::load(&state, &ws, &pipeline)
+        .await?
+        .ok_or_else(|| ApiError::not_found("pipeline"))?;
     let rows = sqlx::query("SELECT id, status, results, created_at FROM runs WHERE pipeline_id = $1 AND workspace_id = $2 ORDER BY created_at DESC, id DESC LIMIT 200")
         .bind(&pipeline).bind(&ws).fetch_all(&state.db).await?;
     let mut points = Vec::with_capacity(rows.len());

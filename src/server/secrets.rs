@@ -3,8 +3,8 @@
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -69,8 +69,11 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 
 /// Whether `password` matches a stored hash (a malformed hash never matches).
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// The claims of a login token.
@@ -85,7 +88,12 @@ pub struct Claims {
 }
 
 /// Signs a login token for `user_id` valid for `ttl_secs`.
-pub fn issue_token(secret: &str, user_id: &str, now_secs: u64, ttl_secs: u64) -> Result<String, String> {
+pub fn issue_token(
+    secret: &str,
+    user_id: &str,
+    now_secs: u64,
+    ttl_secs: u64,
+) -> Result<String, String> {
     let claims = Claims {
         sub: user_id.to_string(),
         exp: now_secs + ttl_secs,
@@ -121,7 +129,10 @@ mod tests {
         let key = MasterKey([3; 32]);
         let sealed = seal(&key, "ws1", "secret-token-1234").unwrap_or_default();
         assert!(!sealed.contains("secret"));
-        assert_eq!(open(&key, "ws1", &sealed).ok().as_deref(), Some("secret-token-1234"));
+        assert_eq!(
+            open(&key, "ws1", &sealed).ok().as_deref(),
+            Some("secret-token-1234")
+        );
         assert!(open(&key, "ws2", &sealed).is_err());
         assert!(open(&MasterKey([4; 32]), "ws1", &sealed).is_err());
         assert!(open(&key, "ws1", "AAAA").is_err());

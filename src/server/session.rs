@@ -25,7 +25,9 @@ impl FromRequestParts<AppState> for CurrentUser {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("not authenticated: send Authorization: Bearer <token>"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("not authenticated: send Authorization: Bearer <token>")
+            })?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))

@@ -60,9 +60,11 @@ pub async fn run_worker(state: AppState) {
 /// Moves the oldest queued run to `running` and returns its id.
 async fn claim(state: &AppState) -> Result<Option<String>, sqlx::Error> {
     loop {
-        let row = sqlx::query("SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1")
-            .fetch_optional(&state.db)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1",
+        )
+        .fetch_optional(&state.db)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let id: String = row.try_get("id")?;
         let done = sqlx::query("UPDATE runs SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'")
@@ -76,7 +78,13 @@ async fn claim(state: &AppState) -> Result<Option<String>, sqlx::Error> {
     }
 }
 
-async fn finish(state: &AppState, id: &str, status: &str, detail: Option<String>, outcome: Option<&execute::RunOutcome>) {
+async fn finish(
+    state: &AppState,
+    id: &str,
+    status: &str,
+    detail: Option<String>,
+    outcome: Option<&execute::RunOutcome>,
+) {
     let verdict = outcome.map(|o| verdict_text(o.results.verdict));
     let r = sqlx::query(
         "UPDATE runs SET status = $1, verdict = $2, error_detail = $3, results = $4, junit = $5, markdown = $6, finished_at = $7 WHERE id = $8",
@@ -117,13 +125,21 @@ async fn execute_one(state: &AppState, id: &str) {
     let cancel = state.shutdown.child_token();
     let result = execute::execute_run(job, cancel.clone()).await;
     if state.shutdown.is_cancelled() {
-        finish(state, id, "error", Some("interrupted".into()), result.as_ref().ok()).await;
+        finish(
+            state,
+            id,
+            "error",
+            Some("interrupted".into()),
+            result.as_ref().ok(),
+        )
+        .await;
         return;
     }
     match result {
         Ok(outcome) => {
             let status = verdict_text(outcome.results.verdict);
-            let detail = (outcome.results.verdict == Verdict::Error).then(|| not_measured_detail(&outcome.results));
+            let detail = (outcome.results.verdict == Verdict::Error)
+                .then(|| not_measured_detail(&outcome.results));
             tracing::info!(run = %id, status, "run finished");
             finish(state, id, status, detail, Some(&outcome)).await;
         }
@@ -131,7 +147,11 @@ async fn execute_one(state: &AppState, id: &str) {
             let detail = match &e {
                 ExecuteError::Invalid(issues) => format!(
                     "invalid run input: {}",
-                    issues.iter().map(|i| format!("{}: {}", i.pointer, i.message)).collect::<Vec<_>>().join("; ")
+                    issues
+                        .iter()
+                        .map(|i| format!("{}: {}", i.pointer, i.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
                 ExecuteError::NotMeasured(reason) => format!("not measured: {reason}"),
                 ExecuteError::Failed(reason) => reason.clone(),
@@ -158,11 +178,13 @@ fn not_measured_detail(results: &Results) -> String {
 /// Gathers what a run needs; `Err` is the run's error detail.
 async fn prepare(state: &AppState, id: &str) -> Result<RunJob, String> {
     let internal = |e: ApiError| format!("server error while preparing the run ({})", e.detail);
-    let row = sqlx::query("SELECT workspace_id, pipeline_id, artifact_id, baseline_run_id FROM runs WHERE id = $1")
-        .bind(id)
-        .fetch_one(&state.db)
-        .await
-        .map_err(|e| format!("server error while preparing the run ({e})"))?;
+    let row = sqlx::query(
+        "SELECT workspace_id, pipeline_id, artifact_id, baseline_run_id FROM runs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&state.db)
+    .await
+    .map_err(|e| format!("server error while preparing the run ({e})"))?;
     let get = |c: &str| row.try_get::<String, _>(c).map_err(|e| e.to_string());
     let ws = get("workspace_id")?;
     let pipeline_id = get("pipeline_id")?;
@@ -172,15 +194,27 @@ async fn prepare(state: &AppState, id: &str) -> Result<RunJob, String> {
         .await
         .map_err(internal)?
         .ok_or("the pipeline was deleted")?;
-    let promptpack = promptpacks::published_content(state, &ws, &pipeline.promptpack_id, &pipeline.promptpack_version)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| format!("promptpack {} version {} is not published", pipeline.promptpack_id, pipeline.promptpack_version))?;
+    let promptpack = promptpacks::published_content(
+        state,
+        &ws,
+        &pipeline.promptpack_id,
+        &pipeline.promptpack_version,
+    )
+    .await
+    .map_err(internal)?
+    .ok_or_else(|| {
+        format!(
+            "promptpack {} version {} is not published",
+            pipeline.promptpack_id, pipeline.promptpack_version
+        )
+    })?;
     let artifact = artifacts::load(state, &ws, &artifact_id)
         .await
         .map_err(internal)?
         .ok_or("the model artifact was deleted")?;
-    let hub_token = integrations::hub_token(state, &ws).await.map_err(internal)?;
+    let hub_token = integrations::hub_token(state, &ws)
+        .await
+        .map_err(internal)?;
     let baseline_query = match &baseline_id {
         Some(b) => sqlx::query("SELECT id, results FROM runs WHERE id = $1 AND workspace_id = $2 AND results IS NOT NULL")
             .bind(b.clone())
@@ -193,12 +227,16 @@ async fn prepare(state: &AppState, id: &str) -> Result<RunJob, String> {
         .bind(ws.clone())
         .bind(id.to_string()),
     };
-    let baseline_row = baseline_query.fetch_optional(&state.db).await.map_err(|e| e.to_string())?;
+    let baseline_row = baseline_query
+        .fetch_optional(&state.db)
+        .await
+        .map_err(|e| e.to_string())?;
     let baseline = match baseline_row {
         Some(r) => {
             let bid: String = r.try_get("id").map_err(|e| e.to_string())?;
             let text: String = r.try_get("results").map_err(|e| e.to_string())?;
-            let results: Results = serde_json::from_str(&text).map_err(|e| format!("baseline run {bid} has unreadable results ({e})"))?;
+            let results: Results = serde_json::from_str(&text)
+                .map_err(|e| format!("baseline run {bid} has unreadable results ({e})"))?;
             if baseline_id.is_none() {
                 let _ = sqlx::query("UPDATE runs SET baseline_run_id = $1 WHERE id = $2")
                     .bind(&bid)
@@ -231,7 +269,12 @@ async fn prepare(state: &AppState, id: &str) -> Result<RunJob, String> {
         hub_token,
         baseline,
         work_dir,
-        cache_path: state.config.data_dir.join("cache").join(&ws).join("jobs.json"),
+        cache_path: state
+            .config
+            .data_dir
+            .join("cache")
+            .join(&ws)
+            .join("jobs.json"),
     })
 }
 
@@ -246,7 +289,13 @@ fn model_file_name(filename: &str, kind: &str) -> String {
     };
     let stem: String = std::path::Path::new(filename)
         .file_stem()
-        .map(|s| s.to_string_lossy().chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')).take(64).collect())
+        .map(|s| {
+            s.to_string_lossy()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                .take(64)
+                .collect()
+        })
         .unwrap_or_default();
     format!("{}.{ext}", if stem.is_empty() { "model" } else { &stem })
 }

@@ -2,9 +2,9 @@
 //! workspace; owners and admins manage members; only an owner grants or removes ownership or
 //! deletes the workspace (with everything in it).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use utoipa::ToSchema;
@@ -51,7 +51,9 @@ pub struct MemberOut {
 fn check_name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::unprocessable("name: expected 1 to 200 characters"));
+        return Err(ApiError::unprocessable(
+            "name: expected 1 to 200 characters",
+        ));
     }
     Ok(name.to_string())
 }
@@ -97,13 +99,19 @@ pub async fn create(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(load(&state, &id, Role::Owner).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(load(&state, &id, Role::Owner).await?),
+    ))
 }
 
 /// The workspaces the caller is a member of.
 #[utoipa::path(get, path = "/v1/workspaces", tag = "workspaces", security(("bearer" = [])),
     responses((status = 200, body = [WorkspaceOut])))]
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<WorkspaceOut>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<WorkspaceOut>>, ApiError> {
     let rows = sqlx::query(
         "SELECT w.id, w.name, w.created_at, w.updated_at, m.role FROM workspaces w \
          JOIN members m ON m.workspace_id = w.id WHERE m.user_id = $1 ORDER BY w.created_at, w.id",
@@ -129,7 +137,11 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Js
 #[utoipa::path(get, path = "/v1/workspaces/{ws}", tag = "workspaces", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id")),
     responses((status = 200, body = WorkspaceOut), (status = 404)))]
-pub async fn get(State(state): State<AppState>, user: CurrentUser, Path(ws): Path<String>) -> Result<Json<WorkspaceOut>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(ws): Path<String>,
+) -> Result<Json<WorkspaceOut>, ApiError> {
     let role = access::reader(&state, &user, &ws).await?;
     Ok(Json(load(&state, &ws, role).await?))
 }
@@ -159,12 +171,24 @@ pub async fn rename(
 #[utoipa::path(delete, path = "/v1/workspaces/{ws}", tag = "workspaces", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id")),
     responses((status = 204), (status = 403), (status = 404)))]
-pub async fn delete(State(state): State<AppState>, user: CurrentUser, Path(ws): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(ws): Path<String>,
+) -> Result<StatusCode, ApiError> {
     if access::role_in(&state, &user, &ws).await? != Role::Owner {
         return Err(ApiError::forbidden("only an owner can delete a workspace"));
     }
     let mut tx = state.db.begin().await?;
-    for table in ["runs", "pipelines", "promptpacks", "artifacts", "tasks", "integrations", "members"] {
+    for table in [
+        "runs",
+        "pipelines",
+        "promptpacks",
+        "artifacts",
+        "tasks",
+        "integrations",
+        "members",
+    ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE workspace_id = $1"))
             .bind(&ws)
             .execute(&mut *tx)
@@ -203,7 +227,11 @@ async fn members_of(state: &AppState, ws: &str) -> Result<Vec<MemberOut>, ApiErr
 #[utoipa::path(get, path = "/v1/workspaces/{ws}/members", tag = "workspaces", security(("bearer" = [])),
     params(("ws" = String, Path, description = "workspace id")),
     responses((status = 200, body = [MemberOut]), (status = 404)))]
-pub async fn list_members(State(state): State<AppState>, user: CurrentUser, Path(ws): Path<String>) -> Result<Json<Vec<MemberOut>>, ApiError> {
+pub async fn list_members(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(ws): Path<String>,
+) -> Result<Json<Vec<MemberOut>>, ApiError> {
     access::reader(&state, &user, &ws).await?;
     Ok(Json(members_of(&state, &ws).await?))
 }
@@ -238,7 +266,9 @@ pub async fn add_member(
     if let Some(existing) = existing {
         let role: String = existing.try_get("role")?;
         if role == "owner" && mine != Role::Owner {
-            return Err(ApiError::forbidden("only an owner can change an owner's role"));
+            return Err(ApiError::forbidden(
+                "only an owner can change an owner's role",
+            ));
         }
         if role == "owner" && body.role != Role::Owner {
             ensure_another_owner(&state, &ws, &member_id).await?;
@@ -250,13 +280,15 @@ pub async fn add_member(
             .execute(&state.db)
             .await?;
     } else {
-        sqlx::query("INSERT INTO members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&ws)
-            .bind(&member_id)
-            .bind(body.role.as_str())
-            .bind(now)
-            .execute(&state.db)
-            .await?;
+        sqlx::query(
+            "INSERT INTO members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&ws)
+        .bind(&member_id)
+        .bind(body.role.as_str())
+        .bind(now)
+        .execute(&state.db)
+        .await?;
     }
     let out = members_of(&state, &ws)
         .await?

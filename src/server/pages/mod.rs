@@ -10,7 +10,12 @@ pub struct ReportLinks {
 }
 
 /// The HTML report of one run.
-pub fn run_report_html(title: &str, results: &Results, markdown: &str, links: &ReportLinks) -> String {
+pub fn run_report_html(
+    title: &str,
+    results: &Results,
+    markdown: &str,
+    links: &ReportLinks,
+) -> String {
     let _ = (results, markdown);
     format!(
         "<!doctype html><title>{title}</title><a href=\"{}\">results.json</a> <a href=\"{}\">junit</a> <a href=\"{}\">history</a>",
@@ -28,7 +33,10 @@ pub struct HistoryPoint {
 
 /// A pipeline's history page (points oldest first).
 pub fn pipeline_history_html(pipeline_name: &str, points: &[HistoryPoint]) -> String {
-    format!("<!doctype html><title>{pipeline_name}</title><p>{} runs</p>", points.len())
+    format!(
+        "<!doctype html><title>{pipeline_name}</title><p>{} runs</p>",
+        points.len()
+    )
 }
 
 /// The API docs page reading the OpenAPI document at `openapi_url`.
