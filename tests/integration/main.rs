@@ -17,5 +17,6 @@ mod plan_matches_run;
 mod quickstart;
 mod report;
 mod run;
+mod server_execute;
 mod sim;
 mod support;
