@@ -396,7 +396,7 @@ pub(super) fn line_chart(
                 );
             }
         }
-        if i % every == 0 || i + 1 == n {
+        if i.is_multiple_of(every) || i + 1 == n {
             let _ = write!(
                 out,
                 "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\
