@@ -1,6 +1,8 @@
-//! `edgegate serve`: the `/v1` HTTP API (workspaces, AI Hub integration, promptpacks, pipelines,
-//! artifacts, runs) over a SQL database, beside `commands` in the layer order. Runs execute with
-//! the CLI's engine through `execute`; pages render through `pages`. Must not import `commands`.
+//! `edgegate serve`: the `/v1` REST API (workspaces, AI Hub integration, promptpacks,
+//! pipelines, artifacts, runs) over a SQL database, beside `commands` in the layer order.
+//! [`execute`] checks pipeline and promptpack bodies and runs one pipeline run with the same
+//! loader, engine and report code as `edgegate run`; [`pages`] renders the HTML pages (run
+//! report, pipeline history, API docs) from results alone. Must not import `commands`.
 
 mod access;
 mod app;

@@ -53,6 +53,7 @@ fn check_key(field: &str, value: &str) -> Option<Issue> {
     (!ok).then(|| Issue {
         pointer: format!("/{field}"),
         message: "expected 1 to 128 characters of letters, digits, '-', '_' or '.'".into(),
+        help: None,
     })
 }
 
@@ -135,6 +136,7 @@ pub async fn create(
             issues.push(Issue {
                 pointer: format!("/content/{field}"),
                 message: format!("is {inner:?} but the request's {field} is {given:?}"),
+                help: None,
             });
         }
     }
@@ -148,6 +150,7 @@ pub async fn create(
                     format!("/content{}", i.pointer)
                 },
                 message: i.message,
+                help: i.help,
             }));
             None
         }

@@ -202,12 +202,10 @@ pub async fn create(
     .bind(&id).bind(&ws).bind(&body.pipeline_id).bind(&body.model_artifact_id).bind(&body.baseline_run_id)
     .bind(&user.id).bind(now_ms())
     .execute(&state.db).await?;
+    let queued = out(&find(&state, &ws, &id).await?)?;
     state.run_bell.notify_one();
     tracing::info!(workspace = %ws, run = %id, "queued a run");
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(out(&find(&state, &ws, &id).await?)?),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(queued)))
 }
 
 /// A run's status, verdict, gates and per-device jobs.
@@ -349,12 +347,20 @@ pub async fn history(
         .bind(&pipeline).bind(&ws).fetch_all(&state.db).await?;
     let mut points = Vec::with_capacity(rows.len());
     for row in rows.iter().rev() {
-        let results: Option<String> = row.try_get("results")?;
+        let results: Option<Results> = row
+            .try_get::<Option<String>, _>("results")?
+            .and_then(|r| serde_json::from_str(&r).ok());
+        let run_id: String = row.try_get("id")?;
         points.push(pages::HistoryPoint {
-            run_id: row.try_get("id")?,
+            report_url: if results.is_some() {
+                format!("/v1/workspaces/{ws}/runs/{run_id}/report")
+            } else {
+                String::new()
+            },
+            run_id,
             created_at: rfc3339(row.try_get("created_at")?),
             status: row.try_get("status")?,
-            results: results.and_then(|r| serde_json::from_str(&r).ok()),
+            results,
         });
     }
     Ok(Html(pages::pipeline_history_html(&p.name, &points)))

@@ -18,5 +18,6 @@ mod quickstart;
 mod report;
 mod run;
 mod server_api;
+mod server_execute;
 mod sim;
 mod support;
