@@ -58,7 +58,7 @@ pub enum Command {
     /// Serve a local AI Hub simulator on loopback, for tests and demos.
     #[command(name = "hub-sim")]
     HubSim(HubSimArgs),
-    /// Serve the /v1 API: workspaces, AI Hub integration, promptpacks, pipelines, artifacts, runs.
+    /// Serve the /v1 REST API: workspaces, pipelines, artifacts and runs in a local database.
     ///
     /// Keeps everything in --data-dir: a SQLite database (edgegate.db; nothing to install) and
     /// the uploaded models, addressed by sha256. Runs execute in this process with the same
@@ -353,8 +353,8 @@ pub fn main() -> i32 {
             Ok(req) => commands::hub_sim(&req),
             Err(e) => commands::invalid_arguments(&e),
         },
-        Command::Serve(args) => match commands::ServeRequest::try_from(args) {
-            Ok(req) => commands::serve(&req),
+        Command::Serve(args) => match crate::server::ServeRequest::try_from(args) {
+            Ok(req) => crate::server::serve_command(&req),
             Err(e) => commands::invalid_arguments(&e),
         },
         Command::ReadDataset(args) => crate::hub::dataset_child::serve(&args.file),
@@ -490,7 +490,7 @@ impl TryFrom<HubSimArgs> for commands::HubSimRequest {
     }
 }
 
-impl TryFrom<ServeArgs> for commands::ServeRequest {
+impl TryFrom<ServeArgs> for crate::server::ServeRequest {
     type Error = ArgsError;
 
     fn try_from(args: ServeArgs) -> Result<Self, ArgsError> {

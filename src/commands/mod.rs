@@ -11,7 +11,6 @@ mod report;
 mod run;
 mod runtime;
 mod schema;
-mod serve;
 mod validate;
 mod verdict;
 
@@ -24,6 +23,5 @@ pub use report::{ReportRequest, report};
 pub use run::{DryRunRequest, RunRequest, dry_run, run};
 pub use runtime::{RuntimeError, block_on};
 pub use schema::{SchemaKind, schema};
-pub use serve::{ServeRequest, serve};
 pub use validate::{ValidateRequest, validate};
 pub use verdict::{exit_code_of, verdict_code};

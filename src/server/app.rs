@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use tokio_util::sync::CancellationToken;
 
 use super::config::ServerConfig;
@@ -45,12 +45,6 @@ pub enum ServeError {
     },
     #[error("the server stopped with an error")]
     Serve(#[source] std::io::Error),
-}
-
-/// Health check.
-#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "{\"status\": \"ok\"}")))]
-pub async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
 }
 
 async fn openapi_json() -> Response {
@@ -94,7 +88,7 @@ async fn log_request(req: Request, next: Next) -> Response {
 pub fn router(state: AppState) -> Router {
     let w = "/v1/workspaces/{ws}";
     Router::new()
-        .route("/health", get(health))
+        .route("/health", get(openapi::health))
         .route("/openapi.json", get(openapi_json))
         .route("/docs", get(docs))
         .route("/docs/assets/{name}", get(docs_asset))

@@ -8,6 +8,7 @@ mod access;
 mod app;
 mod artifacts;
 mod auth;
+mod command;
 mod config;
 mod db;
 mod error;
@@ -27,6 +28,7 @@ mod worker;
 mod workspaces;
 
 pub use app::{ServeError, serve};
+pub use command::{ServeRequest, serve_command};
 pub use config::{
     ConfigError, DEFAULT_ARTIFACT_LIMIT, ENV_JWT_SECRET, ENV_MASTER_KEY, MasterKey, ServerConfig,
     parse_jwt_secret, parse_master_key,

@@ -1,16 +1,16 @@
-//! `edgegate serve`: check the secrets, start the `/v1` server, announce its URL on the first
-//! stdout line, serve until Ctrl-C or SIGTERM. Must not reach into clap or the server's
-//! internals: `server` serves, this prints and picks the exit code.
+//! `edgegate serve` as a command: check the secrets, start the server, announce its URL on the
+//! first stdout line, serve until Ctrl-C or SIGTERM, and pick the exit code. The server's own
+//! front door beside `commands` (the layer order keeps the two apart), so it prints its errors
+//! the way `commands` does: `error: …` then `Caused by:` lines. Must not reach into clap.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::exit;
-use crate::server::{ConfigError, ServeError, ServerConfig};
 
-use super::error::finish;
-use super::runtime::{RuntimeError, block_on};
+use super::app::ServeError;
+use super::config::{ConfigError, ServerConfig, parse_jwt_secret, parse_master_key};
 
 /// What `edgegate serve` was asked for.
 #[derive(Debug, Clone)]
@@ -40,8 +40,8 @@ enum ServeCommandError {
     Config(#[source] ConfigError),
     #[error(transparent)]
     Serve(#[from] ServeError),
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
+    #[error("failed to start the async runtime")]
+    Runtime(#[source] std::io::Error),
 }
 
 fn code(e: &ServeCommandError) -> i32 {
@@ -52,15 +52,27 @@ fn code(e: &ServeCommandError) -> i32 {
 }
 
 /// `edgegate serve`: serves until stopped (exit 0).
-pub fn serve(req: &ServeRequest) -> i32 {
-    finish(run(req), code)
+pub fn serve_command(req: &ServeRequest) -> i32 {
+    match run(req) {
+        Ok(code) => code,
+        Err(e) => {
+            let mut text = format!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                text.push_str(&format!("\n  Caused by: {cause}"));
+                source = cause.source();
+            }
+            eprintln!("{text}");
+            code(&e)
+        }
+    }
 }
 
 fn run(req: &ServeRequest) -> Result<i32, ServeCommandError> {
-    let master_key = crate::server::parse_master_key(req.master_key.as_deref())
-        .map_err(ServeCommandError::Config)?;
-    let jwt_secret = crate::server::parse_jwt_secret(req.jwt_secret.as_deref())
-        .map_err(ServeCommandError::Config)?;
+    let master_key =
+        parse_master_key(req.master_key.as_deref()).map_err(ServeCommandError::Config)?;
+    let jwt_secret =
+        parse_jwt_secret(req.jwt_secret.as_deref()).map_err(ServeCommandError::Config)?;
     let config = ServerConfig {
         bind: req.bind,
         data_dir: req.data_dir.clone(),
@@ -71,10 +83,16 @@ fn run(req: &ServeRequest) -> Result<i32, ServeCommandError> {
         artifact_limit: req.artifact_limit,
         max_concurrent_runs: req.max_concurrent_runs,
     };
-    block_on(crate::server::serve(config, |addr| {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeCommandError::Runtime)?;
+    let served = runtime.block_on(super::app::serve(config, |addr| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on http://{addr}");
         let _ = out.flush();
-    }))??;
+    }));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    served?;
     Ok(exit::PASSED)
 }
