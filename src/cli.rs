@@ -58,6 +58,29 @@ pub enum Command {
     /// Serve a local AI Hub simulator on loopback, for tests and demos.
     #[command(name = "hub-sim")]
     HubSim(HubSimArgs),
+    /// Serve the /v1 REST API: workspaces, pipelines, artifacts and runs in a local database.
+    ///
+    /// Keeps everything in --data-dir: a SQLite database (edgegate.db; nothing to install) and
+    /// the uploaded models, addressed by sha256. Runs execute in this process with the same
+    /// engine as `edgegate run`, against AI Hub (QAIHUB_API_URL, the public service by default)
+    /// with each workspace's own token.
+    ///
+    /// Needs two secrets in the environment and refuses to start without them:
+    /// EDGEGENAI_MASTER_KEY, the base64 of exactly 32 bytes that encrypts AI Hub tokens at rest
+    /// (make one with `openssl rand -base64 32`, and keep it: tokens stored under one key cannot
+    /// be read with another), and EDGEGATE_JWT_SECRET, any long random string that signs login
+    /// tokens.
+    ///
+    /// The first line printed is `listening on http://ADDRESS` (with port 0, the real port).
+    /// API docs at /docs, the OpenAPI document at /openapi.json. Ctrl-C or SIGTERM stops it
+    /// cleanly; runs still executing are recorded as error "interrupted".
+    #[command(
+        after_help = "Example:\n  export EDGEGENAI_MASTER_KEY=$(openssl rand -base64 32)\n  \
+export EDGEGATE_JWT_SECRET=$(openssl rand -base64 48)\n  \
+edgegate serve --bind 127.0.0.1:8080 --data-dir ./edgegate-data\n  \
+curl http://127.0.0.1:8080/health"
+    )]
+    Serve(ServeArgs),
     /// Internal: reads an AI Hub dataset file for a parent `edgegate`, so libhdf5 runs isolated.
     #[command(name = "__read-dataset", hide = true)]
     ReadDataset(ReadDatasetArgs),
@@ -283,10 +306,33 @@ pub struct HubSimArgs {
     pub scenario: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the first line printed names it).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Where the database, uploaded models and run folders live (created if missing).
+    #[arg(long, env = "EDGEGATE_DATA_DIR", default_value = "edgegate-data")]
+    pub data_dir: PathBuf,
+    /// A database URL instead of the SQLite file in --data-dir (e.g. sqlite:///path/db.sqlite).
+    #[arg(long, env = "EDGEGATE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Largest accepted model upload, in MiB; larger uploads get 413.
+    #[arg(long, env = "EDGEGATE_MAX_ARTIFACT_MB", default_value_t = 1024)]
+    pub max_artifact_mb: u64,
+    /// Runs executed at the same time; more wait in the queue.
+    #[arg(long, env = "EDGEGATE_MAX_CONCURRENT_RUNS", default_value_t = 2)]
+    pub max_concurrent_runs: usize,
+}
+
 /// Parses the process arguments, runs the command and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(if matches!(cli.command, Command::Serve(_)) {
+        "warn,edgegate=info"
+    } else {
+        "warn"
+    });
     if !matches!(cli.command, Command::ReadDataset(_))
         && let Ok(exe) = std::env::current_exe()
     {
@@ -307,6 +353,10 @@ pub fn main() -> i32 {
             Ok(req) => commands::hub_sim(&req),
             Err(e) => commands::invalid_arguments(&e),
         },
+        Command::Serve(args) => match crate::server::ServeRequest::try_from(args) {
+            Ok(req) => crate::server::serve_command(&req),
+            Err(e) => commands::invalid_arguments(&e),
+        },
         Command::ReadDataset(args) => crate::hub::dataset_child::serve(&args.file),
     }
 }
@@ -324,6 +374,9 @@ pub enum ArgsError {
         #[source]
         source: std::net::AddrParseError,
     },
+    /// `--max-artifact-mb` or `--max-concurrent-runs` is 0.
+    #[error("--max-artifact-mb and --max-concurrent-runs must be at least 1")]
+    Zero,
     /// `--token` is empty or blank.
     #[error("--token must not be empty")]
     EmptyToken,
@@ -437,6 +490,31 @@ impl TryFrom<HubSimArgs> for commands::HubSimRequest {
     }
 }
 
+impl TryFrom<ServeArgs> for crate::server::ServeRequest {
+    type Error = ArgsError;
+
+    fn try_from(args: ServeArgs) -> Result<Self, ArgsError> {
+        let bind = args.bind.parse().map_err(|source| ArgsError::Bind {
+            bind: args.bind.clone(),
+            source,
+        })?;
+        if args.max_artifact_mb == 0 || args.max_concurrent_runs == 0 {
+            return Err(ArgsError::Zero);
+        }
+        let var = |k: &str| std::env::var(k).ok();
+        Ok(Self {
+            bind,
+            data_dir: args.data_dir,
+            database_url: args.database_url.filter(|u| !u.trim().is_empty()),
+            master_key: var(crate::server::ENV_MASTER_KEY),
+            jwt_secret: var(crate::server::ENV_JWT_SECRET),
+            hub_url: var(crate::hub::config::ENV_URL).filter(|u| !u.trim().is_empty()),
+            artifact_limit: args.max_artifact_mb.saturating_mul(1 << 20),
+            max_concurrent_runs: args.max_concurrent_runs,
+        })
+    }
+}
+
 /// `--allow-outside-project` as the library's path policy setting.
 fn outside_project(allow: bool) -> crate::config::OutsideProject {
     if allow {
@@ -454,9 +532,9 @@ fn parse_timeout(raw: &str) -> Result<Duration, String> {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EDGEGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -118,6 +118,89 @@ pub fn load_project_with(
     }
 }
 
+/// Loads and checks a config and its promptpack with every path confined to `root`, whatever
+/// git repository may enclose it (a server running a config it wrote into a folder of its own).
+pub fn load_project_confined(config_path: &Path, root: &Path) -> Result<Project, LoadFailure> {
+    let mut l = Loader::new(PathPolicy::confined(root));
+    let result = l.load(config_path);
+    l.sort();
+    let has_errors = l.checks.diags.iter().any(|d| d.severity == Severity::Error);
+    match result {
+        Some(project) if !has_errors => Ok(Project {
+            warnings: l.checks.diags,
+            sources: l.sources,
+            ..project
+        }),
+        _ => Err(LoadFailure {
+            diagnostics: l.checks.diags,
+            sources: l.sources,
+        }),
+    }
+}
+
+/// The file name diagnostics of a document held in memory carry.
+pub const IN_MEMORY: &str = "<request body>";
+
+/// Checks a config held in memory rather than read from a file (a server's pipeline body turned
+/// into a config): the schema, then what needs no file: devices and gates. The model file,
+/// report outputs and the job cache are not looked at. Returns the config and its warnings, or
+/// every diagnostic (errors and warnings) when any is an error.
+pub fn check_config_value(
+    value: serde_json::Value,
+) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let file = Path::new(IN_MEMORY);
+    let doc = SpannedDoc {
+        value,
+        ..SpannedDoc::default()
+    };
+    let mut l = Loader::new(PathPolicy::default());
+    let config = l.typed::<Config>(file, &doc, DocKind::Config);
+    if let Some(config) = &config {
+        let site = Site {
+            file,
+            doc: &doc,
+            prefix: String::new(),
+        };
+        l.checks.check_devices(config, &site);
+        l.checks.check_gates(config, &site, None);
+    }
+    finish_in_memory(l, config)
+}
+
+/// Checks a promptpack held in memory: the schema and the semantic checks. No project encloses
+/// it, so every file it names (`labels`, inputs, reference tensors) is refused.
+pub fn check_promptpack_value(
+    value: serde_json::Value,
+) -> Result<(Promptpack, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let file = Path::new(IN_MEMORY);
+    let doc = SpannedDoc {
+        value,
+        ..SpannedDoc::default()
+    };
+    let mut l = Loader::new(PathPolicy::default());
+    let pack = l.typed::<Promptpack>(file, &doc, DocKind::Promptpack);
+    if let Some(pack) = &pack {
+        let site = Site {
+            file,
+            doc: &doc,
+            prefix: String::new(),
+        };
+        l.checks.check_pack(pack, &site, Path::new(""));
+    }
+    finish_in_memory(l, pack)
+}
+
+fn finish_in_memory<T>(
+    l: Loader,
+    value: Option<T>,
+) -> Result<(T, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let has_errors = l.checks.diags.iter().any(|d| d.severity == Severity::Error);
+    match value {
+        Some(v) if !has_errors => Ok((v, l.checks.diags)),
+        _ => Err(l.checks.diags),
+    }
+}
+
 /// Loads and checks a promptpack file on its own; its project is found as for a config.
 pub fn load_promptpack(
     path: &Path,

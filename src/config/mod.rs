@@ -17,8 +17,8 @@ pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use load::{
-    LoadFailure, Project, PromptpackOrigin, Sources, load_project, load_project_with,
-    load_promptpack,
+    LoadFailure, Project, PromptpackOrigin, Sources, check_config_value, check_promptpack_value,
+    load_project, load_project_confined, load_project_with, load_promptpack,
 };
 pub use matrix::{DEFAULT_RUNTIME, HubTarget, MatrixDevice, Target};
 pub use paths::{OutsideProject, PathError, PathPolicy};

@@ -32,12 +32,19 @@ use crate::results::{BaselineInfo, DeviceResult, ModelInfo, PackInfo, RESULTS_VE
 pub struct RunRequest {
     /// An earlier results file for relative gates.
     pub baseline: Option<PathBuf>,
+    /// An earlier run's results already in memory (a server's stored run), used instead of
+    /// reading `baseline`: the name that stands for it in messages and results.json, and the
+    /// results.
+    pub baseline_given: Option<(String, Results)>,
     /// Ignore and do not write the job cache.
     pub no_cache: bool,
     /// The job cache file (default `.edgegate/cache/jobs.json` beside the config).
     pub cache_path: Option<PathBuf>,
     /// Explicit AI Hub settings (`--hub-url`).
     pub hub: HubOptions,
+    /// Where AI Hub settings not in `hub` come from: `None` reads this process's environment
+    /// and client.ini; a server passes `HubEnv::default()` so that only `hub` counts.
+    pub hub_env: Option<HubEnv>,
     /// Timeouts, retries and polling of the AI Hub client.
     pub client: ClientOptions,
     /// Limit of one job; defaults to the whole-run limit.
@@ -121,7 +128,8 @@ enum Hub {
 /// Resolves the AI Hub client; an unusable URL is the user's input, anything else makes the AI
 /// Hub devices unreachable.
 fn hub_client(req: &RunRequest) -> Result<Result<HubClient, HubUnavailable>, RunError> {
-    let config = match crate::hub::config::resolve(&req.hub, &HubEnv::from_process()) {
+    let env = req.hub_env.clone().unwrap_or_else(HubEnv::from_process);
+    let config = match crate::hub::config::resolve(&req.hub, &env) {
         Ok(c) => c,
         Err(e @ HubError::InvalidUrl { .. }) => return Err(RunError::HubUrl(e)),
         Err(e @ HubError::MissingToken) => return Ok(Err(HubUnavailable::MissingToken(e))),
@@ -196,14 +204,20 @@ pub async fn run(
     let config = &project.config;
     let model = model_artifact(project)?;
     let names: Vec<String> = plan.devices.iter().map(|d| d.name.clone()).collect();
-    let baseline = match &req.baseline {
-        Some(p) => {
+    let planned: Vec<&str> = names.iter().map(String::as_str).collect();
+    let baseline = match (&req.baseline_given, &req.baseline) {
+        (Some((name, b)), _) => {
+            let p = PathBuf::from(name);
+            eval::baseline::check_given(b, &p)?;
+            eval::baseline::check(b, &p, &config.gates, &planned)?;
+            Some((p, b.clone()))
+        }
+        (None, Some(p)) => {
             let b = eval::baseline::load(p)?;
-            let planned: Vec<&str> = names.iter().map(String::as_str).collect();
             eval::baseline::check(&b, p, &config.gates, &planned)?;
             Some((p.clone(), b))
         }
-        None => None,
+        (None, None) => None,
     };
     let inputs = case_inputs(project, &model)?;
     let ctx = match &project.promptpack {

@@ -120,6 +120,19 @@ pub fn load(path: &Path) -> Result<Results, BaselineError> {
     })
 }
 
+/// Refuses results given as data (not read through [`load`]) whose format version is not the one
+/// this edgegate reads; `path` is the name that stands for them in the message.
+pub fn check_given(baseline: &Results, path: &Path) -> Result<(), BaselineError> {
+    if baseline.results_version == RESULTS_VERSION {
+        Ok(())
+    } else {
+        Err(BaselineError::Version {
+            path: path.to_path_buf(),
+            found: baseline.results_version.into(),
+        })
+    }
+}
+
 /// The baseline's entry for a device, matched by its `device_matrix` name (case-sensitive).
 pub fn device<'a>(baseline: &'a Results, name: &str) -> Option<&'a DeviceResult> {
     baseline.devices.iter().find(|d| d.name == name)

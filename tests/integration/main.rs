@@ -17,5 +17,7 @@ mod plan_matches_run;
 mod quickstart;
 mod report;
 mod run;
+mod server_api;
+mod server_execute;
 mod sim;
 mod support;
