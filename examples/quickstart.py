@@ -150,9 +150,11 @@ def main():
             print(f"  {run['error_detail']}")
         for gate in run.get("gates") or []:
             print(f"  gate {gate.get('metric')} on {gate.get('device', '-')}: {gate.get('status')}")
-        report = run.get("report_url")
-        if report:
-            print(f"report: {httpx.URL(args.url).join(report)}")
+        # The links carry a page key (?key=…), so they open in a browser as they are.
+        for name in ("report", "history"):
+            link = run.get(f"{name}_url")
+            if link:
+                print(f"{name}: {httpx.URL(args.url).join(link)}")
 
     sys.exit({"passed": 0, "failed": 1}.get(run["status"], 3))
 

@@ -43,16 +43,16 @@ EDGEGENAI_MASTER_KEY=$(head -c 32 /dev/urandom | base64) EDGEGATE_JWT_SECRET=scr
 QAIHUB_API_URL="$sim" "$bin" serve --bind 127.0.0.1:0 --data-dir "$work/data" >"$work/serve.log" 2>&1 &
 pids+=($!)
 api=$(url_of "$work/serve.log")
-report=""
 for _ in 1 2 3; do
-  report=$(QAIHUB_API_TOKEN=$token "$venv/bin/python" examples/quickstart.py --url "$api" | sed -n 's/^report: //p')
+  QAIHUB_API_TOKEN=$token "$venv/bin/python" examples/quickstart.py --url "$api" >"$work/flow.log"
 done
-history=${report%%/runs/*}
+report=$(sed -n 's/^report: //p' "$work/flow.log")
+history=$(sed -n 's/^history: //p' "$work/flow.log")
 shot() { # name url
   chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1600 \
     --screenshot="$root/$out/$1.png" "$2" >/dev/null 2>&1
   echo "$out/$1.png  <- $2"
 }
 shot report "$report"
+shot history "$history"
 shot docs "$api/docs"
-echo "history: open the pipeline's history_url from GET /v1/workspaces/{ws}/pipelines/{id}"

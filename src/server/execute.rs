@@ -593,6 +593,10 @@ fn prepare_dir(dir: &Path) -> Result<PathBuf, ExecuteError> {
 
 /// Hard-links the artifact into the work folder, or copies it where a link cannot be made.
 fn link_model(from: &Path, to: &Path) -> Result<(), ExecuteError> {
+    if same_file(from, to) {
+        // Already staged there; copying a file onto itself would empty it.
+        return Ok(());
+    }
     if !from.is_file() {
         return Err(ExecuteError::Failed(format!(
             "the artifact file `{}` is missing",
@@ -608,6 +612,15 @@ fn link_model(from: &Path, to: &Path) -> Result<(), ExecuteError> {
             from.display()
         ))
     })
+}
+
+/// Whether two paths name one file (same device and inode), e.g. the same path twice.
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 fn engine_error(e: RunError) -> ExecuteError {

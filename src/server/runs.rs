@@ -19,7 +19,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
 use super::pages;
 use super::pipelines;
-use super::session::CurrentUser;
+use super::session::{CurrentUser, PageUser, view_key};
 use super::state::AppState;
 
 /// Start-a-run body.
@@ -55,9 +55,15 @@ pub struct RunOut {
     pub gates: Vec<serde_json::Value>,
     #[schema(value_type = Option<Object>)]
     pub summary: Option<serde_json::Value>,
+    /// The HTML report, openable in a browser: the link carries a page key (`?key=`) valid for
+    /// 7 days that opens only this workspace's read-only pages, and only while you are a member.
     pub report_url: String,
+    /// results.json (same key).
     pub results_url: String,
+    /// JUnit XML (same key).
     pub junit_url: String,
+    /// The pipeline's history page with a chart per gated metric and device (same key).
+    pub history_url: String,
 }
 
 /// A page of runs, newest first.
@@ -80,7 +86,8 @@ pub struct Paging {
 
 const COLUMNS: &str = "id, workspace_id, pipeline_id, artifact_id, baseline_run_id, status, verdict, error_detail, results, created_at, started_at, finished_at";
 
-fn out(row: &sqlx::any::AnyRow) -> Result<RunOut, ApiError> {
+/// A run row as the API shows it; `key` is the page key (`?key=…`) appended to its links.
+fn out(row: &sqlx::any::AnyRow, key: &str) -> Result<RunOut, ApiError> {
     let id: String = row.try_get("id")?;
     let ws: String = row.try_get("workspace_id")?;
     let results: Option<String> = row.try_get("results")?;
@@ -119,8 +126,10 @@ fn out(row: &sqlx::any::AnyRow) -> Result<RunOut, ApiError> {
         }
     }
     let base = format!("/v1/workspaces/{ws}/runs/{id}");
+    let pipeline_id: String = row.try_get("pipeline_id")?;
     Ok(RunOut {
-        pipeline_id: row.try_get("pipeline_id")?,
+        history_url: format!("/v1/workspaces/{ws}/pipelines/{pipeline_id}/history{key}"),
+        pipeline_id,
         model_artifact_id: row.try_get("artifact_id")?,
         baseline_run_id: row.try_get("baseline_run_id")?,
         status: row.try_get("status")?,
@@ -132,9 +141,9 @@ fn out(row: &sqlx::any::AnyRow) -> Result<RunOut, ApiError> {
         devices,
         gates,
         summary: results.as_ref().and_then(|r| r.get("summary")).cloned(),
-        report_url: format!("{base}/report"),
-        results_url: format!("{base}/results.json"),
-        junit_url: format!("{base}/junit.xml"),
+        report_url: format!("{base}/report{key}"),
+        results_url: format!("{base}/results.json{key}"),
+        junit_url: format!("{base}/junit.xml{key}"),
         id,
         workspace_id: ws,
     })
@@ -202,7 +211,10 @@ pub async fn create(
     .bind(&id).bind(&ws).bind(&body.pipeline_id).bind(&body.model_artifact_id).bind(&body.baseline_run_id)
     .bind(&user.id).bind(now_ms())
     .execute(&state.db).await?;
-    let queued = out(&find(&state, &ws, &id).await?)?;
+    let queued = out(
+        &find(&state, &ws, &id).await?,
+        &view_key(&state, &user, &ws),
+    )?;
     state.run_bell.notify_one();
     tracing::info!(workspace = %ws, run = %id, "queued a run");
     Ok((StatusCode::ACCEPTED, Json(queued)))
@@ -218,7 +230,10 @@ pub async fn get(
     Path((ws, id)): Path<(String, String)>,
 ) -> Result<Json<RunOut>, ApiError> {
     access::reader(&state, &user, &ws).await?;
-    Ok(Json(out(&find(&state, &ws, &id).await?)?))
+    Ok(Json(out(
+        &find(&state, &ws, &id).await?,
+        &view_key(&state, &user, &ws),
+    )?))
 }
 
 async fn stored(state: &AppState, ws: &str, id: &str, column: &str) -> Result<String, ApiError> {
@@ -241,7 +256,7 @@ async fn stored(state: &AppState, ws: &str, id: &str, column: &str) -> Result<St
     responses((status = 200, content_type = "application/json"), (status = 404), (status = 409, description = "no results yet")))]
 pub async fn results_json(
     State(state): State<AppState>,
-    user: CurrentUser,
+    PageUser(user): PageUser,
     Path((ws, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     access::reader(&state, &user, &ws).await?;
@@ -255,7 +270,7 @@ pub async fn results_json(
     responses((status = 200, content_type = "application/xml"), (status = 404), (status = 409)))]
 pub async fn junit(
     State(state): State<AppState>,
-    user: CurrentUser,
+    PageUser(user): PageUser,
     Path((ws, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     access::reader(&state, &user, &ws).await?;
@@ -269,7 +284,7 @@ pub async fn junit(
     responses((status = 200, content_type = "text/html"), (status = 404), (status = 409)))]
 pub async fn report(
     State(state): State<AppState>,
-    user: CurrentUser,
+    PageUser(user): PageUser,
     Path((ws, id)): Path<(String, String)>,
 ) -> Result<Html<String>, ApiError> {
     access::reader(&state, &user, &ws).await?;
@@ -282,10 +297,11 @@ pub async fn report(
     let row = find(&state, &ws, &id).await?;
     let pipeline: String = row.try_get("pipeline_id")?;
     let base = format!("/v1/workspaces/{ws}/runs/{id}");
+    let key = view_key(&state, &user, &ws);
     let links = pages::ReportLinks {
-        results_json: format!("{base}/results.json"),
-        junit: format!("{base}/junit.xml"),
-        history: format!("/v1/workspaces/{ws}/pipelines/{pipeline}/history"),
+        results_json: format!("{base}/results.json{key}"),
+        junit: format!("{base}/junit.xml{key}"),
+        history: format!("/v1/workspaces/{ws}/pipelines/{pipeline}/history{key}"),
     };
     let title = format!("{} — run {id}", results.pipeline);
     Ok(Html(pages::run_report_html(
@@ -321,7 +337,11 @@ pub async fn list_for_pipeline(
     ))
     .bind(&pipeline).bind(&ws).bind(limit).bind(offset)
     .fetch_all(&state.db).await?;
-    let items = rows.iter().map(out).collect::<Result<Vec<_>, _>>()?;
+    let key = view_key(&state, &user, &ws);
+    let items = rows
+        .iter()
+        .map(|r| out(r, &key))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(RunPage {
         items,
         total,
@@ -336,7 +356,7 @@ pub async fn list_for_pipeline(
     responses((status = 200, content_type = "text/html"), (status = 404)))]
 pub async fn history(
     State(state): State<AppState>,
-    user: CurrentUser,
+    PageUser(user): PageUser,
     Path((ws, pipeline)): Path<(String, String)>,
 ) -> Result<Html<String>, ApiError> {
     access::reader(&state, &user, &ws).await?;
@@ -345,6 +365,7 @@ pub async fn history(
         .ok_or_else(|| ApiError::not_found("pipeline"))?;
     let rows = sqlx::query("SELECT id, status, results, created_at FROM runs WHERE pipeline_id = $1 AND workspace_id = $2 ORDER BY created_at DESC, id DESC LIMIT 200")
         .bind(&pipeline).bind(&ws).fetch_all(&state.db).await?;
+    let key = view_key(&state, &user, &ws);
     let mut points = Vec::with_capacity(rows.len());
     for row in rows.iter().rev() {
         let results: Option<Results> = row
@@ -353,7 +374,7 @@ pub async fn history(
         let run_id: String = row.try_get("id")?;
         points.push(pages::HistoryPoint {
             report_url: if results.is_some() {
-                format!("/v1/workspaces/{ws}/runs/{run_id}/report")
+                format!("/v1/workspaces/{ws}/runs/{run_id}/report{key}")
             } else {
                 String::new()
             },

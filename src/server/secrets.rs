@@ -85,6 +85,10 @@ pub struct Claims {
     pub exp: u64,
     /// Issued at, unix seconds.
     pub iat: u64,
+    /// What a narrower token may do: `view:{workspace id}` for a page link (read-only pages of
+    /// one workspace). Absent on login tokens; a token with a scope is never a login token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// Signs a login token for `user_id` valid for `ttl_secs`.
@@ -98,6 +102,7 @@ pub fn issue_token(
         sub: user_id.to_string(),
         exp: now_secs + ttl_secs,
         iat: now_secs,
+        scope: None,
     };
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -107,8 +112,46 @@ pub fn issue_token(
     .map_err(|e| e.to_string())
 }
 
-/// The user id of a valid, unexpired HS256 token.
+/// The user id of a valid, unexpired HS256 login token (never a page link's key).
 pub fn verify_token(secret: &str, token: &str) -> Option<String> {
+    decode(secret, token)
+        .filter(|c| c.scope.is_none())
+        .map(|c| c.sub)
+}
+
+/// Signs a page link's key: `user_id` may open the read-only pages and downloads of
+/// `workspace_id` (run report, history, results.json, JUnit) in a browser, for `ttl_secs`.
+/// Membership is still checked on every request, so removing a member revokes their links.
+pub fn issue_view_key(
+    secret: &str,
+    user_id: &str,
+    workspace_id: &str,
+    now_secs: u64,
+    ttl_secs: u64,
+) -> Result<String, String> {
+    let claims = Claims {
+        sub: user_id.to_string(),
+        exp: now_secs + ttl_secs,
+        iat: now_secs,
+        scope: Some(format!("view:{workspace_id}")),
+    };
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The user id of a valid page key for `workspace_id`.
+pub fn verify_view_key(secret: &str, key: &str, workspace_id: &str) -> Option<String> {
+    let want = format!("view:{workspace_id}");
+    decode(secret, key)
+        .filter(|c| c.scope.as_deref() == Some(want.as_str()))
+        .map(|c| c.sub)
+}
+
+fn decode(secret: &str, token: &str) -> Option<Claims> {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.leeway = 0;
     jsonwebtoken::decode::<Claims>(
@@ -117,7 +160,7 @@ pub fn verify_token(secret: &str, token: &str) -> Option<String> {
         &validation,
     )
     .ok()
-    .map(|d| d.claims.sub)
+    .map(|d| d.claims)
 }
 
 #[cfg(test)]
@@ -138,6 +181,25 @@ mod tests {
         assert!(open(&key, "ws1", "AAAA").is_err());
         assert_eq!(last4("abcdef"), "cdef");
         assert_eq!(last4("ab"), "ab");
+    }
+
+    #[test]
+    fn page_keys_open_pages_of_one_workspace_only_and_never_the_api() {
+        let key = issue_view_key("s", "u1", "ws1", 1_000_000_000_000, 60).unwrap();
+        assert_eq!(verify_view_key("s", &key, "ws1").as_deref(), Some("u1"));
+        assert_eq!(verify_view_key("s", &key, "ws2"), None);
+        assert_eq!(verify_view_key("other", &key, "ws1"), None);
+        assert_eq!(
+            verify_token("s", &key),
+            None,
+            "a page key is not a login token"
+        );
+        let login = issue_token("s", "u1", 1_000_000_000_000, 60).unwrap();
+        assert_eq!(
+            verify_view_key("s", &login, "ws1"),
+            None,
+            "a login token is not a page key"
+        );
     }
 
     #[test]

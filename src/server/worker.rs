@@ -253,13 +253,8 @@ async fn prepare(state: &AppState, id: &str) -> Result<RunJob, String> {
     tokio::fs::create_dir_all(&work_dir)
         .await
         .map_err(|e| format!("failed to create the run folder ({e})"))?;
-    let model_path = work_dir.join(model_file_name(&artifact.filename, &artifact.kind));
-    let blob = artifacts::blob_path(state, &artifact.sha256);
-    if tokio::fs::hard_link(&blob, &model_path).await.is_err() {
-        tokio::fs::copy(&blob, &model_path)
-            .await
-            .map_err(|e| format!("failed to stage the model file ({e})"))?;
-    }
+    // The engine links the stored blob into the run's folder itself (execute::execute_run).
+    let model_path = artifacts::blob_path(state, &artifact.sha256);
     Ok(RunJob {
         pipeline: pipeline.body,
         promptpack,
@@ -276,26 +271,4 @@ async fn prepare(state: &AppState, id: &str) -> Result<RunJob, String> {
             .join(&ws)
             .join("jobs.json"),
     })
-}
-
-/// A safe file name for the staged model, keeping a plausible extension.
-fn model_file_name(filename: &str, kind: &str) -> String {
-    let ext = match kind {
-        "onnx" => "onnx",
-        "tflite" => "tflite",
-        "torchscript" => "pt",
-        "qnn_dlc" => "dlc",
-        _ => "bin",
-    };
-    let stem: String = std::path::Path::new(filename)
-        .file_stem()
-        .map(|s| {
-            s.to_string_lossy()
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-                .take(64)
-                .collect()
-        })
-        .unwrap_or_default();
-    format!("{}.{ext}", if stem.is_empty() { "model" } else { &stem })
 }

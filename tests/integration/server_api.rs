@@ -445,9 +445,10 @@ async fn the_guide_flow_runs_against_hub_sim_and_never_shows_the_hub_token() {
     assert_eq!(s, StatusCode::ACCEPTED, "{run}");
     assert_eq!(run["status"], "queued");
     let run_id = run["id"].as_str().expect("id").to_string();
-    assert_eq!(
-        run["report_url"],
-        format!("/v1/workspaces/{ws}/runs/{run_id}/report")
+    let report_url = run["report_url"].as_str().expect("report_url").to_string();
+    assert!(
+        report_url.starts_with(&format!("/v1/workspaces/{ws}/runs/{run_id}/report?key=")),
+        "{report_url}"
     );
     let done = poll_until_done(
         &a,
@@ -468,6 +469,22 @@ async fn the_guide_flow_runs_against_hub_sim_and_never_shows_the_hub_token() {
             .get(&format!("/v1/workspaces/{ws}/runs/{run_id}/results.json"))
             .await;
         assert_eq!((s, &results["verdict"]), (StatusCode::OK, &json!("passed")));
+        // The run measured the uploaded model itself (and left the stored artifact whole).
+        assert_eq!(
+            (
+                &results["model"]["sha256"],
+                results["model"]["size_bytes"].as_u64()
+            ),
+            (&art["sha256"], Some(bytes.len() as u64)),
+            "{results}"
+        );
+        let (s, again) = a
+            .get(&format!("/v1/workspaces/{ws}/artifacts/{artifact_id}"))
+            .await;
+        assert_eq!(
+            (s, again["size_bytes"].as_u64()),
+            (StatusCode::OK, Some(bytes.len() as u64))
+        );
         let (s, _) = a
             .get(&format!("/v1/workspaces/{ws}/runs/{run_id}/report"))
             .await;
@@ -476,6 +493,41 @@ async fn the_guide_flow_runs_against_hub_sim_and_never_shows_the_hub_token() {
             .get(&format!("/v1/workspaces/{ws}/runs/{run_id}/junit.xml"))
             .await;
         assert_eq!(s, StatusCode::OK);
+
+        // The links the API gives open in a browser (no Authorization header): the page key.
+        for link in ["report_url", "results_url", "junit_url", "history_url"] {
+            let url = done[link].as_str().expect(link);
+            let (s, body) = anon.get(url).await;
+            assert_eq!(s, StatusCode::OK, "{link}: {body}");
+        }
+        let (s, page) = anon.get(&report_url).await;
+        assert_eq!(s, StatusCode::OK);
+        let page = page.as_str().expect("html").to_string();
+        assert!(
+            page.contains("results.json?key="),
+            "the report's links carry the key"
+        );
+        // Without the key, or with it on another workspace's page, or as an API token: 401.
+        let bare = report_url.split('?').next().expect("path");
+        assert_eq!(anon.get(bare).await.0, StatusCode::UNAUTHORIZED);
+        let key = report_url.split("?key=").nth(1).expect("key");
+        let (s, other) = a.post("/v1/workspaces", json!({"name": "other"})).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let other_ws = other["id"].as_str().expect("id");
+        let (s, _) = anon
+            .get(&format!(
+                "/v1/workspaces/{other_ws}/pipelines/{pipeline_id}/history?key={key}"
+            ))
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            anon.as_user(key)
+                .get(&format!("/v1/workspaces/{ws}/runs/{run_id}"))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED,
+            "a page key is not an API token"
+        );
     }
     let (s, page) = a
         .get(&format!(
