@@ -63,6 +63,8 @@ def main():
     parser.add_argument("--kind", default=None,
                         help="artifact kind: onnx, torchscript, tflite, qnn_dlc, qnn_context_binary "
                              "(default: from the file extension)")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="trigger this many runs of the pipeline, one after another (default 1)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds to wait for the probe and for the run (default 600)")
     args = parser.parse_args()
@@ -138,14 +140,14 @@ def main():
             artifact_id = step("upload model", client.post(
                 f"/v1/workspaces/{ws_id}/artifacts", files={"file": (Path(args.model).name, f)},
                 data={"kind": kind}, headers=headers), (200, 201))["id"]
-        run = step("trigger run", client.post(
-            f"/v1/workspaces/{ws_id}/runs",
-            json={"pipeline_id": pipeline_id, "model_artifact_id": artifact_id}, headers=headers),
-            (200, 201, 202))
-
-        run = poll(client, f"/v1/workspaces/{ws_id}/runs/{run['id']}", headers,
-                   lambda b: b.get("status") in ("passed", "failed", "error"), args.timeout, "run")
-        print(f"run {run['id']}: {run['status']}")
+        for _ in range(max(args.runs, 1)):
+            run = step("trigger run", client.post(
+                f"/v1/workspaces/{ws_id}/runs",
+                json={"pipeline_id": pipeline_id, "model_artifact_id": artifact_id}, headers=headers),
+                (200, 201, 202))
+            run = poll(client, f"/v1/workspaces/{ws_id}/runs/{run['id']}", headers,
+                       lambda b: b.get("status") in ("passed", "failed", "error"), args.timeout, "run")
+            print(f"run {run['id']}: {run['status']}")
         if run.get("error_detail"):
             print(f"  {run['error_detail']}")
         for gate in run.get("gates") or []:

@@ -2,7 +2,7 @@
 # Opens the server's pages in headless Chromium (Debian package, installed if missing) and saves
 # screenshots: a run's report page, its pipeline's history page and /docs. Not a test: it makes
 # PNGs for a person to look at. Starts `edgegate hub-sim` and `edgegate serve` on 127.0.0.1, runs
-# the consumer guide's flow (examples/quickstart.py) three times so the history has points.
+# the consumer guide's flow (examples/quickstart.py) with six runs so the history has points.
 # Usage: scripts/screenshot-pages.sh [OUT_DIR (default target/screenshots)]
 # Env:   EDGEGATE_BIN (default target/debug/edgegate, built when unset)
 set -euo pipefail
@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 out=${1:-target/screenshots}
 mkdir -p "$out"
-if ! command -v chromium >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/noto ]; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core fonts-noto-color-emoji
 fi
 if [ -z "${EDGEGATE_BIN:-}" ]; then
   cargo build --quiet --bin edgegate
@@ -43,9 +43,7 @@ EDGEGENAI_MASTER_KEY=$(head -c 32 /dev/urandom | base64) EDGEGATE_JWT_SECRET=scr
 QAIHUB_API_URL="$sim" "$bin" serve --bind 127.0.0.1:0 --data-dir "$work/data" >"$work/serve.log" 2>&1 &
 pids+=($!)
 api=$(url_of "$work/serve.log")
-for _ in 1 2 3; do
-  QAIHUB_API_TOKEN=$token "$venv/bin/python" examples/quickstart.py --url "$api" >"$work/flow.log"
-done
+QAIHUB_API_TOKEN=$token "$venv/bin/python" examples/quickstart.py --url "$api" --runs 6 >"$work/flow.log"
 report=$(sed -n 's/^report: //p' "$work/flow.log")
 history=$(sed -n 's/^history: //p' "$work/flow.log")
 shot() { # name url

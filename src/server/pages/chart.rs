@@ -85,6 +85,8 @@ impl Scale {
         if !lo.is_finite() || !hi.is_finite() {
             return Scale::nice(0.0, 1.0);
         }
+        // Measurements are never negative: an axis over non-negative values stops at 0.
+        let non_negative = lo >= 0.0;
         if from_zero {
             lo = lo.min(0.0);
             hi = hi.max(0.0);
@@ -99,6 +101,9 @@ impl Scale {
             let pad = (hi - lo) * 0.08;
             lo -= pad;
             hi += pad;
+        }
+        if non_negative {
+            lo = lo.max(0.0);
         }
         Scale::nice(lo, hi)
     }
@@ -445,6 +450,11 @@ mod tests {
         assert_eq!((none.lo, none.hi), (0.0, 1.0));
         let huge = Scale::covering([0.0, f64::MAX], false);
         assert!(huge.ticks.iter().all(|t| t.is_finite()), "{huge:?}");
+        let near_zero = Scale::covering([4.89, 150.0], false);
+        assert_eq!(
+            near_zero.lo, 0.0,
+            "non-negative values never get a negative axis"
+        );
         let zero = Scale::covering([0.0], true);
         assert!(zero.hi > 0.0);
     }

@@ -70,7 +70,7 @@ h2 { font-size: 1.15rem; margin: 28px 0 8px; border-bottom: 1px solid var(--line
 h3 { font-size: 1rem; margin: 18px 0 6px; }
 a { color: var(--accent); }
 nav.links { display: flex; flex-wrap: wrap; gap: 8px 16px; margin: 8px 0 16px; }
-.badge { display: inline-block; padding: 2px 10px; border-radius: 999px; font-weight: 600; font-size: .85rem; color: #fff; }
+.badge { display: inline-block; white-space: nowrap; padding: 2px 10px; border-radius: 999px; font-weight: 600; font-size: .85rem; color: #fff; }
 .passed { background: var(--pass); } .failed { background: var(--fail); } .error, .other { background: var(--err); }
 .muted { color: var(--muted); }
 table { border-collapse: collapse; margin: 8px 0 16px; display: block; overflow-x: auto; max-width: 100%; }
