@@ -6,6 +6,10 @@
 #   regex  one distinct `regex` expectation per case (every pattern must be checked)
 # Usage: scripts/bench-validate.sh [cases] [runs] [variant...]
 # Env:   EDGEGATE_BIN  binary to time (default: target/release/edgegate, built first)
+#        BENCH_DIR     keep the generated project there (default: a temporary folder)
+# Wall-clock figures swing with machine load; to compare two binaries on a busy machine, count
+# instructions instead: `valgrind --tool=callgrind BIN validate BENCH_DIR/edgegate-exact.yaml`.
+# Most of the time is the YAML event parser itself (serde-saphyr's), then building the value.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cases=${1:-5000}

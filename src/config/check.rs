@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::catalog::{self, Resolution};
 use super::diagnostic::Diagnostic;
 use super::matrix::MatrixDevice;
-use super::paths::{JOB_CACHE_FILE, PathPolicy};
+use super::paths::{JOB_CACHE_FILE, PathError, PathPolicy};
 use super::promptpack::{Case, Expected, Promptpack};
 use super::schema_errors::{backticked, suggest};
 use super::types::{Config, ModelKind, Operator, Provider};
@@ -56,6 +56,9 @@ pub(super) struct Checker {
     pub(super) paths: PathPolicy,
     /// Regexes already checked, with their error (cases often repeat them).
     checked_patterns: HashMap<String, Option<String>>,
+    /// Paths already resolved, by folder and name: cases often name the same input files, and
+    /// each resolution walks the file system.
+    resolved: HashMap<(PathBuf, String), Result<PathBuf, PathError>>,
 }
 
 impl Checker {
@@ -65,6 +68,7 @@ impl Checker {
             diags: Vec::new(),
             paths,
             checked_patterns: HashMap::new(),
+            resolved: HashMap::new(),
         }
     }
 
@@ -78,7 +82,12 @@ impl Checker {
         named: &str,
         what: &str,
     ) -> Option<PathBuf> {
-        match self.paths.resolve(dir, named) {
+        let paths = &self.paths;
+        let resolved = self
+            .resolved
+            .entry((dir.to_path_buf(), named.to_string()))
+            .or_insert_with(|| paths.resolve(dir, named));
+        match resolved.clone() {
             Ok(p) => Some(p),
             Err(e) => {
                 self.diags.push(

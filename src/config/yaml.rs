@@ -19,6 +19,9 @@ pub struct PosNode {
     pub pos: Pos,
     pub key: Option<Pos>,
     children: PosChildren,
+    /// For a key repeated in its mapping, the value of its first occurrence, which this node's
+    /// positions describe (the document's value is the last occurrence's).
+    first: Option<Box<Value>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -26,19 +29,26 @@ enum PosChildren {
     #[default]
     Leaf,
     Seq(Vec<PosNode>),
-    /// Entries in document order; looked up only to place a diagnostic, so a list beats hashing.
-    Map(Vec<(String, PosNode)>),
+    /// One node per entry of the mapping, in the mapping's (document) order: the key names are
+    /// the value's, so they are not stored twice.
+    Map(Vec<PosNode>),
 }
 
 impl PosNode {
-    fn child(&self, segment: &str) -> Option<&PosNode> {
-        match &self.children {
-            PosChildren::Leaf => None,
-            PosChildren::Seq(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-            PosChildren::Map(map) => {
-                let key = unescape_segment(segment);
-                map.iter().find(|(k, _)| *k == key).map(|(_, n)| n)
+    /// The child at `segment`, with the part of the value it describes.
+    fn child<'v>(&'v self, value: &'v Value, segment: &str) -> Option<(&'v PosNode, &'v Value)> {
+        let value = self.first.as_deref().unwrap_or(value);
+        match (&self.children, value) {
+            (PosChildren::Seq(items), Value::Array(values)) => {
+                let i = segment.parse::<usize>().ok()?;
+                Some((items.get(i)?, values.get(i)?))
             }
+            (PosChildren::Map(entries), Value::Object(map)) => {
+                let key = unescape_segment(segment);
+                let i = map.keys().position(|k| *k == key)?;
+                Some((entries.get(i)?, map.get(&key)?))
+            }
+            _ => None,
         }
     }
 }
@@ -58,9 +68,10 @@ impl SpannedDoc {
     /// The deepest node on the pointer's path that exists.
     fn deepest(&self, pointer: &str) -> (&PosNode, bool) {
         let mut node = &self.positions;
+        let mut value = &self.value;
         for seg in pointer.split('/').skip(1) {
-            match node.child(seg) {
-                Some(n) => node = n,
+            match node.child(value, seg) {
+                Some((n, v)) => (node, value) = (n, v),
                 None => return (node, false),
             }
         }
@@ -142,15 +153,12 @@ pub const MAX_NODES: usize = 2_000_000;
 /// Nesting depth above which a document is refused.
 pub const MAX_DEPTH: usize = 128;
 
-/// Parses YAML or JSON text holding exactly one document.
-///
-/// Built directly on the YAML event stream (the parser serde-saphyr uses), so that every value
-/// and key keeps its position in one pass: a 5,000-case promptpack parses in tens of milliseconds.
-/// A second document (after `---` or `...`) is an error at its start, never silently ignored.
-pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
-    let mut b = Builder::default();
-    let mut first_done = false;
-    for item in Parser::new_from_str(text) {
+/// One parser event with the position where it starts, or the syntax error that ends the text.
+type Item<'a> = Result<(Event<'a>, Pos), SyntaxError>;
+
+/// The YAML event stream of `text` (the parser serde-saphyr uses), with 1-based positions.
+fn events(text: &str) -> impl Iterator<Item = Item<'_>> {
+    Parser::new_from_str(text).map(|item| {
         let (event, span) = item.map_err(|e| SyntaxError {
             pos: Pos {
                 line: e.marker().line().max(1) as u32,
@@ -163,6 +171,27 @@ pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
             line: span.start.line().max(1) as u32,
             col: span.start.col() as u32 + 1,
         };
+        Ok((event, pos))
+    })
+}
+
+/// Parses YAML or JSON text holding exactly one document.
+///
+/// Built directly on the YAML event stream (the parser serde-saphyr uses), so that every value
+/// and key keeps its position in one pass. Mappings keep no copy of their keys' names and no
+/// container its JSON pointer: positions are looked up (rarely, for a diagnostic) by walking
+/// the value and the positions together.
+/// A second document (after `---` or `...`) is an error at its start, never silently ignored.
+pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
+    build(events(text))
+}
+
+/// Builds the document from its event stream.
+fn build<'a>(items: impl Iterator<Item = Item<'a>>) -> Result<SpannedDoc, SyntaxError> {
+    let mut b = Builder::default();
+    let mut first_done = false;
+    for item in items {
+        let (event, pos) = item?;
         if first_done {
             if matches!(event, Event::DocumentStart(..)) {
                 return Err(SyntaxError {
@@ -189,17 +218,16 @@ pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
 /// A container being filled.
 enum Frame {
     Seq {
-        ptr: String,
         items: Vec<Value>,
         pos: Vec<PosNode>,
         at: Pos,
         anchor: usize,
     },
     Map {
-        ptr: String,
         map: Map<String, Value>,
-        pos: Vec<(String, PosNode)>,
-        key: Option<(String, Pos)>,
+        pos: Vec<PosNode>,
+        /// The key whose value comes next, where it is, and whether the mapping already has it.
+        key: Option<(String, Pos, bool)>,
         at: Pos,
         anchor: usize,
     },
@@ -253,10 +281,8 @@ impl Builder {
                     return Err(err(format!("nesting deeper than {MAX_DEPTH} levels")));
                 }
                 self.count(1, pos)?;
-                let ptr = self.child_ptr();
                 let frame = if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
-                        ptr,
                         items: Vec::new(),
                         pos: Vec::new(),
                         at: pos,
@@ -264,7 +290,6 @@ impl Builder {
                     }
                 } else {
                     Frame::Map {
-                        ptr,
                         map: Map::new(),
                         pos: Vec::new(),
                         key: None,
@@ -281,13 +306,13 @@ impl Builder {
                         pos,
                         at,
                         anchor,
-                        ..
                     }) => (
                         Value::Array(items),
                         PosNode {
                             pos: at,
                             key: None,
                             children: PosChildren::Seq(pos),
+                            first: None,
                         },
                         anchor,
                     ),
@@ -303,6 +328,7 @@ impl Builder {
                             pos: at,
                             key: None,
                             children: PosChildren::Map(pos),
+                            first: None,
                         },
                         anchor,
                     ),
@@ -350,33 +376,32 @@ impl Builder {
     }
 
     fn set_key(&mut self, key: String, at: Pos) {
-        if let Some(Frame::Map {
-            ptr,
-            map,
-            key: slot,
-            ..
-        }) = self.stack.last_mut()
-        {
-            if map.contains_key(&key) {
-                self.duplicate_keys
-                    .push((format!("{ptr}/{}", escape_segment(&key)), at));
-            }
-            *slot = Some((key, at));
+        let repeated =
+            matches!(self.stack.last(), Some(Frame::Map { map, .. }) if map.contains_key(&key));
+        if repeated {
+            let ptr = format!("{}/{}", self.container_ptr(), escape_segment(&key));
+            self.duplicate_keys.push((ptr, at));
+        }
+        if let Some(Frame::Map { key: slot, .. }) = self.stack.last_mut() {
+            *slot = Some((key, at, repeated));
         }
     }
 
-    /// The pointer of the container about to be opened inside the innermost one.
-    fn child_ptr(&self) -> String {
-        match self.stack.last() {
-            None => String::new(),
-            Some(Frame::Seq { ptr, items, .. }) => format!("{ptr}/{}", items.len()),
-            Some(Frame::Map { ptr, key, .. }) => {
-                format!(
-                    "{ptr}/{}",
-                    escape_segment(key.as_ref().map(|k| k.0.as_str()).unwrap_or(""))
-                )
+    /// The pointer of the innermost open container, built from the stack (only a duplicate key
+    /// needs it, so no container carries its own).
+    fn container_ptr(&self) -> String {
+        let mut ptr = String::new();
+        let n = self.stack.len();
+        for frame in self.stack.iter().take(n.saturating_sub(1)) {
+            ptr.push('/');
+            match frame {
+                Frame::Seq { items, .. } => ptr.push_str(&items.len().to_string()),
+                Frame::Map { key, .. } => {
+                    ptr.push_str(&escape_segment(key.as_ref().map_or("", |k| k.0.as_str())));
+                }
             }
         }
+        ptr
     }
 
     fn push(&mut self, value: Value, mut node: PosNode) {
@@ -387,12 +412,19 @@ impl Builder {
                 pos.push(node);
             }
             Some(Frame::Map { map, pos, key, .. }) => {
-                if let Some((k, key_at)) = key.take() {
+                if let Some((k, key_at, repeated)) = key.take() {
                     node.key = Some(key_at);
-                    if !map.contains_key(&k) {
-                        pos.push((k.clone(), node));
+                    // A repeated key keeps the place and positions of its first occurrence.
+                    if !repeated {
+                        pos.push(node);
+                        map.insert(k, value);
+                    } else if let Some(i) = map.keys().position(|key| *key == k)
+                        && let Some(old) = map.insert(k, value)
+                        && let Some(first) = pos.get_mut(i)
+                        && first.first.is_none()
+                    {
+                        first.first = Some(Box::new(old));
                     }
-                    map.insert(k, value);
                 }
             }
         }
@@ -404,6 +436,7 @@ fn leaf(pos: Pos) -> PosNode {
         pos,
         key: None,
         children: PosChildren::Leaf,
+        first: None,
     }
 }
 
@@ -528,6 +561,23 @@ mod tests {
             ),
             Err(e) => assert_eq!(e.pos.line, 3, "{e:?}"),
         }
+    }
+
+    #[test]
+    fn nested_duplicates_name_their_pointer_and_keep_the_first_position() {
+        let doc = parse("a:\n  - x: 0\n  - b: 1\n    c/d: [1]\n    b: 2\n    c/d: 3\n").unwrap();
+        assert_eq!(
+            doc.duplicate_keys,
+            vec![
+                ("/a/1/b".to_string(), Pos { line: 5, col: 5 }),
+                ("/a/1/c~1d".to_string(), Pos { line: 6, col: 5 }),
+            ]
+        );
+        assert_eq!(doc.value["a"][1]["b"], 2);
+        assert_eq!(doc.pos_of_value("/a/1/b"), Pos { line: 3, col: 8 });
+        assert_eq!(doc.pos_of_key("/a/1/c~1d"), Pos { line: 4, col: 5 });
+        assert_eq!(doc.pos_of_value("/a/1/c~1d/0"), Pos { line: 4, col: 11 });
+        assert_eq!(doc.pos_of_value("/a/7"), Pos { line: 2, col: 3 });
     }
 
     #[test]
