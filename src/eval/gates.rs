@@ -195,7 +195,7 @@ fn relative(
     };
     if !baseline_given {
         r.message = format!(
-            "`{name}` has a relative gate (max {}% regression) but no baseline was given: pass `--baseline <earlier edgegate-results.json>` to compare",
+            "no baseline: the relative gate on `{name}` (max {}% regression) is not measured; pass `--baseline <earlier edgegate-results.json>` (in CI: the default branch's results) to compare",
             num(max)
         );
         return;
