@@ -1047,6 +1047,7 @@ fn github_examples() -> Vec<(PathBuf, String, Value)> {
 #[test]
 fn github_examples_parse_and_pass_only_declared_inputs() {
     let inputs = action_inputs();
+    let step_ref = regex::Regex::new(r"steps\.([A-Za-z0-9_-]+)\.outputs").expect("regex");
     let mut triggers = BTreeSet::new();
     for (f, text, wf) in github_examples() {
         let f = f.display();
@@ -1074,7 +1075,6 @@ fn github_examples_parse_and_pass_only_declared_inputs() {
                 }
             }
         }
-        let step_ref = regex::Regex::new(r"steps\.([A-Za-z0-9_-]+)\.outputs").expect("regex");
         for cap in step_ref.captures_iter(&text) {
             assert!(
                 ids.contains(&cap[1]),
