@@ -195,7 +195,7 @@ fn relative(
     };
     if !baseline_given {
         r.message = format!(
-            "`{name}` has a relative gate (max {}% regression) but no baseline was given: pass `--baseline <earlier edgegate-results.json>` to compare",
+            "no baseline: the relative gate on `{name}` (max {}% regression) is not measured; pass `--baseline <earlier edgegate-results.json>` to compare (in CI: the default branch's results)",
             num(max)
         );
         return;
@@ -537,6 +537,13 @@ mod tests {
         let m = metrics(&[(Metric::InferenceTimeMs, 100.0)]);
         let r = one(&rel(Metric::InferenceTimeMs, 10.0), &m);
         assert_eq!(r.status, GateStatus::Error);
+        assert!(
+            r.message.starts_with(
+                "no baseline: the relative gate on `inference_time_ms` (max 10% regression) is not measured"
+            ),
+            "{}",
+            r.message
+        );
         assert!(
             r.message
                 .contains("pass `--baseline <earlier edgegate-results.json>` to compare"),

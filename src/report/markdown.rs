@@ -235,6 +235,9 @@ struct View {
     headline: String,
     model: ModelView,
     baseline: Option<BaselineView>,
+    /// Set when the config has relative gates but the run had no `--baseline`: says plainly that
+    /// those gates were not measured (exit 3), never passed.
+    no_baseline: Option<String>,
     ci: CiView,
     summary: SummaryView,
     gate_rows: Vec<GateRow>,
@@ -406,6 +409,7 @@ impl View {
                 sha256: short_sha(&r.model.sha256),
                 size: size(r.model.size_bytes),
             },
+            no_baseline: no_baseline_note(r),
             baseline: r.baseline.as_ref().map(|b| BaselineView {
                 path: b.path.clone(),
                 model_sha256: short_sha(&b.model_sha256),
@@ -554,7 +558,7 @@ fn gate_rows(r: &Results) -> Vec<GateRow> {
                 .iter()
                 .map(|d| match d.gates.iter().find(|g| g.index == idx) {
                     None => "—".to_string(),
-                    Some(g) => gate_cell(g, d),
+                    Some(g) => gate_cell(g, d, r.baseline.is_none()),
                 })
                 .collect();
             Some(GateRow { rule, cells })
@@ -562,7 +566,35 @@ fn gate_rows(r: &Results) -> Vec<GateRow> {
         .collect()
 }
 
-fn gate_cell(g: &crate::results::GateResult, d: &DeviceResult) -> String {
+/// The relative gate checks that could not be compared because the run had no baseline at all.
+fn unbaselined_checks(r: &Results) -> usize {
+    if r.baseline.is_some() {
+        return 0;
+    }
+    r.devices
+        .iter()
+        .flat_map(|d| &d.gates)
+        .filter(|g| {
+            g.max_regression_pct.is_some() && g.baseline.is_none() && g.status == GateStatus::Error
+        })
+        .count()
+}
+
+fn no_baseline_note(r: &Results) -> Option<String> {
+    let which = match unbaselined_checks(r) {
+        0 => return None,
+        1 => "The relative gate check counts".to_string(),
+        n => format!("All {n} relative gate checks count"),
+    };
+    Some(format!(
+        "**No baseline: relative gates not measured** — the default branch has no results yet, \
+         or no `--baseline` was passed. {which} as not measured (exit 3), never as passed. Once a \
+         run on the default branch keeps its `edgegate-results.json`, changes are compared \
+         against it."
+    ))
+}
+
+fn gate_cell(g: &crate::results::GateResult, d: &DeviceResult, no_baseline: bool) -> String {
     let unit = format::unit(g.metric, Some(d));
     let icon = match g.status {
         GateStatus::Passed => "✅",
@@ -575,6 +607,9 @@ fn gate_cell(g: &crate::results::GateResult, d: &DeviceResult) -> String {
     };
     match format::delta(g, unit) {
         Some(delta) => format!("{icon} {actual} (Δ {delta})"),
+        None if no_baseline && g.max_regression_pct.is_some() && g.status == GateStatus::Error => {
+            format!("{icon} {actual} (no baseline)")
+        }
         None => format!("{icon} {actual}"),
     }
 }

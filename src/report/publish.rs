@@ -181,6 +181,14 @@ impl Target {
     }
 }
 
+/// Why no MR note: the usual cause is a protected variable, which GitLab passes only to
+/// pipelines of protected branches, never to a merge request pipeline of a feature branch.
+const GITLAB_TOKEN_MISSING: &str = "no note posted: GITLAB_TOKEN is not set in this merge \
+    request pipeline; if it is defined as a CI/CD variable, untick \"Protect variable\" \
+    (protected variables only reach pipelines of protected branches) — keep \"Mask variable\" \
+    on. It must be a project access token with the `api` scope and the Reporter role or higher; \
+    CI_JOB_TOKEN cannot write merge request notes";
+
 fn comment_target(results: &Results, opts: &ReportOptions) -> Result<Option<Target>, PublishError> {
     let env = &opts.env;
     let ci = results.ci.as_ref();
@@ -246,10 +254,10 @@ fn comment_target(results: &Results, opts: &ReportOptions) -> Result<Option<Targ
         })?;
         Ok(Some(Target::Gitlab(GitlabTarget {
             api_url: need("CI_API_V4_URL", "the GitLab API base URL")?,
-            token: need(
-                "GITLAB_TOKEN",
-                "a project access token with api scope; CI_JOB_TOKEN cannot write notes",
-            )?,
+            token: env
+                .get("GITLAB_TOKEN")
+                .map(String::from)
+                .ok_or_else(|| PublishError::Setup(GITLAB_TOKEN_MISSING.into()))?,
             project: env
                 .get("CI_PROJECT_ID")
                 .map(String::from)
@@ -346,6 +354,44 @@ mod tests {
         match comment_target(&r, &opts(&env, Some(7))) {
             Ok(Some(Target::Github(t))) => assert_eq!(t.pr, 7),
             _ => panic!("--pr is used"),
+        }
+    }
+
+    #[test]
+    fn a_missing_gitlab_token_names_the_protect_variable_flag() {
+        let env = [
+            ("GITLAB_CI", "true"),
+            ("CI_API_V4_URL", "https://gitlab.example.com/api/v4"),
+            ("CI_PROJECT_ID", "42"),
+            ("CI_MERGE_REQUEST_IID", "7"),
+        ];
+        for comment in [CommentMode::Auto, CommentMode::Gitlab] {
+            let mut o = opts(&env, None);
+            o.comment = comment;
+            let Err(PublishError::Setup(m)) = comment_target(&results_with_pr(7), &o) else {
+                panic!("{comment:?}: a missing GITLAB_TOKEN is a setup warning");
+            };
+            assert!(
+                m.starts_with(
+                    "no note posted: GITLAB_TOKEN is not set in this merge request pipeline"
+                ),
+                "{m}"
+            );
+            assert!(m.contains("untick \"Protect variable\""), "{m}");
+            assert!(
+                m.contains("protected variables only reach pipelines of protected branches"),
+                "{m}"
+            );
+            assert!(m.contains("keep \"Mask variable\" on"), "{m}");
+            assert!(m.contains("`api` scope"), "{m}");
+        }
+        let mut with_token = env.to_vec();
+        with_token.push(("GITLAB_TOKEN", "glpat-x"));
+        let mut o = opts(&with_token, None);
+        o.comment = CommentMode::Gitlab;
+        match comment_target(&results_with_pr(7), &o) {
+            Ok(Some(Target::Gitlab(t))) => assert_eq!(t.mr_iid, 7),
+            _ => panic!("the token is used"),
         }
     }
 

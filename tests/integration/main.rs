@@ -1,6 +1,7 @@
 //! All integration tests, compiled into one test binary so the crate links once.
 
 mod alloc_probe;
+mod baseline;
 mod bounds;
 mod cache_reuse;
 mod config_cli;

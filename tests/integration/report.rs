@@ -1025,55 +1025,236 @@ fn action_yml_is_a_valid_composite_action_using_only_declared_inputs() {
     }
 }
 
-#[test]
-fn github_examples_parse_and_pass_only_declared_inputs() {
-    let inputs = action_inputs();
+/// Every workflow in `examples/github/` (whatever its name), parsed.
+fn github_examples() -> Vec<(PathBuf, String, Value)> {
     let dir = repo().join("examples/github");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("examples/github")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
         .collect();
     files.sort();
     assert!(files.len() >= 3, "{files:?}");
+    files
+        .into_iter()
+        .map(|f| {
+            let (text, wf) = yaml(&f);
+            (f, text, wf)
+        })
+        .collect()
+}
+
+#[test]
+fn github_examples_parse_and_pass_only_declared_inputs() {
+    let inputs = action_inputs();
+    let step_ref = regex::Regex::new(r"steps\.([A-Za-z0-9_-]+)\.outputs").expect("regex");
     let mut triggers = BTreeSet::new();
-    for f in &files {
-        let (_, wf) = yaml(f);
+    for (f, text, wf) in github_examples() {
+        let f = f.display();
+        assert!(wf["name"].is_string(), "{f}: a workflow name");
         for t in wf["on"].as_object().expect("on").keys() {
             triggers.insert(t.clone());
         }
-        for (_, job) in wf["jobs"].as_object().expect("jobs") {
-            for step in job["steps"].as_array().expect("steps") {
+        let mut ids = BTreeSet::new();
+        for (name, job) in wf["jobs"].as_object().expect("jobs") {
+            assert!(job["runs-on"].is_string(), "{f}: job {name} has runs-on");
+            let steps = job["steps"].as_array().expect("steps");
+            ids.extend(steps.iter().filter_map(|s| s["id"].as_str()));
+            for step in steps {
+                assert!(
+                    step["uses"].is_string() ^ step["run"].is_string(),
+                    "{f}: a step has either uses or run: {step}"
+                );
                 if step["uses"]
                     .as_str()
                     .is_some_and(|u| u.contains("/edgegate@"))
                 {
                     for key in step["with"].as_object().expect("with").keys() {
-                        assert!(
-                            inputs.contains(key),
-                            "{}: input {key} is not declared",
-                            f.display()
-                        );
+                        assert!(inputs.contains(key), "{f}: input {key} is not declared");
                     }
                 }
             }
         }
+        for cap in step_ref.captures_iter(&text) {
+            assert!(
+                ids.contains(&cap[1]),
+                "{f}: steps.{} is not a step id",
+                &cap[1]
+            );
+        }
     }
     assert!(triggers.contains("pull_request"));
     assert!(triggers.contains("workflow_run"), "the fork-safe pair");
+    assert!(
+        triggers.contains("push"),
+        "the default branch keeps a baseline"
+    );
+}
+
+/// The workflows that run the gate on pull requests also run it on pushes to the default branch,
+/// keep its results as `edgegate-baseline`, and pass the newest one as `baseline`; a missing
+/// baseline leaves the input empty (relative gates then report "not measured").
+#[test]
+fn github_examples_keep_and_use_a_default_branch_baseline() {
+    for name in ["edgegate.yml", "edgegate-fork-run.yml"] {
+        let (text, wf) = yaml(&repo().join("examples/github").join(name));
+        assert!(wf["on"]["push"]["branches"].is_array(), "{name}: push");
+        assert!(wf["on"]["pull_request"].is_object() || wf["on"]["pull_request"].is_null());
+        assert_eq!(wf["permissions"]["actions"], "read", "{name}");
+        let steps = wf["jobs"]["gate"]["steps"].as_array().expect("steps");
+        let find = |id: &str| {
+            steps
+                .iter()
+                .find(|s| s["id"] == id)
+                .unwrap_or_else(|| panic!("{name}: step {id}"))
+        };
+        let fetch = find("baseline")["run"].as_str().expect("run");
+        assert!(fetch.contains("gh run list"), "{name}: {fetch}");
+        assert!(fetch.contains("--event push"), "{name}: only push runs");
+        assert!(fetch.contains("--name edgegate-baseline"), "{name}");
+        assert!(fetch.contains("no baseline"), "{name}: says when none");
+        assert!(fetch.contains("path=$found"), "{name}: empty when none");
+        assert_eq!(
+            find("edgegate")["with"]["baseline"],
+            "${{ steps.baseline.outputs.path }}",
+            "{name}"
+        );
+        let keep = steps
+            .iter()
+            .find(|s| s["with"]["name"] == "edgegate-baseline")
+            .unwrap_or_else(|| panic!("{name}: the baseline upload"));
+        let cond = keep["if"].as_str().expect("if");
+        assert!(
+            cond.contains("always()"),
+            "{name}: kept after a failed gate"
+        );
+        assert!(cond.contains("github.event_name == 'push'"), "{name}");
+        assert_eq!(keep["with"]["path"], "edgegate-results.json");
+        assert_eq!(keep["with"]["retention-days"], 90);
+        assert!(!text.contains("cargo "), "{name}");
+    }
 }
 
 #[test]
 fn gitlab_example_publishes_junit_always_and_comments_from_a_separate_job() {
-    let (_, ci) = yaml(&repo().join("examples/gitlab/.gitlab-ci.yml"));
+    let (text, ci) = yaml(&repo().join("examples/gitlab/.gitlab-ci.yml"));
     let jobs = ci.as_object().expect("jobs");
-    let gate = &jobs["edgegate"];
+    let keywords = ["stages", "variables", "default", "workflow", "include"];
+    let real: Vec<&String> = jobs
+        .keys()
+        .filter(|k| !k.starts_with('.') && !keywords.contains(&k.as_str()))
+        .collect();
+    assert!(real.len() >= 4, "{real:?}");
+    // Resolves `extends` (one or more levels) the way GitLab merges hashes.
+    fn resolved(jobs: &serde_json::Map<String, Value>, name: &str) -> Value {
+        let job = &jobs[name];
+        let mut out = match job["extends"].as_str() {
+            Some(parent) => resolved(jobs, parent),
+            None => Value::Object(Default::default()),
+        };
+        merge(&mut out, job);
+        out
+    }
+    fn merge(into: &mut Value, from: &Value) {
+        match (into, from) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (k, v) in b {
+                    merge(a.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+            (slot, v) => *slot = v.clone(),
+        }
+    }
+    let stages: Vec<&str> = ci["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for name in &real {
+        let job = resolved(jobs, name);
+        let script = &job["script"];
+        assert!(
+            script.as_array().is_some_and(|s| !s.is_empty()) || script.is_string(),
+            "job {name} has a script: {job}"
+        );
+        let stage = job["stage"].as_str().unwrap_or("test");
+        assert!(
+            stage.starts_with('.') || stages.contains(&stage),
+            "job {name}: stage {stage} is not in {stages:?}"
+        );
+        assert!(job["rules"].is_array(), "job {name} has rules");
+        if !job["cache"].is_null() {
+            assert_eq!(
+                job["cache"]["when"], "always",
+                "job {name}: {}",
+                job["cache"]
+            );
+        }
+        for need in job["needs"].as_array().into_iter().flatten() {
+            let need = need["job"].as_str().or(need.as_str()).expect("needs job");
+            assert!(jobs.contains_key(need), "job {name} needs {need}");
+        }
+    }
+    let gate = resolved(jobs, "edgegate");
     assert_eq!(gate["artifacts"]["when"], "always");
     assert_eq!(gate["artifacts"]["reports"]["junit"], "edgegate-junit.xml");
-    let report = &jobs["edgegate-report"];
+    let gate_script = gate["script"].to_string();
+    assert!(gate_script.contains("--baseline"), "{gate_script}");
+    assert!(!gate_script.contains("GITLAB_TOKEN"));
+    let report = resolved(jobs, "edgegate-report");
     let script = report["script"].to_string();
     assert!(script.contains("--comment gitlab"), "{script}");
-    assert!(!gate["script"].to_string().contains("GITLAB_TOKEN"));
+
+    // Works outside this repository: the image or the installer, never a build.
+    for banned in ["cargo ", "apt-get", "apt ", "scripts/setup.sh", "--path ."] {
+        assert!(!text.contains(banned), "{banned:?} in the GitLab example");
+    }
+    assert_eq!(
+        ci[".edgegate"]["image"]["entrypoint"],
+        serde_json::json!([""])
+    );
+    assert!(
+        text.contains("scripts/install.sh | sh -s -- --version"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--to \"$CI_PROJECT_DIR/.edgegate-bin\""),
+        "{text}"
+    );
+    assert!(text.contains("placeholder"), "{text}");
+    // The token advice that lets merge requests from feature branches get a note.
+    assert!(text.contains("\"Mask variable\" ON"), "{text}");
+    assert!(text.contains("\"Protect variable\" OFF"), "{text}");
+    assert!(!text.contains("protected+masked"), "{text}");
+
+    // Baselines: the default branch keeps its results; merge requests fetch them.
+    let main = resolved(jobs, "edgegate-default-branch");
+    assert_eq!(
+        main["rules"][0]["if"],
+        "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
+    );
+    assert!(
+        main["artifacts"]["paths"]
+            .as_array()
+            .expect("paths")
+            .contains(&Value::from("edgegate-results.json"))
+    );
+    assert_eq!(main["allow_failure"]["exit_codes"], serde_json::json!([3]));
+    assert_eq!(
+        ci["variables"]["EDGEGATE_BASELINE_JOB"],
+        "edgegate-default-branch"
+    );
+    let fetch = resolved(jobs, "edgegate-baseline")["script"].to_string();
+    assert!(
+        fetch.contains(
+            "/jobs/artifacts/$ref_path/raw/edgegate-results.json?job=$EDGEGATE_BASELINE_JOB"
+        ),
+        "{fetch}"
+    );
+    assert!(fetch.contains("JOB-TOKEN: $CI_JOB_TOKEN"), "{fetch}");
+    assert!(fetch.contains("--fail"), "{fetch}");
+    assert!(fetch.contains("No baseline"), "{fetch}");
 }
 
 #[test]
