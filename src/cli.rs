@@ -229,19 +229,22 @@ pub struct RunArgs {
 
 /// Joins shard results; exits with the merged verdict.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example (the follow-up job of a 3-job CI matrix):\n  \
+#[command(after_help = "Example (the follow-up job of a 3-job CI matrix):\n  \
 edgegate merge shards/*/edgegate-results.json -o edgegate-results.json --junit junit.xml\n\n\
 Exit code: the merged verdict (0 passed, 1 a gate failed, 3 could not complete); 2 when a \
 results file cannot be read or the shards do not belong together (different config, model or \
-shard count, a shard twice or missing). A comment that cannot be posted is a warning."
-)]
+shard count, a shard twice or missing). A comment that cannot be posted is a warning.")]
 pub struct MergeArgs {
     /// The results file of every shard (written by `edgegate run --shard i/n`).
     #[arg(required = true, value_name = "SHARD_RESULTS")]
     pub shards: Vec<PathBuf>,
     /// Where to write the merged results.json.
-    #[arg(short, long, value_name = "PATH", default_value = "edgegate-results.json")]
+    #[arg(
+        short,
+        long,
+        value_name = "PATH",
+        default_value = "edgegate-results.json"
+    )]
     pub output: PathBuf,
     /// Write JUnit XML here (one testsuite per device; GitLab, Jenkins, GitHub JUnit actions).
     #[arg(long, value_name = "FILE")]

@@ -64,9 +64,7 @@ enum MergeCommandError {
 fn code(e: &MergeCommandError) -> i32 {
     match e {
         MergeCommandError::Read(_) | MergeCommandError::Merge(_) => exit::INVALID_INPUT,
-        MergeCommandError::Write { .. } | MergeCommandError::Runtime(_) => {
-            exit::COULD_NOT_COMPLETE
-        }
+        MergeCommandError::Write { .. } | MergeCommandError::Runtime(_) => exit::COULD_NOT_COMPLETE,
     }
 }
 

@@ -189,7 +189,7 @@ pub struct Shard {
 impl Shard {
     /// Parses `i/n` with 1 ≤ i ≤ n.
     pub fn parse(text: &str) -> Result<Shard, String> {
-        let usage = || format!("`{text}`: expected i/n with 1 ≤ i ≤ n, e.g. 2/3");
+        let usage = || "expected I/N with 1 ≤ I ≤ N, e.g. 2/3".to_string();
         let (i, n) = text.trim().split_once('/').ok_or_else(usage)?;
         let index: u32 = i.trim().parse().map_err(|_| usage())?;
         let count: u32 = n.trim().parse().map_err(|_| usage())?;
@@ -515,6 +515,12 @@ impl Plan {
                 }
             }
         }
+        if self.shard.is_some() && self.devices.is_empty() {
+            let _ = writeln!(
+                o,
+                "\n  no device in this shard: it passes, `edgegate merge` decides the verdict"
+            );
+        }
         for s in &self.skipped_devices {
             let _ = writeln!(o, "\n  device {s}: disabled, skipped");
         }
@@ -591,6 +597,17 @@ fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn shards_parse_and_deal_round_robin() {
+        let s = Shard::parse("2/3").expect("parses");
+        assert_eq!((s.index, s.count), (2, 3));
+        assert!([1, 4, 7].iter().all(|&p| s.includes(p)));
+        assert!(![0, 2, 3, 5].iter().any(|&p| s.includes(p)));
+        for bad in ["0/3", "4/3", "1/0", "", "a/b", "1", "1/2/3", "-1/2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
     use super::*;
     use crate::config::types::{ModelKind, Runtime};
     use crate::device::cache::{CachedKind, JobCache, JobKeyParts, job_key, profile_options};

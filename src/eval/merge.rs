@@ -327,10 +327,7 @@ mod tests {
             merge(vec![a(), a()]),
             Err(MergeError::Duplicate { index: 1, .. })
         ));
-        assert!(matches!(
-            merge(vec![a()]),
-            Err(MergeError::Missing { .. })
-        ));
+        assert!(matches!(merge(vec![a()]), Err(MergeError::Missing { .. })));
         let mut other = b();
         other.results.model.sha256 = "ff".into();
         assert!(matches!(

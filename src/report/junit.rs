@@ -19,9 +19,9 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
+use crate::config::types::Metric;
 use crate::report::error::ReportError;
 use crate::report::format::{self, Digits};
-use crate::config::types::Metric;
 use crate::results::{
     CaseResult, CaseStatus, DeviceResult, GateResult, GateStatus, Results, Verdict,
 };
@@ -245,7 +245,10 @@ fn miss_text(case: &CaseResult) -> String {
         .map(|r| format!(" ({r})"))
         .unwrap_or_default();
     match case.status {
-        CaseStatus::Error => format!("no output to check{reason}"),
+        CaseStatus::Error => case
+            .reason
+            .clone()
+            .unwrap_or_else(|| "no output to check".into()),
         _ => format!(
             "expected {} ({}), got {}{reason}",
             case.expected, case.expected_type, case.actual
@@ -255,9 +258,9 @@ fn miss_text(case: &CaseResult) -> String {
 
 /// The `system-out` of a case that missed: what it expected and got, and that the gates decide.
 fn case_out(case: &CaseResult, device: &DeviceResult) -> String {
-    let word = match case.status {
-        CaseStatus::Error => "no output",
-        _ => "missed",
+    let first = match case.status {
+        CaseStatus::Error => miss_text(case),
+        _ => format!("missed: {}", miss_text(case)),
     };
     let decided = match device.verdict {
         Verdict::Passed => "the gates on this device passed, so this miss does not fail the run",
@@ -265,11 +268,8 @@ fn case_out(case: &CaseResult, device: &DeviceResult) -> String {
         Verdict::Error => "it does not fail on its own; the device could not be fully measured",
     };
     let mut out = format!(
-        "{word}: {}\nexpected ({}): {}\nactual: {}\n",
-        miss_text(case),
-        case.expected_type,
-        case.expected,
-        case.actual
+        "{first}\nexpected ({}): {}\nactual: {}\n",
+        case.expected_type, case.expected, case.actual
     );
     if let Some(r) = &case.reason {
         out.push_str(&format!("reason: {r}\n"));

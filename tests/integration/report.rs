@@ -158,9 +158,9 @@ fn junit_is_red_exactly_when_the_gate_is() {
     assert!(out.contains("missed: expected label 207 in top 5"), "{out}");
     assert!(out.contains("does not fail the run"), "{out}");
     assert!(
-        dog.descendants()
-            .any(|p| p.has_tag_name("property") && p.attribute("name") == Some("case.status")
-                && p.attribute("value") == Some("failed")),
+        dog.descendants().any(|p| p.has_tag_name("property")
+            && p.attribute("name") == Some("case.status")
+            && p.attribute("value") == Some("failed")),
         "{xml}"
     );
 
@@ -170,14 +170,18 @@ fn junit_is_red_exactly_when_the_gate_is() {
     let red = non_successes(&xml);
     assert!(!red.is_empty());
     assert!(
-        red.iter().all(|(name, kind)| name.starts_with("gate:") && kind == "failure"),
+        red.iter()
+            .all(|(name, kind)| name.starts_with("gate:") && kind == "failure"),
         "{red:?}"
     );
     let doc = roxmltree::Document::parse(&xml).expect("xml");
     let accuracy = doc
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
-        .find(|n| n.attribute("name").is_some_and(|a| a.starts_with("gate:accuracy")))
+        .find(|n| {
+            n.attribute("name")
+                .is_some_and(|a| a.starts_with("gate:accuracy"))
+        })
         .and_then(|tc| tc.children().find(|c| c.has_tag_name("failure")))
         .and_then(|f| f.text())
         .expect("the accuracy gate's failure");
