@@ -11,8 +11,14 @@
 //! (or that had no output) is a passed test case carrying the miss in its `system-out` and its
 //! `case.*` properties, since an `accuracy` gate may allow it. When a gate that counts cases
 //! (`accuracy`) fails, its `<failure>` lists the cases that missed. Cases with nothing to check
-//! stay `<skipped>`. Property names are unique in every `<properties>`: jobs are `job.<kind>.id`
-//! and `job.<kind>.url`, a repeated kind `job.<kind>.<n>.id` from n = 2.
+//! stay `<skipped>`.
+//!
+//! Properties live on test cases only, never on a `<testsuite>`: some readers (xunitparser) put
+//! the properties of every suite of a file in one map and refuse a name seen twice, and every
+//! device has a `device`, a `model.sha256`, … The device's (device, provider, verdict, model,
+//! AI Hub device, runtime, layers, jobs, CI run link) are on its `device:run` test case; a case
+//! that missed carries `case.*`. Names are unique within each test case: jobs are
+//! `job.<kind>.id` and `job.<kind>.url`, a repeated kind `job.<kind>.<n>.id` from n = 2.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -80,7 +86,6 @@ fn suite(results: &Results, device: &DeviceResult, classname: &str) -> TestSuite
         suite.set_timestamp(ts);
     }
     suite.set_time(seconds(device.duration_s));
-    suite.add_properties(unique(properties(results, device)));
     let out = device_out(device);
     suite.set_system_out(out.clone());
 
@@ -101,6 +106,7 @@ fn suite(results: &Results, device: &DeviceResult, classname: &str) -> TestSuite
     run.set_classname(classname)
         .set_time(seconds(device.duration_s))
         .set_system_out(out);
+    run.add_properties(unique(properties(results, device)));
     suite.add_test_case(run);
 
     for gate in &device.gates {

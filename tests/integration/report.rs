@@ -189,11 +189,17 @@ fn junit_is_red_exactly_when_the_gate_is() {
 }
 
 #[test]
-fn junit_property_names_are_unique_and_suites_named_pipeline_slash_device() {
+fn junit_property_names_are_unique_per_testcase_and_suites_named_pipeline_slash_device() {
     for name in ["passing", "failing", "erroring", "passing-with-misses"] {
         let results = load(&format!("{name}.json"));
         let xml = junit::render(&results).expect("renders");
         let doc = roxmltree::Document::parse(&xml).expect("xml");
+        assert!(
+            doc.descendants()
+                .filter(|n| n.has_tag_name("testsuite"))
+                .all(|s| !s.children().any(|c| c.has_tag_name("properties"))),
+            "{name}: no suite-level properties (xunitparser merges them across suites)"
+        );
         for props in doc.descendants().filter(|n| n.has_tag_name("properties")) {
             let names: Vec<&str> = props
                 .children()
