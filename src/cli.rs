@@ -53,6 +53,14 @@ pub enum Command {
     Run(RunArgs),
     /// Render JUnit, Markdown, the job summary and the sticky PR/MR comment from a results file.
     Report(ReportArgs),
+    /// Join the results files of a sharded run (`run --shard i/n`) into one, with its reports.
+    ///
+    /// Reads one results file per shard, checks that they belong together (same pipeline,
+    /// config and promptpack, model, baseline and shard count; every shard once; every device
+    /// in the shard the round-robin rule gives it, none missing), writes the results.json an
+    /// unsharded run would have written (devices in config order, verdict recomputed from them),
+    /// then renders JUnit, Markdown and the one sticky comment like `edgegate report`.
+    Merge(MergeArgs),
     /// List Qualcomm AI Hub devices (filter by name or attributes).
     Devices(DevicesArgs),
     /// Serve a local AI Hub simulator on loopback, for tests and demos.
@@ -211,6 +219,61 @@ pub struct RunArgs {
     /// Print every job submitted or reused, with its link, as timestamped lines.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Run only shard i of n of the enabled devices (1 ≤ i ≤ n), for a CI matrix of n jobs:
+    /// devices are dealt round-robin in config order (device p, 0-based, goes to shard
+    /// p mod n + 1), so the n shards cover the matrix exactly once. Join their results files
+    /// with `edgegate merge`. A shard left without devices (n larger than the matrix) passes.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::engine::plan::Shard>,
+}
+
+/// Joins shard results; exits with the merged verdict.
+#[derive(Debug, Args)]
+#[command(after_help = "Example (the follow-up job of a 3-job CI matrix):\n  \
+edgegate merge shards/*/edgegate-results.json -o edgegate-results.json --junit junit.xml\n\n\
+Exit code: the merged verdict (0 passed, 1 a gate failed, 3 could not complete); 2 when a \
+results file cannot be read or the shards do not belong together (different config, model or \
+shard count, a shard twice or missing). A comment that cannot be posted is a warning.")]
+pub struct MergeArgs {
+    /// The results file of every shard (written by `edgegate run --shard i/n`).
+    #[arg(required = true, value_name = "SHARD_RESULTS")]
+    pub shards: Vec<PathBuf>,
+    /// Where to write the merged results.json.
+    #[arg(
+        short,
+        long,
+        value_name = "PATH",
+        default_value = "edgegate-results.json"
+    )]
+    pub output: PathBuf,
+    /// Write JUnit XML here (one testsuite per device; GitLab, Jenkins, GitHub JUnit actions).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write the full Markdown report here (never truncated).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Post or update the one sticky comment of this pipeline on the PR/MR.
+    #[arg(long, value_enum, default_value_t = CommentArg::Auto)]
+    pub comment: CommentArg,
+    /// A minijinja template replacing the shipped Markdown template.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+    /// PR number (GitHub) or MR iid (GitLab), when the CI event does not carry it (workflow_run).
+    #[arg(long)]
+    pub pr: Option<u64>,
+    /// Do not append to $GITHUB_STEP_SUMMARY.
+    #[arg(long)]
+    pub no_step_summary: bool,
+    /// Total time for posting the comment, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_timeout)]
+    pub timeout: Duration,
+    /// Print only the verdict line (no table).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_shard(text: &str) -> Result<crate::engine::plan::Shard, String> {
+    crate::engine::plan::Shard::parse(text)
 }
 
 /// Where the sticky report comment goes.
@@ -348,6 +411,7 @@ pub fn main() -> i32 {
             Err(e) => commands::invalid_arguments(&e),
         },
         Command::Report(args) => commands::report(&args.into()),
+        Command::Merge(args) => commands::merge(&args.into()),
         Command::Devices(args) => commands::devices(&args.into()),
         Command::HubSim(args) => match commands::HubSimRequest::try_from(args) {
             Ok(req) => commands::hub_sim(&req),
@@ -409,6 +473,7 @@ impl From<RunArgs> for commands::DryRunRequest {
             hub_url: args.hub_url,
             no_cache: args.no_cache,
             outside: outside_project(args.allow_outside_project),
+            shard: args.shard,
         }
     }
 }
@@ -439,6 +504,7 @@ impl TryFrom<RunArgs> for commands::RunRequest {
             job_timeout,
             quiet: args.quiet,
             verbose: args.verbose,
+            shard: args.shard,
         })
     }
 }
@@ -455,6 +521,23 @@ impl From<ReportArgs> for commands::ReportRequest {
             no_step_summary: args.no_step_summary,
             timeout: args.timeout,
             exit_zero: args.exit_zero,
+        }
+    }
+}
+
+impl From<MergeArgs> for commands::MergeRequest {
+    fn from(args: MergeArgs) -> Self {
+        Self {
+            shards: args.shards,
+            output: args.output,
+            junit: args.junit,
+            markdown: args.markdown,
+            comment: args.comment.into(),
+            template: args.template,
+            pr: args.pr,
+            no_step_summary: args.no_step_summary,
+            timeout: args.timeout,
+            quiet: args.quiet,
         }
     }
 }

@@ -46,12 +46,28 @@ pub struct Results {
     /// True when the run was stopped (Ctrl-C, SIGTERM, whole-run timeout) and these results are partial.
     #[serde(default)]
     pub interrupted: bool,
+    /// The slice of the device matrix this run covered, when run with `--shard i/n`;
+    /// `edgegate merge` joins the shards into one results file without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
     /// One entry per enabled device, in config order.
     pub devices: Vec<DeviceResult>,
     /// Counts over all devices.
     pub summary: Summary,
     /// passed, failed or error.
     pub verdict: Verdict,
+}
+
+/// Which slice of the device matrix a sharded run covered: device number p (0-based, in config
+/// order, over the enabled devices) belongs to shard `p mod count + 1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardInfo {
+    /// This shard, 1-based.
+    pub index: u32,
+    /// How many shards the matrix was split into.
+    pub count: u32,
+    /// Every enabled device of the matrix, in config order, so a merge can tell a missing one.
+    pub matrix: Vec<String>,
 }
 
 /// The tool that wrote a results file.

@@ -36,6 +36,8 @@ pub struct DryRunRequest {
     pub no_cache: bool,
     /// Whether paths in the config may leave the project.
     pub outside: OutsideProject,
+    /// `--shard i/n`: plan only this slice of the enabled devices.
+    pub shard: Option<plan::Shard>,
 }
 
 /// What `edgegate run` (without `--dry-run`) was asked to do.
@@ -69,6 +71,8 @@ pub struct RunRequest {
     pub quiet: bool,
     /// `-v`.
     pub verbose: bool,
+    /// `--shard i/n`: run only this slice of the enabled devices.
+    pub shard: Option<plan::Shard>,
 }
 
 /// Why a run stopped before its verdict.
@@ -121,7 +125,7 @@ pub fn dry_run(req: &DryRunRequest) -> i32 {
         return exit::INVALID_INPUT;
     };
     print_warnings(&project);
-    let mut plan = plan::build(&project);
+    let mut plan = plan::build_shard(&project, req.shard);
     if !req.no_cache {
         mark_cached(&mut plan, &project, req);
     }
@@ -203,7 +207,7 @@ fn run_project(req: &RunRequest) -> Result<i32, RunError> {
         ..EngineRequest::default()
     };
     let mode = ProgressMode::detect(req.quiet, req.verbose);
-    let plan = plan::build(&project);
+    let plan = plan::build_shard(&project, req.shard);
     block_on(async {
         let stop = CancellationToken::new();
         let signals = tokio::spawn(watch_signals(stop.clone()));
@@ -260,7 +264,7 @@ async fn finish_run(
     Ok(exit_code_of(results))
 }
 
-fn write_results(path: &Path, results: &Results) -> std::io::Result<()> {
+pub(super) fn write_results(path: &Path, results: &Results) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(results).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

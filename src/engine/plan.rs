@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::config::types::{Gate, Provider, RunPolicy};
 use crate::config::{Expected, Project, Target};
 use crate::eval::gates::applicable;
+use crate::results::ShardInfo;
 
 /// Device minutes an AI Hub profile job is estimated to hold a device (provisioning + measuring).
 pub const EST_PROFILE_MINUTES: f64 = 1.0;
@@ -31,6 +32,9 @@ pub struct Plan {
     pub estimated_device_minutes: f64,
     /// Whether some gate compares against a baseline (`--baseline` needed).
     pub needs_baseline: bool,
+    /// With `--shard i/n`: which slice of the enabled devices this plan covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
     /// The run policy the jobs were planned with: execution takes its limits from here.
     #[serde(skip)]
     pub policy: RunPolicy,
@@ -171,8 +175,43 @@ pub fn gate_text(g: &Gate) -> String {
     }
 }
 
+/// One slice of the device matrix (`run --shard i/n`): the enabled devices, in config order, are
+/// dealt round-robin, so device number p (0-based) goes to shard `p mod n + 1`. Every device is in
+/// exactly one shard, the slices differ in size by at most one, and the rule depends only on
+/// the config, so every job of a CI matrix computes the same split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based.
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `i/n` with 1 ≤ i ≤ n.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let usage = || "expected I/N with 1 ≤ I ≤ N, e.g. 2/3".to_string();
+        let (i, n) = text.trim().split_once('/').ok_or_else(usage)?;
+        let index: u32 = i.trim().parse().map_err(|_| usage())?;
+        let count: u32 = n.trim().parse().map_err(|_| usage())?;
+        if count == 0 || index == 0 || index > count {
+            return Err(usage());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the enabled device at `position` (0-based, config order) is in this shard.
+    pub fn includes(&self, position: usize) -> bool {
+        position % self.count as usize == (self.index - 1) as usize
+    }
+}
+
 /// Builds the plan of a loaded project.
 pub fn build(project: &Project) -> Plan {
+    build_shard(project, None)
+}
+
+/// Builds the plan of one shard of a loaded project's device matrix (all of it with `None`).
+pub fn build_shard(project: &Project, shard: Option<Shard>) -> Plan {
     let config = &project.config;
     let policy = &config.run_policy;
     let (all_cases, checked) = project
@@ -202,7 +241,15 @@ pub fn build(project: &Project) -> Plan {
     let cases = all_cases - skipped_cases.len();
     let mut devices = Vec::new();
     let mut first_hub = true;
-    for d in project.enabled_devices() {
+    let shard_info = shard.map(|s| ShardInfo {
+        index: s.index,
+        count: s.count,
+        matrix: project.enabled_devices().map(|d| d.name.clone()).collect(),
+    });
+    for (position, d) in project.enabled_devices().enumerate() {
+        if shard.is_some_and(|s| !s.includes(position)) {
+            continue;
+        }
         let gates: Vec<GatePlan> = applicable(&config.gates, &d.name)
             .into_iter()
             .map(|(i, g)| GatePlan {
@@ -285,6 +332,7 @@ pub fn build(project: &Project) -> Plan {
             .collect(),
         needs_baseline: config.gates.iter().any(|g| g.max_regression_pct.is_some()),
         devices,
+        shard: shard_info,
         policy: policy.clone(),
     }
 }
@@ -384,6 +432,17 @@ impl Plan {
             "Plan for pipeline \"{}\" (dry run: nothing is uploaded or run)",
             self.pipeline
         );
+        if let Some(sh) = &self.shard {
+            let _ = writeln!(
+                o,
+                "  shard:      {}/{}: {} of the {} enabled device{} (round-robin in config order)",
+                sh.index,
+                sh.count,
+                self.devices.len(),
+                sh.matrix.len(),
+                if sh.matrix.len() == 1 { "" } else { "s" },
+            );
+        }
         let size = self
             .model
             .size_bytes
@@ -455,6 +514,12 @@ impl Plan {
                     let _ = writeln!(o, "      - [{}] {}", g.index, g.text);
                 }
             }
+        }
+        if self.shard.is_some() && self.devices.is_empty() {
+            let _ = writeln!(
+                o,
+                "\n  no device in this shard: it passes, `edgegate merge` decides the verdict"
+            );
         }
         for s in &self.skipped_devices {
             let _ = writeln!(o, "\n  device {s}: disabled, skipped");
@@ -532,6 +597,17 @@ fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn shards_parse_and_deal_round_robin() {
+        let s = Shard::parse("2/3").expect("parses");
+        assert_eq!((s.index, s.count), (2, 3));
+        assert!([1, 4, 7].iter().all(|&p| s.includes(p)));
+        assert!(![0, 2, 3, 5].iter().any(|&p| s.includes(p)));
+        for bad in ["0/3", "4/3", "1/0", "", "a/b", "1", "1/2/3", "-1/2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
     use super::*;
     use crate::config::types::{ModelKind, Runtime};
     use crate::device::cache::{CachedKind, JobCache, JobKeyParts, job_key, profile_options};

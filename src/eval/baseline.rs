@@ -211,6 +211,7 @@ mod tests {
             finished_at: "2026-11-25T22:01:00Z".into(),
             duration_s: 60.0,
             interrupted: false,
+            shard: None,
             devices: names
                 .iter()
                 .map(|n| DeviceResult {

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod expect;
 pub mod format;
 pub mod gates;
+pub mod merge;
 pub mod metrics;
 mod summary;
 

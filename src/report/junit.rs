@@ -1,16 +1,36 @@
 //! JUnit XML in the Jenkins/Surefire dialect every consumer reads (GitLab, Jenkins, dorny,
-//! mikepenz): one `<testsuite>` per device, a `<testcase>` per case and per gate, gate
-//! violations as `<failure>`, anything unmeasured as `<error>`. Reads results only, through
-//! `report::format`; must not reach into devices, the engine or commands.
+//! mikepenz): one `<testsuite>` per device, named `<pipeline>/<device>`, with a `device:run`
+//! test case, one per gate and one per case. Reads results only, through `report::format`;
+//! must not reach into devices, the engine or commands.
+//!
+//! The rule: the JUnit is red exactly when the gate is, because only what decides the verdict
+//! fails. A gate that failed is a `<failure>`; a device that could not be measured (`device:run`)
+//! and a gate that could not be measured are an `<error>`; so a passing run (exit 0) has
+//! neither, a failing one (exit 1) has a `<failure>`, and one that could not complete (exit 3)
+//! has an `<error>`. Cases never fail or error on their own: a case whose expectation missed
+//! (or that had no output) is a passed test case carrying the miss in its `system-out` and its
+//! `case.*` properties, since an `accuracy` gate may allow it. When a gate that counts cases
+//! (`accuracy`) fails, its `<failure>` lists the cases that missed. Cases with nothing to check
+//! stay `<skipped>`.
+//!
+//! Properties live on test cases only, never on a `<testsuite>`: some readers (xunitparser) put
+//! the properties of every suite of a file in one map and refuse a name seen twice, and every
+//! device has a `device`, a `model.sha256`, … The device's (device, provider, verdict, model,
+//! AI Hub device, runtime, layers, jobs, CI run link) are on its `device:run` test case; a case
+//! that missed carries `case.*`. Names are unique within each test case: jobs are
+//! `job.<kind>.id` and `job.<kind>.url`, a repeated kind `job.<kind>.<n>.id` from n = 2.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
+use crate::config::types::Metric;
 use crate::report::error::ReportError;
 use crate::report::format::{self, Digits};
-use crate::results::{CaseResult, CaseStatus, DeviceResult, GateResult, GateStatus, Results};
+use crate::results::{
+    CaseResult, CaseStatus, DeviceResult, GateResult, GateStatus, Results, Verdict,
+};
 
 /// Longest text kept in a failure message (full details go in the element's body).
 const MESSAGE_CHARS: usize = 500;
@@ -61,12 +81,11 @@ pub fn slug(name: &str) -> String {
 }
 
 fn suite(results: &Results, device: &DeviceResult, classname: &str) -> TestSuite {
-    let mut suite = TestSuite::new(device.name.as_str());
+    let mut suite = TestSuite::new(format!("{}/{}", results.pipeline, device.name));
     if let Some(ts) = timestamp(&results.started_at) {
         suite.set_timestamp(ts);
     }
     suite.set_time(seconds(device.duration_s));
-    suite.add_properties(properties(results, device));
     let out = device_out(device);
     suite.set_system_out(out.clone());
 
@@ -87,6 +106,7 @@ fn suite(results: &Results, device: &DeviceResult, classname: &str) -> TestSuite
     run.set_classname(classname)
         .set_time(seconds(device.duration_s))
         .set_system_out(out);
+    run.add_properties(unique(properties(results, device)));
     suite.add_test_case(run);
 
     for gate in &device.gates {
@@ -107,6 +127,10 @@ fn suite(results: &Results, device: &DeviceResult, classname: &str) -> TestSuite
         );
         tc.set_classname(classname)
             .set_time(seconds(case.latency_ms.unwrap_or(0.0) / 1000.0));
+        if matches!(case.status, CaseStatus::Failed | CaseStatus::Error) {
+            tc.set_system_out(case_out(case, device));
+            tc.add_properties(unique(case_properties(case)));
+        }
         suite.add_test_case(tc);
     }
     suite
@@ -132,11 +156,18 @@ fn properties(results: &Results, device: &DeviceResult) -> Vec<Property> {
             format!("npu={} gpu={} cpu={}", l.npu, l.gpu, l.cpu),
         ));
     }
+    let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
     for job in &device.jobs {
         let kind = format::job_kind(job.kind);
-        p.push(Property::new(format!("job.{kind}.id"), job.id.as_str()));
+        let n = kinds.entry(kind).or_default();
+        *n += 1;
+        let prefix = match *n {
+            1 => format!("job.{kind}"),
+            n => format!("job.{kind}.{n}"),
+        };
+        p.push(Property::new(format!("{prefix}.id"), job.id.as_str()));
         if let Some(url) = &job.url {
-            p.push(Property::new(format!("job.{kind}.url"), url.as_str()));
+            p.push(Property::new(format!("{prefix}.url"), url.as_str()));
         }
     }
     if let Some(url) = results.ci.as_ref().and_then(|c| c.run_url.as_deref()) {
@@ -196,7 +227,102 @@ fn gate_out(gate: &GateResult, device: &DeviceResult) -> String {
     if let Some(d) = &gate.description {
         out.push_str(&format!("why: {d}\n"));
     }
+    if gate.status == GateStatus::Failed && gate.metric == Metric::Accuracy {
+        let missed: Vec<&CaseResult> = device
+            .cases
+            .iter()
+            .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Error))
+            .collect();
+        if !missed.is_empty() {
+            out.push_str(&format!("missed cases ({}):\n", missed.len()));
+            for c in missed {
+                out.push_str(&format!("  {}: {}\n", c.case_id, miss_text(c)));
+            }
+        }
+    }
     out
+}
+
+/// One line on what a case that missed expected and got.
+fn miss_text(case: &CaseResult) -> String {
+    let reason = case
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    match case.status {
+        CaseStatus::Error => case
+            .reason
+            .clone()
+            .unwrap_or_else(|| "no output to check".into()),
+        _ => format!(
+            "expected {} ({}), got {}{reason}",
+            case.expected, case.expected_type, case.actual
+        ),
+    }
+}
+
+/// The `system-out` of a case that missed: what it expected and got, and that the gates decide.
+fn case_out(case: &CaseResult, device: &DeviceResult) -> String {
+    let first = match case.status {
+        CaseStatus::Error => miss_text(case),
+        _ => format!("missed: {}", miss_text(case)),
+    };
+    let decided = match device.verdict {
+        Verdict::Passed => "the gates on this device passed, so this miss does not fail the run",
+        Verdict::Failed => "it does not fail on its own; the gates on this device decide",
+        Verdict::Error => "it does not fail on its own; the device could not be fully measured",
+    };
+    let mut out = format!(
+        "{first}\nexpected ({}): {}\nactual: {}\n",
+        case.expected_type, case.expected, case.actual
+    );
+    if let Some(r) = &case.reason {
+        out.push_str(&format!("reason: {r}\n"));
+    }
+    out.push_str(&format!("{decided}\n"));
+    clean(&out)
+}
+
+fn case_properties(case: &CaseResult) -> Vec<Property> {
+    let status = match case.status {
+        CaseStatus::Failed => "failed",
+        CaseStatus::Error => "error",
+        CaseStatus::Passed => "passed",
+        CaseStatus::Skipped => "skipped",
+    };
+    let mut p: Vec<Property> = vec![
+        ("case.status", status).into(),
+        ("case.expected_type", case.expected_type.as_str()).into(),
+        Property::new("case.expected", clean(&case.expected)),
+        Property::new("case.actual", clean(&case.actual)),
+    ];
+    if let Some(r) = &case.reason {
+        p.push(Property::new("case.reason", clean(r)));
+    }
+    p
+}
+
+/// Makes property names unique (`name`, `name.2`, `name.3`), since some readers (xunitparser)
+/// keep properties in a map and refuse a repeated name.
+fn unique(props: Vec<Property>) -> Vec<Property> {
+    let mut names = BTreeSet::new();
+    props
+        .into_iter()
+        .map(|mut p| {
+            let base = p.name.as_str().to_string();
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while !names.insert(candidate.clone()) {
+                candidate = format!("{base}.{n}");
+                n += 1;
+            }
+            if candidate != base {
+                p.name = candidate.into();
+            }
+            p
+        })
+        .collect()
 }
 
 fn gate_status(gate: &GateResult, device: &DeviceResult) -> TestCaseStatus {
@@ -232,44 +358,11 @@ fn gate_status(gate: &GateResult, device: &DeviceResult) -> TestCaseStatus {
     }
 }
 
+/// A case's own status: only `<skipped>` or passed; a miss is reported in `system-out` and
+/// decided by the gates (see the module doc).
 fn case_status(case: &CaseResult) -> TestCaseStatus {
-    let details = || {
-        let mut d = format!(
-            "expected ({}): {}\nactual: {}\n",
-            case.expected_type, case.expected, case.actual
-        );
-        if let Some(r) = &case.reason {
-            d.push_str(&format!("reason: {r}\n"));
-        }
-        clean(&d)
-    };
     match case.status {
-        CaseStatus::Passed => TestCaseStatus::success(),
-        CaseStatus::Failed => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            let msg = format!(
-                "expected {} ({}), got {}{}",
-                case.expected,
-                case.expected_type,
-                case.actual,
-                case.reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            );
-            s.set_type(format!("case.{}", slug(&case.expected_type)))
-                .set_message(format::clip(&clean(&msg), MESSAGE_CHARS))
-                .set_description(details());
-            s
-        }
-        CaseStatus::Error => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            let msg = case.reason.as_deref().unwrap_or("no output to check");
-            s.set_type("case.no_output")
-                .set_message(format::clip(&clean(msg), MESSAGE_CHARS))
-                .set_description(details());
-            s
-        }
+        CaseStatus::Passed | CaseStatus::Failed | CaseStatus::Error => TestCaseStatus::success(),
         CaseStatus::Skipped => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(

@@ -216,6 +216,7 @@ mod tests {
             finished_at: String::new(),
             duration_s: 1.0,
             interrupted: false,
+            shard: None,
             devices,
             summary: Summary {
                 devices: 2,

@@ -20,5 +20,6 @@ mod report;
 mod run;
 mod server_api;
 mod server_execute;
+mod shard;
 mod sim;
 mod support;

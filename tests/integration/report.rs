@@ -74,7 +74,7 @@ fn markdown_snapshots() {
 #[test]
 fn junit_is_valid_against_the_xsd_and_parses_back() {
     let xsd = Xsd::load(&repo().join("tests/fixtures/junit/junit.xsd"));
-    for name in ["passing", "failing", "erroring"] {
+    for name in ["passing", "failing", "erroring", "passing-with-misses"] {
         let results = load(&format!("{name}.json"));
         let xml = junit::render(&results).expect("renders");
         let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
@@ -85,7 +85,10 @@ fn junit_is_valid_against_the_xsd_and_parses_back() {
         assert_eq!(report.test_suites.len(), results.devices.len());
         let mut seen = BTreeSet::new();
         for (suite, device) in report.test_suites.iter().zip(&results.devices) {
-            assert_eq!(suite.name.as_str(), device.name);
+            assert_eq!(
+                suite.name.as_str(),
+                format!("{}/{}", results.pipeline, device.name)
+            );
             assert_eq!(
                 suite.test_cases.len(),
                 1 + device.gates.len() + device.cases.len(),
@@ -107,18 +110,120 @@ fn junit_is_valid_against_the_xsd_and_parses_back() {
                 .iter()
                 .filter(|g| g.status == edgegate::results::GateStatus::Failed)
                 .count();
-            let cases_failed = device
-                .cases
-                .iter()
-                .filter(|c| c.status == edgegate::results::CaseStatus::Failed)
-                .count();
             assert_eq!(
-                failures,
-                gates_failed + cases_failed,
-                "{name}/{}",
+                failures, gates_failed,
+                "only failed gates are failures: {name}/{}",
                 device.name
             );
         }
+    }
+}
+
+/// The `<failure>`/`<error>` test cases of a JUnit file, as (testcase name, element).
+fn non_successes(xml: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(xml).expect("xml");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .flat_map(|tc| {
+            tc.children()
+                .filter(|c| c.has_tag_name("failure") || c.has_tag_name("error"))
+                .map(move |c| {
+                    (
+                        tc.attribute("name").unwrap_or_default().to_string(),
+                        c.tag_name().name().to_string(),
+                    )
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn junit_is_red_exactly_when_the_gate_is() {
+    // Passing run whose accuracy gate allows the cases that missed: no failure, no error,
+    // the misses in the cases' system-out and properties.
+    let results = load("passing-with-misses.json");
+    assert!(results.summary.cases_failed > 0);
+    let xml = junit::render(&results).expect("renders");
+    assert_eq!(non_successes(&xml), vec![], "{xml}");
+    let doc = roxmltree::Document::parse(&xml).expect("xml");
+    let dog = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("case:dog"))
+        .expect("case:dog");
+    let out = dog
+        .children()
+        .find(|c| c.has_tag_name("system-out"))
+        .and_then(|c| c.text())
+        .expect("system-out");
+    assert!(out.contains("missed: expected label 207 in top 5"), "{out}");
+    assert!(out.contains("does not fail the run"), "{out}");
+    assert!(
+        dog.descendants().any(|p| p.has_tag_name("property")
+            && p.attribute("name") == Some("case.status")
+            && p.attribute("value") == Some("failed")),
+        "{xml}"
+    );
+
+    // Failing run: the gates that failed are the failures, the case that missed is not; the
+    // accuracy gate lists it.
+    let xml = junit::render(&load("failing.json")).expect("renders");
+    let red = non_successes(&xml);
+    assert!(!red.is_empty());
+    assert!(
+        red.iter()
+            .all(|(name, kind)| name.starts_with("gate:") && kind == "failure"),
+        "{red:?}"
+    );
+    let doc = roxmltree::Document::parse(&xml).expect("xml");
+    let accuracy = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .find(|n| {
+            n.attribute("name")
+                .is_some_and(|a| a.starts_with("gate:accuracy"))
+        })
+        .and_then(|tc| tc.children().find(|c| c.has_tag_name("failure")))
+        .and_then(|f| f.text())
+        .expect("the accuracy gate's failure");
+    assert!(accuracy.contains("missed cases (1):"), "{accuracy}");
+}
+
+#[test]
+fn junit_property_names_are_unique_per_testcase_and_suites_named_pipeline_slash_device() {
+    for name in ["passing", "failing", "erroring", "passing-with-misses"] {
+        let results = load(&format!("{name}.json"));
+        let xml = junit::render(&results).expect("renders");
+        let doc = roxmltree::Document::parse(&xml).expect("xml");
+        assert!(
+            doc.descendants()
+                .filter(|n| n.has_tag_name("testsuite"))
+                .all(|s| !s.children().any(|c| c.has_tag_name("properties"))),
+            "{name}: no suite-level properties (xunitparser merges them across suites)"
+        );
+        for props in doc.descendants().filter(|n| n.has_tag_name("properties")) {
+            let names: Vec<&str> = props
+                .children()
+                .filter(|p| p.has_tag_name("property"))
+                .filter_map(|p| p.attribute("name"))
+                .collect();
+            let unique: BTreeSet<&str> = names.iter().copied().collect();
+            assert_eq!(unique.len(), names.len(), "{name}: {names:?}");
+        }
+        let suites: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testsuite"))
+            .filter_map(|n| n.attribute("name"))
+            .collect();
+        let expected: Vec<String> = results
+            .devices
+            .iter()
+            .map(|d| format!("{}/{}", results.pipeline, d.name))
+            .collect();
+        assert_eq!(suites, expected, "{name}");
+    }
+    let xml = junit::render(&load("passing-with-misses.json")).expect("renders");
+    for p in ["job.local.id", "job.local.2.id", "job.local.3.id"] {
+        assert!(xml.contains(&format!("name=\"{p}\"")), "{p}: {xml}");
     }
 }
 
