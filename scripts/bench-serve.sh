@@ -22,11 +22,11 @@ fi
 bin=$EDGEGATE_BIN
 work=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; [ -n "${KEEP_LOG:-}" ] && cp "$work/err" "$KEEP_LOG"; rm -rf "$work"; }
 trap cleanup EXIT
 
 EDGEGENAI_MASTER_KEY=$(head -c 32 /dev/urandom | base64) EDGEGATE_JWT_SECRET=bench-secret \
-  RUST_LOG=warn "$bin" serve --bind 127.0.0.1:0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
+  "$bin" serve --bind 127.0.0.1:0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
 pid=$!
 url=""
 for _ in $(seq 1 200); do
@@ -80,10 +80,16 @@ PY
 echo "server $url, run $RUN finished as $STATUS; wrk: ${secs}s per route, $conns connections, 2 threads"
 
 cat >"$work/post.lua" <<'LUA'
+-- A new promptpack version per request: 2.<thread>.<n>, unique across wrk's threads.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 local n = 0
 request = function()
   n = n + 1
-  local v = string.format("2.%d.%d", math.random(0, 1000000000), n)
+  local v = string.format("2.%d.%d", tid or 0, n)
   local body = '{"promptpack_id":"load","version":"' .. v .. '","content":{"promptpack_id":"load","version":"' .. v ..
     '","name":"load","cases":[{"case_id":"c1","prompt":"hi","expected":{"type":"exact","text":"x"}}]}}'
   return wrk.format("POST", nil, nil, body)

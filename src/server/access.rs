@@ -50,13 +50,22 @@ pub async fn role_in(
     user: &CurrentUser,
     workspace_id: &str,
 ) -> Result<Role, ApiError> {
-    let row = sqlx::query("SELECT role FROM members WHERE workspace_id = $1 AND user_id = $2")
-        .bind(workspace_id)
-        .bind(&user.id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("workspace"))?;
-    let role: String = row.try_get("role")?;
+    let key = (user.id.clone(), workspace_id.to_string());
+    let role = match state.caches.roles.get(&key) {
+        Some(role) => role,
+        None => {
+            let row =
+                sqlx::query("SELECT role FROM members WHERE workspace_id = $1 AND user_id = $2")
+                    .bind(workspace_id)
+                    .bind(&user.id)
+                    .fetch_optional(&state.db)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("workspace"))?;
+            let role: String = row.try_get("role")?;
+            state.caches.roles.insert(key, role.clone());
+            role
+        }
+    };
     Role::parse(&role).ok_or_else(|| ApiError::internal("stored role", role))
 }
 

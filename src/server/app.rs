@@ -208,6 +208,7 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Resu
         logins: Arc::new(LoginLimiter::default()),
         run_bell: Arc::new(tokio::sync::Notify::new()),
         shutdown: shutdown.clone(),
+        caches: Arc::default(),
     };
     let worker = tokio::spawn(worker::run_worker(state.clone()));
     ready(addr);

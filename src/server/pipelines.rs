@@ -224,5 +224,6 @@ pub async fn delete(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    state.caches.forget_access();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,8 @@
 //! its status, verdict, gates and per-device jobs, its results.json, JUnit and HTML report, and a
 //! pipeline's paged history and history page.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -34,7 +36,7 @@ pub struct RunIn {
 
 /// A run. `status`: queued, running, passed, failed or error (`error_detail` says why; a run that
 /// could not be measured is `error`).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RunOut {
     pub id: String,
     pub workspace_id: String,
@@ -230,10 +232,35 @@ pub async fn get(
     Path((ws, id)): Path<(String, String)>,
 ) -> Result<Json<RunOut>, ApiError> {
     access::reader(&state, &user, &ws).await?;
-    Ok(Json(out(
-        &find(&state, &ws, &id).await?,
-        &view_key(&state, &user, &ws),
-    )?))
+    let key = view_key(&state, &user, &ws);
+    let cache_key = (ws, id);
+    let cached = state
+        .caches
+        .ended_runs
+        .get(&cache_key)
+        .and_then(|v| v.downcast::<RunOut>().ok());
+    let mut run = match cached {
+        Some(run) => (*run).clone(),
+        None => {
+            let run = out(&find(&state, &cache_key.0, &cache_key.1).await?, "")?;
+            if matches!(run.status.as_str(), "passed" | "failed" | "error") {
+                state
+                    .caches
+                    .ended_runs
+                    .insert(cache_key, Arc::new(run.clone()));
+            }
+            run
+        }
+    };
+    for link in [
+        &mut run.report_url,
+        &mut run.results_url,
+        &mut run.junit_url,
+        &mut run.history_url,
+    ] {
+        link.push_str(&key);
+    }
+    Ok(Json(run))
 }
 
 async fn stored(state: &AppState, ws: &str, id: &str, column: &str) -> Result<String, ApiError> {

@@ -35,16 +35,33 @@ impl FromRequestParts<AppState> for CurrentUser {
             .ok_or_else(|| ApiError::unauthorized("not authenticated: expected a Bearer token"))?;
         let user_id = secrets::verify_token(&state.config.jwt_secret, token)
             .ok_or_else(|| ApiError::unauthorized("invalid or expired token"))?;
-        let row = sqlx::query("SELECT id, email FROM users WHERE id = $1")
-            .bind(&user_id)
-            .fetch_optional(&state.db)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("invalid or expired token"))?;
-        Ok(Self {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-        })
+        user_by_id(state, user_id, "invalid or expired token").await
     }
+}
+
+/// The user of a verified token's subject (cached briefly), or 401 when it no longer exists.
+async fn user_by_id(
+    state: &AppState,
+    user_id: String,
+    unknown: &str,
+) -> Result<CurrentUser, ApiError> {
+    if let Some(email) = state.caches.users.get(&user_id) {
+        return Ok(CurrentUser { id: user_id, email });
+    }
+    let row = sqlx::query("SELECT id, email FROM users WHERE id = $1")
+        .bind(&user_id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized(unknown.to_string()))?;
+    let user = CurrentUser {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+    };
+    state
+        .caches
+        .users
+        .insert(user.id.clone(), user.email.clone());
+    Ok(user)
 }
 
 /// How long a page link's key (`?key=`) stays valid.
@@ -86,15 +103,9 @@ impl FromRequestParts<AppState> for PageUser {
                     "this link's key is invalid or expired; get a new link from the API",
                 )
             })?;
-        let row = sqlx::query("SELECT id, email FROM users WHERE id = $1")
-            .bind(&user_id)
-            .fetch_optional(&state.db)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("invalid or expired key"))?;
-        Ok(Self(CurrentUser {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-        }))
+        user_by_id(state, user_id, "invalid or expired key")
+            .await
+            .map(Self)
     }
 }
 

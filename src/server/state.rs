@@ -26,6 +26,50 @@ pub struct AppState {
     pub run_bell: Arc<Notify>,
     /// Cancelled on shutdown.
     pub shutdown: CancellationToken,
+    /// Short-lived read caches of the hot read paths.
+    pub caches: Arc<Caches>,
+}
+
+/// Read caches, so that polling a run (what every client does until it ends) costs no database
+/// query: the signed-in user, a member's role, and the answer for a run that has ended (an ended
+/// run never changes). Every entry expires on its own (a role after a few seconds, so a change
+/// made by another server process is seen soon), and this process drops entries at once when it
+/// changes members or deletes a workspace or pipeline.
+pub struct Caches {
+    /// User id → email.
+    pub users: moka::sync::Cache<String, String>,
+    /// (user id, workspace id) → stored role.
+    pub roles: moka::sync::Cache<(String, String), String>,
+    /// (workspace id, run id) → the API's answer for an ended run (a `runs::RunOut`), its links
+    /// without a page key.
+    pub ended_runs: moka::sync::Cache<(String, String), Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self {
+            users: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            roles: moka::sync::Cache::builder()
+                .max_capacity(50_000)
+                .time_to_live(Duration::from_secs(5))
+                .build(),
+            ended_runs: moka::sync::Cache::builder()
+                .max_capacity(2_000)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+        }
+    }
+}
+
+impl Caches {
+    /// After a change of members, or a deleted workspace or pipeline.
+    pub fn forget_access(&self) {
+        self.roles.invalidate_all();
+        self.ended_runs.invalidate_all();
+    }
 }
 
 /// Failed logins per (email, client address).

@@ -199,6 +199,7 @@ pub async fn delete(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    state.caches.forget_access();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -279,6 +280,7 @@ pub async fn add_member(
             .bind(&member_id)
             .execute(&state.db)
             .await?;
+        state.caches.forget_access();
     } else {
         sqlx::query(
             "INSERT INTO members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
@@ -289,6 +291,7 @@ pub async fn add_member(
         .bind(now)
         .execute(&state.db)
         .await?;
+        state.caches.forget_access();
     }
     let out = members_of(&state, &ws)
         .await?
@@ -339,5 +342,6 @@ pub async fn remove_member(
         .bind(&member_id)
         .execute(&state.db)
         .await?;
+    state.caches.forget_access();
     Ok(StatusCode::NO_CONTENT)
 }

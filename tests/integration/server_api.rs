@@ -868,6 +868,32 @@ async fn every_status_code_and_no_route_crosses_workspaces() {
     let (s, _) = b.upload(&ws, b"x".to_vec(), "onnx").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
+    // Role changes and removals take effect at once (the role cache is dropped on a change).
+    let (s, m) = a
+        .post(
+            &format!("{w}/members"),
+            json!({"email": "bob@example.com", "role": "admin"}),
+        )
+        .await;
+    assert!(s.is_success(), "{m}");
+    let (s, e) = b
+        .json(
+            reqwest::Method::PATCH,
+            &w,
+            json!({"name": "renamed by bob"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "an admin now writes: {e}");
+    let bob = m["user_id"].as_str().expect("user_id");
+    let (s, _) = a.delete(&format!("{w}/members/{bob}")).await;
+    assert!(s.is_success());
+    let (s, _) = b.get(&format!("{w}/pipelines/{pipeline}")).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a removed member sees nothing at once"
+    );
+
     for _ in 0..5 {
         let (s, _) = anon
             .post(
