@@ -391,11 +391,9 @@ pub struct ServeArgs {
 /// Parses the process arguments, runs the command and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    init_tracing(if matches!(cli.command, Command::Serve(_)) {
-        "warn,edgegate=info"
-    } else {
-        "warn"
-    });
+    // The server logs a line per request: through a background writer, so a busy server never
+    // waits on stderr; the guard flushes what is left when the command returns.
+    let _log_guard = init_tracing(matches!(cli.command, Command::Serve(_)));
     if !matches!(cli.command, Command::ReadDataset(_))
         && let Ok(exe) = std::env::current_exe()
     {
@@ -615,17 +613,28 @@ fn parse_timeout(raw: &str) -> Result<Duration, String> {
     }
 }
 
-fn init_tracing(default: &str) {
+fn init_tracing(server: bool) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let default = if server { "warn,edgegate=info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("EDGEGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let ansi = use_colour(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(use_colour(
-            std::io::stderr().is_terminal(),
-            std::env::var_os("NO_COLOR").as_deref(),
-        ))
-        .try_init();
+        .with_ansi(ansi);
+    if server {
+        // Not lossy: when the buffer is full, requests wait rather than lose log lines.
+        let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .finish(std::io::stderr());
+        let _ = builder.with_writer(writer).try_init();
+        Some(guard)
+    } else {
+        let _ = builder.with_writer(std::io::stderr).try_init();
+        None
+    }
 }
 
 /// Colours only on a terminal, and never when `NO_COLOR` is set to anything but empty
