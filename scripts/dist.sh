@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
 done
 
 # The package version: the first `version = "…"` of the [package] table.
-version="$(sed -n '/^\[package\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p}' "$root/Cargo.toml" | head -n1)"
+version="$(sed -n '/^\[package\]/,/^\[/p' "$root/Cargo.toml" | sed -n 's/^version *= *"\([^"]*\)".*/\1/p' | head -n1)"
 [ -n "$version" ] || die "no version found in $root/Cargo.toml"
 
 if [ -z "$target" ]; then
