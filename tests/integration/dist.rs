@@ -119,9 +119,7 @@ fn dist_archive_installs_and_tampering_or_a_missing_release_is_refused() {
     );
     assert_ne!(refused.code, 0, "dist.sh packed a dynamic binary");
     assert!(
-        refused
-            .stderr
-            .contains("links an HDF5 library dynamically"),
+        refused.stderr.contains("links an HDF5 library dynamically"),
         "{}",
         refused.stderr
     );
@@ -209,7 +207,8 @@ fn dist_archive_installs_and_tampering_or_a_missing_release_is_refused() {
     );
     tampered.code(CHECKSUM_MISMATCH_EXIT);
     assert!(
-        tampered.stderr.contains("checksum mismatch") && tampered.stderr.contains("nothing installed"),
+        tampered.stderr.contains("checksum mismatch")
+            && tampered.stderr.contains("nothing installed"),
         "{}",
         tampered.stderr
     );
@@ -252,7 +251,10 @@ fn installer_and_action_default_to_the_cargo_version() {
 
     // cargo binstall finds the same archives dist.sh writes.
     let toml = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
-    assert!(toml.contains("[package.metadata.binstall]"), "binstall metadata");
+    assert!(
+        toml.contains("[package.metadata.binstall]"),
+        "binstall metadata"
+    );
     assert!(
         toml.contains("edgegate-v{ version }-{ target }.tar.gz"),
         "binstall pkg-url names the dist.sh archive"
