@@ -84,7 +84,9 @@ name="edgegate-v${version}-${target}"
 url="$base/v${version}/${name}.tar.gz"
 
 tmp="$(mktemp -d 2>/dev/null || mktemp -d -t edgegate)"
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # fetch URL FILE: 0 on success, 4 when the server answers 404, 1 otherwise.
 fetch() {
