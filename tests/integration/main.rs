@@ -6,6 +6,7 @@ mod bounds;
 mod cache_reuse;
 mod config_cli;
 mod config_errors;
+mod dist;
 mod fuzz_decoders;
 mod guide;
 mod hub_client;
