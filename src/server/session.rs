@@ -112,6 +112,18 @@ impl FromRequestParts<AppState> for PageUser {
 /// A page key for `user` in `workspace_id`, as `?key=…` to append to a page link; empty when
 /// signing fails (the link then needs a bearer token).
 pub fn view_key(state: &AppState, user: &CurrentUser, workspace_id: &str) -> String {
+    let cache_key = (user.id.clone(), workspace_id.to_string());
+    if let Some(key) = state.caches.page_keys.get(&cache_key) {
+        return key;
+    }
+    let key = sign_view_key(state, user, workspace_id);
+    if !key.is_empty() {
+        state.caches.page_keys.insert(cache_key, key.clone());
+    }
+    key
+}
+
+fn sign_view_key(state: &AppState, user: &CurrentUser, workspace_id: &str) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

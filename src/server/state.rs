@@ -40,9 +40,11 @@ pub struct Caches {
     pub users: moka::sync::Cache<String, String>,
     /// (user id, workspace id) → stored role.
     pub roles: moka::sync::Cache<(String, String), String>,
-    /// (workspace id, run id) → the API's answer for an ended run (a `runs::RunOut`), its links
-    /// without a page key.
-    pub ended_runs: moka::sync::Cache<(String, String), Arc<dyn std::any::Any + Send + Sync>>,
+    /// (workspace id, run id) → the API's JSON answer for an ended run, with a slot where each
+    /// caller's page key goes.
+    pub ended_runs: moka::sync::Cache<(String, String), Arc<String>>,
+    /// (user id, workspace id) → a page key (valid 7 days), reused for an hour.
+    pub page_keys: moka::sync::Cache<(String, String), String>,
 }
 
 impl Default for Caches {
@@ -59,6 +61,10 @@ impl Default for Caches {
             ended_runs: moka::sync::Cache::builder()
                 .max_capacity(2_000)
                 .time_to_live(Duration::from_secs(300))
+                .build(),
+            page_keys: moka::sync::Cache::builder()
+                .max_capacity(50_000)
+                .time_to_live(Duration::from_secs(3600))
                 .build(),
         }
     }
