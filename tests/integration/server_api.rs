@@ -494,6 +494,11 @@ async fn the_guide_flow_runs_against_hub_sim_and_never_shows_the_hub_token() {
             .await;
         assert_eq!(s, StatusCode::OK);
 
+        // An ended run's answer is served from the cache the second time, with the same links.
+        let (s, again) = a.get(&format!("/v1/workspaces/{ws}/runs/{run_id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(again, done, "the cached answer is the answer");
+        assert!(!again.to_string().contains("@@"), "{again}");
         // The links the API gives open in a browser (no Authorization header): the page key.
         for link in ["report_url", "results_url", "junit_url", "history_url"] {
             let url = done[link].as_str().expect(link);
