@@ -510,14 +510,16 @@ impl TryFrom<RunArgs> for commands::RunRequest {
 impl From<ReportArgs> for commands::ReportRequest {
     fn from(args: ReportArgs) -> Self {
         Self {
+            render: commands::RenderRequest {
+                junit: args.junit,
+                markdown: args.markdown,
+                comment: args.comment.into(),
+                template: args.template,
+                pr: args.pr,
+                no_step_summary: args.no_step_summary,
+                timeout: args.timeout,
+            },
             results: args.results,
-            junit: args.junit,
-            markdown: args.markdown,
-            comment: args.comment.into(),
-            template: args.template,
-            pr: args.pr,
-            no_step_summary: args.no_step_summary,
-            timeout: args.timeout,
             exit_zero: args.exit_zero,
         }
     }
@@ -526,15 +528,17 @@ impl From<ReportArgs> for commands::ReportRequest {
 impl From<MergeArgs> for commands::MergeRequest {
     fn from(args: MergeArgs) -> Self {
         Self {
+            render: commands::RenderRequest {
+                junit: args.junit,
+                markdown: args.markdown,
+                comment: args.comment.into(),
+                template: args.template,
+                pr: args.pr,
+                no_step_summary: args.no_step_summary,
+                timeout: args.timeout,
+            },
             shards: args.shards,
             output: args.output,
-            junit: args.junit,
-            markdown: args.markdown,
-            comment: args.comment.into(),
-            template: args.template,
-            pr: args.pr,
-            no_step_summary: args.no_step_summary,
-            timeout: args.timeout,
             quiet: args.quiet,
         }
     }

@@ -4,15 +4,13 @@
 //! into clap, the engine or devices; the join itself is `eval::merge`'s.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use crate::config::types::CommentMode;
 use crate::eval::merge::{MergeError, ShardResults, merge as join};
 use crate::exit;
-use crate::report::{ReportError, ReportOptions, load_results, render_and_publish};
+use crate::report::{ReportError, load_results, render_and_publish};
 
 use super::error::{finish, print_warning};
-use super::report::print_outcome;
+use super::report::{RenderRequest, print_outcome};
 use super::run::write_results;
 use super::runtime::{RuntimeError, block_on};
 use super::verdict::exit_code_of;
@@ -24,20 +22,8 @@ pub struct MergeRequest {
     pub shards: Vec<PathBuf>,
     /// Where the merged results.json goes.
     pub output: PathBuf,
-    /// Write JUnit XML here.
-    pub junit: Option<PathBuf>,
-    /// Write the full Markdown report here.
-    pub markdown: Option<PathBuf>,
-    /// Where the sticky comment goes.
-    pub comment: CommentMode,
-    /// A template replacing the shipped Markdown template.
-    pub template: Option<PathBuf>,
-    /// The PR number or MR iid, when the CI event does not carry it.
-    pub pr: Option<u64>,
-    /// Do not append to `$GITHUB_STEP_SUMMARY`.
-    pub no_step_summary: bool,
-    /// Total time for posting the comment.
-    pub timeout: Duration,
+    /// The reports to write and the comment to post, as for `report`.
+    pub render: RenderRequest,
     /// `-q`: print only the verdict line of the table.
     pub quiet: bool,
 }
@@ -99,17 +85,7 @@ fn run(req: &MergeRequest) -> Result<i32, MergeCommandError> {
             if req.shards.len() == 1 { "" } else { "s" }
         );
     }
-    let opts = ReportOptions {
-        junit: req.junit.clone(),
-        markdown: req.markdown.clone(),
-        comment: req.comment,
-        template: req.template.clone(),
-        pr: req.pr,
-        results_path: Some(req.output.clone()),
-        no_step_summary: req.no_step_summary,
-        env: crate::ci::CiEnv::from_env(),
-        deadline: Some(crate::http::Deadline::after(req.timeout, "--timeout")),
-    };
+    let opts = req.render.options(&req.output);
     match block_on(render_and_publish(&merged, &opts))? {
         Ok(outcome) => print_outcome(&outcome),
         Err(e) => print_warning("reports", &e),

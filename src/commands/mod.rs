@@ -21,7 +21,7 @@ pub use hub_sim::{HubSimRequest, hub_sim};
 pub use init::{InitRequest, init, starter_files};
 pub use merge::{MergeRequest, merge};
 pub use project::DiagnosticFormat;
-pub use report::{ReportRequest, report};
+pub use report::{RenderRequest, ReportRequest, report};
 pub use run::{DryRunRequest, RunRequest, dry_run, run};
 pub use runtime::{RuntimeError, block_on};
 pub use schema::{SchemaKind, schema};

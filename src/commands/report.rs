@@ -21,6 +21,16 @@ use super::verdict::verdict_code;
 pub struct ReportRequest {
     /// The results file written by `edgegate run`.
     pub results: PathBuf,
+    /// The reports to write and the comment to post.
+    pub render: RenderRequest,
+    /// Exit 0 whatever the verdict.
+    pub exit_zero: bool,
+}
+
+/// The reports a results file is rendered to and the comment posted from it: the same flags for
+/// `report` and `merge`.
+#[derive(Debug, Clone)]
+pub struct RenderRequest {
     /// Write JUnit XML here.
     pub junit: Option<PathBuf>,
     /// Write the full Markdown report here.
@@ -35,8 +45,23 @@ pub struct ReportRequest {
     pub no_step_summary: bool,
     /// Total time for posting the comment.
     pub timeout: Duration,
-    /// Exit 0 whatever the verdict.
-    pub exit_zero: bool,
+}
+
+impl RenderRequest {
+    /// The report layer's options for the results file at `results_path`, in this CI environment.
+    pub(super) fn options(&self, results_path: &std::path::Path) -> ReportOptions {
+        ReportOptions {
+            junit: self.junit.clone(),
+            markdown: self.markdown.clone(),
+            comment: self.comment,
+            template: self.template.clone(),
+            pr: self.pr,
+            results_path: Some(results_path.to_path_buf()),
+            no_step_summary: self.no_step_summary,
+            env: crate::ci::CiEnv::from_env(),
+            deadline: Some(crate::http::Deadline::after(self.timeout, "--timeout")),
+        }
+    }
 }
 
 /// Why no report was produced.
@@ -65,17 +90,7 @@ pub fn report(req: &ReportRequest) -> i32 {
 
 fn render(req: &ReportRequest) -> Result<i32, ReportCommandError> {
     let results = load_results(&req.results)?;
-    let opts = ReportOptions {
-        junit: req.junit.clone(),
-        markdown: req.markdown.clone(),
-        comment: req.comment,
-        template: req.template.clone(),
-        pr: req.pr,
-        results_path: Some(req.results.clone()),
-        no_step_summary: req.no_step_summary,
-        env: crate::ci::CiEnv::from_env(),
-        deadline: Some(crate::http::Deadline::after(req.timeout, "--timeout")),
-    };
+    let opts = req.render.options(&req.results);
     let outcome = block_on(render_and_publish(&results, &opts))??;
     print_outcome(&outcome);
     eprintln!(
