@@ -377,15 +377,43 @@ pub struct ServeArgs {
     /// Where the database, uploaded models and run folders live (created if missing).
     #[arg(long, env = "EDGEGATE_DATA_DIR", default_value = "edgegate-data")]
     pub data_dir: PathBuf,
-    /// A database URL instead of the SQLite file in --data-dir (e.g. sqlite:///path/db.sqlite).
+    /// The database. Unset: the embedded SQLite file `edgegate.db` in --data-dir (one process).
+    /// For several API processes and workers on one database give PostgreSQL:
+    /// postgres://user:password@host:5432/edgegate (the password is never printed). Every
+    /// process applies the migrations at start; they wait for each other.
     #[arg(long, env = "EDGEGATE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// What this process does: `api` serves the /v1 API and queues runs, `worker` executes queued
+    /// runs (claimed from the database, one worker per run; answers only /health), `all` both.
+    /// Several `api` and `worker` processes need PostgreSQL (--database-url) and one --shared-dir.
+    #[arg(long, env = "EDGEGATE_ROLE", value_enum, default_value_t = ServeRole::All)]
+    pub role: ServeRole,
+    /// Where uploaded models and the AI Hub job cache live (default: --data-dir). With several
+    /// processes, a directory they all mount (e.g. NFS), so a worker finds what the API stored
+    /// and no AI Hub job is submitted twice.
+    #[arg(long, env = "EDGEGATE_SHARED_DIR")]
+    pub shared_dir: Option<PathBuf>,
+    /// Seconds a worker's claim on a run lasts unless renewed (renewed every third of it). A run
+    /// whose worker died is claimed by another worker this long after the last renewal.
+    #[arg(long, env = "EDGEGATE_RUN_LEASE_SECS", default_value_t = 30)]
+    pub run_lease_secs: u64,
     /// Largest accepted model upload, in MiB; larger uploads get 413.
     #[arg(long, env = "EDGEGATE_MAX_ARTIFACT_MB", default_value_t = 1024)]
     pub max_artifact_mb: u64,
     /// Runs executed at the same time; more wait in the queue.
     #[arg(long, env = "EDGEGATE_MAX_CONCURRENT_RUNS", default_value_t = 2)]
     pub max_concurrent_runs: usize,
+}
+
+/// `edgegate serve --role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServeRole {
+    /// The /v1 API only.
+    Api,
+    /// Queued runs only.
+    Worker,
+    /// Both (one machine).
+    All,
 }
 
 /// Parses the process arguments, runs the command and returns the exit code.
@@ -439,6 +467,9 @@ pub enum ArgsError {
     /// `--max-artifact-mb` or `--max-concurrent-runs` is 0.
     #[error("--max-artifact-mb and --max-concurrent-runs must be at least 1")]
     Zero,
+    /// `--run-lease-secs` below 2.
+    #[error("--run-lease-secs must be at least 2 (the lease is renewed every third of it)")]
+    RunLease,
     /// `--token` is empty or blank.
     #[error("--token must not be empty")]
     EmptyToken,
@@ -586,6 +617,9 @@ impl TryFrom<ServeArgs> for crate::server::ServeRequest {
         if args.max_artifact_mb == 0 || args.max_concurrent_runs == 0 {
             return Err(ArgsError::Zero);
         }
+        if args.run_lease_secs < 2 {
+            return Err(ArgsError::RunLease);
+        }
         let var = |k: &str| std::env::var(k).ok();
         Ok(Self {
             bind,
@@ -596,6 +630,13 @@ impl TryFrom<ServeArgs> for crate::server::ServeRequest {
             hub_url: var(crate::hub::config::ENV_URL).filter(|u| !u.trim().is_empty()),
             artifact_limit: args.max_artifact_mb.saturating_mul(1 << 20),
             max_concurrent_runs: args.max_concurrent_runs,
+            role: match args.role {
+                ServeRole::Api => crate::server::Role::Api,
+                ServeRole::Worker => crate::server::Role::Worker,
+                ServeRole::All => crate::server::Role::All,
+            },
+            shared_dir: args.shared_dir,
+            run_lease: std::time::Duration::from_secs(args.run_lease_secs),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The server's assembly: the router of every route, request logging, start-up (data dir,
-//! database, migrations, recovery of interrupted runs, the worker) and graceful shutdown on
-//! Ctrl-C or SIGTERM.
+//! artifact store, database, migrations, recovery of interrupted runs, the worker) and graceful
+//! shutdown on Ctrl-C or SIGTERM. `--role api` serves the routes without a worker; `--role worker`
+//! runs the worker and answers only `/health`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,12 +15,13 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
 use tokio_util::sync::CancellationToken;
 
-use super::config::ServerConfig;
-use super::db::{self, DbError};
+use super::config::{Role, ServerConfig};
+use super::db::{self, Backend, DbError};
 use super::error::ApiError;
 use super::openapi;
 use super::pages;
 use super::state::{AppState, LoginLimiter};
+use super::store::LocalDirStore;
 use super::worker;
 use super::{artifacts, auth, integrations, pipelines, probe, promptpacks, runs, workspaces};
 
@@ -35,6 +37,18 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    #[error("failed to open the artifact store in {path}")]
+    Store {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "several processes need PostgreSQL: --role {role} on the embedded SQLite database would \
+leave runs queued forever (api) or race the server that owns the file (worker); give \
+--database-url postgres://… or use --role all"
+    )]
+    RoleNeedsPostgres { role: &'static str },
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("failed to listen on {addr}")]
@@ -82,6 +96,15 @@ async fn log_request(req: Request, next: Next) -> Response {
         start.elapsed().as_secs_f64() * 1000.0
     );
     response
+}
+
+/// The routes of a worker process: its health, for orchestrators' liveness checks.
+pub fn worker_router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(openapi::health))
+        .fallback(not_found)
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
 }
 
 /// Every route.
@@ -176,19 +199,36 @@ pub fn router(state: AppState) -> Router {
 /// Starts the server; `ready` gets the address it listens on (before any request is served).
 /// Returns after a clean shutdown on Ctrl-C or SIGTERM.
 pub async fn serve(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
-    for sub in ["", "artifacts", "tmp", "runs", "cache"] {
+    for sub in ["", "runs"] {
         let path = config.data_dir.join(sub);
         std::fs::create_dir_all(&path).map_err(|source| ServeError::DataDir { path, source })?;
     }
+    let shared = config.shared_dir().to_path_buf();
+    let path = shared.join("cache");
+    std::fs::create_dir_all(&path).map_err(|source| ServeError::DataDir { path, source })?;
+    let store = LocalDirStore::open(&shared).map_err(|source| ServeError::Store {
+        path: shared.clone(),
+        source,
+    })?;
     let url = config
         .database_url
         .clone()
         .unwrap_or_else(|| db::sqlite_url(&config.data_dir));
-    let pool = db::connect(&url).await?;
-    let recovered = db::recover_interrupted(&pool, db::now_ms()).await?;
+    if Backend::of_url(&url) == Some(Backend::Sqlite) && config.role != Role::All {
+        return Err(ServeError::RoleNeedsPostgres {
+            role: if config.role == Role::Api {
+                "api"
+            } else {
+                "worker"
+            },
+        });
+    }
+    let (pool, backend) = db::connect(&url).await?;
+    let recovered = db::recover_interrupted(&pool, backend, db::now_ms()).await?;
     if recovered > 0 {
         tracing::warn!(
-            "{recovered} run(s) left running by the last stop were marked error \"interrupted\""
+            "{recovered} run(s) left running by the last stop will be claimed again (or marked \
+             error \"interrupted\" if already retried)"
         );
     }
     let listener = tokio::net::TcpListener::bind(config.bind)
@@ -202,15 +242,20 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Resu
         source,
     })?;
     let shutdown = CancellationToken::new();
+    let role = config.role;
     let state = AppState {
         db: pool.clone(),
+        backend,
+        artifacts: Arc::new(store),
         config: Arc::new(config),
         logins: Arc::new(LoginLimiter::default()),
         run_bell: Arc::new(tokio::sync::Notify::new()),
         shutdown: shutdown.clone(),
         caches: Arc::default(),
     };
-    let worker = tokio::spawn(worker::run_worker(state.clone()));
+    let worker = role
+        .runs_work()
+        .then(|| tokio::spawn(worker::run_worker(state.clone())));
     ready(addr);
     let signal_token = shutdown.clone();
     tokio::spawn(async move {
@@ -218,12 +263,19 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Resu
         tracing::info!("shutting down");
         signal_token.cancel();
     });
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = if role.serves_api() {
+        router(state)
+    } else {
+        worker_router(state)
+    }
+    .into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await;
     shutdown.cancel();
-    let _ = worker.await;
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     pool.close().await;
     served.map_err(ServeError::Serve)
 }

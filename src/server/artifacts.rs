@@ -1,9 +1,7 @@
 //! `/v1/workspaces/{ws}/artifacts`: model files. An upload streams to a temporary file while it
 //! is hashed (never held whole in memory), is refused past the size limit (the temporary file
 //! goes), then lands in the store addressed by its sha256; the same bytes and kind give the same
-//! artifact again.
-
-use std::path::PathBuf;
+//! artifact again. The bytes live in the server's [`super::store::ArtifactStore`].
 
 use axum::Json;
 use axum::body::Body;
@@ -48,11 +46,6 @@ pub struct Artifact {
     pub kind: String,
     pub sha256: String,
     pub filename: String,
-}
-
-/// Where the bytes of `sha256` live.
-pub fn blob_path(state: &AppState, sha256: &str) -> PathBuf {
-    state.config.data_dir.join("artifacts").join(sha256)
 }
 
 /// Loads an artifact of the workspace.
@@ -122,7 +115,7 @@ pub async fn upload(
 ) -> Result<(StatusCode, Json<ArtifactOut>), ApiError> {
     access::writer(&state, &user, &ws).await?;
     let limit = state.config.artifact_limit;
-    let tmp_dir = state.config.data_dir.join("tmp");
+    let tmp_dir = state.artifacts.staging_dir().to_path_buf();
     let mut kind: Option<String> = None;
     let mut stored: Option<(tempfile::NamedTempFile, String, u64, String)> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -184,13 +177,10 @@ pub async fn upload(
     if size == 0 {
         return Err(ApiError::unprocessable("file: the uploaded file is empty"));
     }
-    let dest = blob_path(&state, &sha256);
-    if dest.is_file() {
-        drop(tmp);
-    } else {
-        tmp.persist(&dest)
-            .map_err(|e| ApiError::internal("storing an artifact", e.error))?;
-    }
+    state
+        .artifacts
+        .put(tmp, &sha256)
+        .map_err(|e| ApiError::internal("storing an artifact", e))?;
     let existing = sqlx::query(
         "SELECT id FROM artifacts WHERE workspace_id = $1 AND sha256 = $2 AND kind = $3",
     )
@@ -238,10 +228,14 @@ pub async fn download(
     let artifact = load(&state, &ws, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("artifact"))?;
-    let file = tokio::fs::File::open(blob_path(&state, &artifact.sha256))
-        .await
+    let len = state
+        .artifacts
+        .size(&artifact.sha256)
         .map_err(|e| ApiError::internal("opening a stored artifact", e))?;
-    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let file = state
+        .artifacts
+        .open(&artifact.sha256)
+        .map_err(|e| ApiError::internal("opening a stored artifact", e))?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     let disposition = format!(
         "attachment; filename=\"{}\"",

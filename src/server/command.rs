@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use crate::exit;
 
 use super::app::ServeError;
-use super::config::{ConfigError, ServerConfig, parse_jwt_secret, parse_master_key};
+use super::config::{ConfigError, Role, ServerConfig, parse_jwt_secret, parse_master_key};
+use super::db::DbError;
 
 /// What `edgegate serve` was asked for.
 #[derive(Debug, Clone)]
@@ -31,6 +32,12 @@ pub struct ServeRequest {
     pub artifact_limit: u64,
     /// Runs executed at once.
     pub max_concurrent_runs: usize,
+    /// API, worker or both.
+    pub role: Role,
+    /// Artifacts and the job cache, when not in the data dir.
+    pub shared_dir: Option<PathBuf>,
+    /// How long a worker's claim on a run lasts unless renewed.
+    pub run_lease: std::time::Duration,
 }
 
 /// Why the server did not start or stopped abnormally.
@@ -46,7 +53,10 @@ enum ServeCommandError {
 
 fn code(e: &ServeCommandError) -> i32 {
     match e {
-        ServeCommandError::Config(_) => exit::INVALID_INPUT,
+        ServeCommandError::Config(_)
+        | ServeCommandError::Serve(
+            ServeError::RoleNeedsPostgres { .. } | ServeError::Db(DbError::Unsupported { .. }),
+        ) => exit::INVALID_INPUT,
         ServeCommandError::Serve(_) | ServeCommandError::Runtime(_) => exit::COULD_NOT_COMPLETE,
     }
 }
@@ -82,6 +92,9 @@ fn run(req: &ServeRequest) -> Result<i32, ServeCommandError> {
         hub_url: req.hub_url.clone(),
         artifact_limit: req.artifact_limit,
         max_concurrent_runs: req.max_concurrent_runs,
+        role: req.role,
+        shared_dir: req.shared_dir.clone(),
+        run_lease: req.run_lease,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -12,6 +12,32 @@ pub const ENV_MASTER_KEY: &str = "EDGEGENAI_MASTER_KEY";
 pub const ENV_JWT_SECRET: &str = "EDGEGATE_JWT_SECRET";
 /// The default limit of one uploaded model artifact: 1 GiB.
 pub const DEFAULT_ARTIFACT_LIMIT: u64 = 1 << 30;
+/// How long a worker's claim on a run lasts unless renewed (it renews a third of the way in).
+pub const DEFAULT_RUN_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What one `edgegate serve` process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// Serves the `/v1` API only; runs it queues are executed by workers.
+    Api,
+    /// Executes queued runs only (and answers `/health`).
+    Worker,
+    /// Both, the single-machine default.
+    #[default]
+    All,
+}
+
+impl Role {
+    /// Whether this process serves the `/v1` API.
+    pub fn serves_api(self) -> bool {
+        matches!(self, Self::Api | Self::All)
+    }
+
+    /// Whether this process executes runs.
+    pub fn runs_work(self) -> bool {
+        matches!(self, Self::Worker | Self::All)
+    }
+}
 
 /// Everything `edgegate serve` runs with.
 #[derive(Clone)]
@@ -32,6 +58,20 @@ pub struct ServerConfig {
     pub artifact_limit: u64,
     /// Runs executed at once.
     pub max_concurrent_runs: usize,
+    /// API, worker or both.
+    pub role: Role,
+    /// Where artifacts and the AI Hub job cache live; `None` is the data dir. Every process of
+    /// one database must see the same directory.
+    pub shared_dir: Option<PathBuf>,
+    /// How long a worker's claim on a run lasts unless renewed.
+    pub run_lease: std::time::Duration,
+}
+
+impl ServerConfig {
+    /// The directory of artifacts and job caches.
+    pub fn shared_dir(&self) -> &std::path::Path {
+        self.shared_dir.as_deref().unwrap_or(&self.data_dir)
+    }
 }
 
 /// The 32-byte master key; never printed.

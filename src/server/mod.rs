@@ -24,13 +24,14 @@ mod runs;
 mod secrets;
 mod session;
 mod state;
+mod store;
 mod worker;
 mod workspaces;
 
 pub use app::{ServeError, serve};
 pub use command::{ServeRequest, serve_command};
 pub use config::{
-    ConfigError, DEFAULT_ARTIFACT_LIMIT, ENV_JWT_SECRET, ENV_MASTER_KEY, MasterKey, ServerConfig,
-    parse_jwt_secret, parse_master_key,
+    ConfigError, DEFAULT_ARTIFACT_LIMIT, DEFAULT_RUN_LEASE, ENV_JWT_SECRET, ENV_MASTER_KEY,
+    MasterKey, Role, ServerConfig, parse_jwt_secret, parse_master_key,
 };
 pub use openapi::document as openapi_document;

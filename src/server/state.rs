@@ -10,6 +10,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::config::ServerConfig;
+use super::db::Backend;
+use super::store::ArtifactStore;
 
 /// Failed logins allowed per email and client in [`LOGIN_WINDOW`].
 pub const LOGIN_FAILURES: usize = 5;
@@ -20,6 +22,10 @@ pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 #[derive(Clone)]
 pub struct AppState {
     pub db: AnyPool,
+    /// Which database `db` is.
+    pub backend: Backend,
+    /// Where model artifacts live.
+    pub artifacts: Arc<dyn ArtifactStore>,
     pub config: Arc<ServerConfig>,
     pub logins: Arc<LoginLimiter>,
     /// Rung when a run is queued.

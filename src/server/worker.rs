@@ -1,19 +1,32 @@
-//! The run worker: claims queued runs from the database (woken by the queue's bell, and polling
-//! as a fallback), executes up to `max_concurrent_runs` at once through `execute::execute_run`,
-//! and records status, verdict, results and error detail. On shutdown the runs in flight are
-//! cancelled and recorded as error "interrupted".
+//! The run worker: claims queued runs from the database (woken by this process's queue bell, and
+//! polling for runs queued by other processes), executes up to `max_concurrent_runs` at once
+//! through `execute::execute_run`, and records status, verdict, results and error detail.
+//!
+//! Several workers may share one PostgreSQL database. A claim is a lease: the run's row names the
+//! worker and an expiry the worker renews while the run executes. PostgreSQL claims with
+//! `FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on nor take the same row; SQLite
+//! (one process) claims with a compare-and-set on the attempt count. A run still `running` after
+//! its lease expired belongs to a worker that died (`kill -9`, a lost machine): the next claim
+//! takes it and executes it again, reading the AI Hub jobs that had finished from the shared job
+//! cache instead of submitting them again; a run claimed more than [`MAX_ATTEMPTS`] times ends as
+//! error "interrupted" with whatever results it has. A worker that cannot renew its lease stops
+//! its run and records nothing, and every write of an outcome checks the lease is still its own,
+//! so one run never executes on two workers at once. Each claim is a row of `run_attempts`.
+//! On shutdown the runs in flight are cancelled and recorded as error "interrupted".
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::Row as _;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::results::{Results, Verdict};
 
 use super::artifacts;
-use super::db::now_ms;
+use super::db::{Backend, new_id, now_ms};
 use super::error::ApiError;
 use super::execute::{self, ExecuteError, RunJob};
 use super::integrations;
@@ -21,10 +34,37 @@ use super::pipelines;
 use super::promptpacks;
 use super::state::AppState;
 
-const POLL: Duration = Duration::from_secs(2);
+/// How often an idle worker looks for runs queued by other processes.
+const POLL: Duration = Duration::from_secs(1);
+/// Claims of one run (the first and one after its worker died) before it ends as interrupted.
+pub const MAX_ATTEMPTS: i64 = 2;
+
+/// A run this worker holds the lease of.
+#[derive(Debug, Clone)]
+struct Claim {
+    id: String,
+    attempt: i64,
+}
+
+/// This worker's name in leases and `run_attempts`: host, process id and a random suffix.
+fn worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let suffix: String = new_id().chars().take(8).collect();
+    format!("{host}-{}-{suffix}", std::process::id())
+}
+
+fn lease_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config.run_lease.as_millis()).unwrap_or(i64::MAX / 4)
+}
 
 /// Runs the worker until shutdown, then waits for the runs in flight to be recorded.
 pub async fn run_worker(state: AppState) {
+    let worker: Arc<str> = worker_id().into();
+    tracing::info!(worker = %worker, "worker started");
     let slots = Arc::new(Semaphore::new(state.config.max_concurrent_runs.max(1)));
     let mut running = JoinSet::new();
     loop {
@@ -33,11 +73,12 @@ pub async fn run_worker(state: AppState) {
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
             _ = state.shutdown.cancelled() => break,
         };
-        match claim(&state).await {
-            Ok(Some(id)) => {
+        match claim(&state, &worker).await {
+            Ok(Some(claimed)) => {
                 let st = state.clone();
+                let w = worker.clone();
                 running.spawn(async move {
-                    execute_one(&st, &id).await;
+                    execute_claimed(&st, &w, &claimed).await;
                     drop(permit);
                 });
                 continue;
@@ -57,37 +98,158 @@ pub async fn run_worker(state: AppState) {
     while running.join_next().await.is_some() {}
 }
 
-/// Moves the oldest queued run to `running` and returns its id.
-async fn claim(state: &AppState) -> Result<Option<String>, sqlx::Error> {
-    loop {
-        let row = sqlx::query(
-            "SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1",
-        )
-        .fetch_optional(&state.db)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: String = row.try_get("id")?;
-        let done = sqlx::query("UPDATE runs SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'")
-            .bind(now_ms())
+/// Which runs may be claimed at `$1` (now): queued ones, and running ones whose lease expired.
+const CLAIMABLE: &str = "(status = 'queued' OR (status = 'running' AND \
+     (lease_expires_at IS NULL OR lease_expires_at < $1)))";
+
+/// Takes the oldest claimable run: sets it `running` under this worker's lease, counts the
+/// attempt, and records it in `run_attempts` (ending the attempt of a worker that died).
+async fn claim(state: &AppState, worker: &str) -> Result<Option<Claim>, sqlx::Error> {
+    let now = now_ms();
+    let expires = now.saturating_add(lease_ms(state));
+    let claimed = match state.backend {
+        Backend::Postgres => {
+            let row = sqlx::query(&format!(
+                "UPDATE runs SET status = 'running', lease_owner = $2, lease_expires_at = $3, \
+                 attempts = attempts + 1, started_at = COALESCE(started_at, $1) \
+                 WHERE id = (SELECT id FROM runs WHERE {CLAIMABLE} \
+                 ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, attempts"
+            ))
+            .bind(now)
+            .bind(worker)
+            .bind(expires)
+            .fetch_optional(&state.db)
+            .await?;
+            match row {
+                Some(r) => Some(Claim {
+                    id: r.try_get("id")?,
+                    attempt: r.try_get("attempts")?,
+                }),
+                None => None,
+            }
+        }
+        Backend::Sqlite => loop {
+            let row = sqlx::query(&format!(
+                "SELECT id, attempts FROM runs WHERE {CLAIMABLE} ORDER BY created_at, id LIMIT 1"
+            ))
+            .bind(now)
+            .fetch_optional(&state.db)
+            .await?;
+            let Some(row) = row else { break None };
+            let id: String = row.try_get("id")?;
+            let attempts: i64 = row.try_get("attempts")?;
+            let done = sqlx::query(&format!(
+                "UPDATE runs SET status = 'running', lease_owner = $2, lease_expires_at = $3, \
+                 attempts = attempts + 1, started_at = COALESCE(started_at, $1) \
+                 WHERE id = $4 AND attempts = $5 AND {CLAIMABLE}"
+            ))
+            .bind(now)
+            .bind(worker)
+            .bind(expires)
             .bind(&id)
+            .bind(attempts)
             .execute(&state.db)
             .await?;
-        if done.rows_affected() == 1 {
-            return Ok(Some(id));
-        }
+            if done.rows_affected() == 1 {
+                break Some(Claim {
+                    id,
+                    attempt: attempts + 1,
+                });
+            }
+        },
+    };
+    let Some(claimed) = claimed else {
+        return Ok(None);
+    };
+    if claimed.attempt > 1 {
+        sqlx::query(
+            "UPDATE run_attempts SET ended_at = $1, outcome = 'lease expired' \
+             WHERE run_id = $2 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(&claimed.id)
+        .execute(&state.db)
+        .await?;
+        tracing::warn!(run = %claimed.id, attempt = claimed.attempt,
+            "claimed a run whose worker stopped renewing its lease");
     }
+    sqlx::query(
+        "INSERT INTO run_attempts (run_id, attempt, worker, started_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&claimed.id)
+    .bind(claimed.attempt)
+    .bind(worker)
+    .bind(now)
+    .execute(&state.db)
+    .await?;
+    Ok(Some(claimed))
 }
 
+/// Renews the lease every third of its length until `done` is cancelled. When the lease is
+/// someone else's (or cannot be renewed before it expires) it sets `lost` and cancels `run`.
+async fn keep_lease(
+    state: AppState,
+    worker: Arc<str>,
+    id: String,
+    run: CancellationToken,
+    done: CancellationToken,
+    lost: Arc<AtomicBool>,
+) {
+    let lease = lease_ms(&state);
+    let every = (state.config.run_lease / 3).max(Duration::from_millis(200));
+    let mut held_until = now_ms().saturating_add(lease);
+    loop {
+        tokio::select! {
+            _ = done.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let now = now_ms();
+        let renewed = sqlx::query(
+            "UPDATE runs SET lease_expires_at = $1 \
+             WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
+        )
+        .bind(now.saturating_add(lease))
+        .bind(&id)
+        .bind(&*worker)
+        .execute(&state.db)
+        .await;
+        match renewed {
+            Ok(r) if r.rows_affected() == 1 => held_until = now.saturating_add(lease),
+            Ok(_) => {
+                tracing::warn!(run = %id, "lost the run's lease to another worker; stopping it");
+                break;
+            }
+            Err(e) if now_ms() >= held_until => {
+                tracing::warn!(run = %id, "could not renew the run's lease before it expired ({e}); stopping it");
+                break;
+            }
+            Err(e) => tracing::warn!(run = %id, "failed to renew the run's lease: {e}"),
+        }
+    }
+    lost.store(true, Ordering::SeqCst);
+    run.cancel();
+}
+
+/// Records a run's end, if this worker still holds its lease; a run without an outcome keeps
+/// the results it had (partial results of an interrupted run).
 async fn finish(
     state: &AppState,
-    id: &str,
+    worker: &str,
+    claim: &Claim,
     status: &str,
     detail: Option<String>,
     outcome: Option<&execute::RunOutcome>,
 ) {
+    let id = &claim.id;
     let verdict = outcome.map(|o| verdict_text(o.results.verdict));
+    let now = now_ms();
     let r = sqlx::query(
-        "UPDATE runs SET status = $1, verdict = $2, error_detail = $3, results = $4, junit = $5, markdown = $6, finished_at = $7 WHERE id = $8",
+        "UPDATE runs SET status = $1, verdict = $2, error_detail = $3, \
+         results = COALESCE($4, results), junit = COALESCE($5, junit), \
+         markdown = COALESCE($6, markdown), finished_at = $7, \
+         lease_owner = NULL, lease_expires_at = NULL \
+         WHERE id = $8 AND lease_owner = $9 AND status = 'running'",
     )
     .bind(status)
     .bind(verdict)
@@ -95,12 +257,34 @@ async fn finish(
     .bind(outcome.map(|o| o.results_json.clone()))
     .bind(outcome.map(|o| o.junit_xml.clone()))
     .bind(outcome.map(|o| o.markdown.clone()))
-    .bind(now_ms())
+    .bind(now)
     .bind(id)
+    .bind(worker)
+    .execute(&state.db)
+    .await;
+    match r {
+        Ok(done) if done.rows_affected() == 0 => {
+            tracing::warn!(run = %id, "the run's lease is no longer this worker's; its outcome is not recorded");
+            end_attempt(state, claim, now, "lease lost").await;
+        }
+        Ok(_) => end_attempt(state, claim, now, status).await,
+        Err(e) => tracing::error!(run = %id, "failed to record a run's outcome: {e}"),
+    }
+}
+
+async fn end_attempt(state: &AppState, claim: &Claim, now: i64, outcome: &str) {
+    let r = sqlx::query(
+        "UPDATE run_attempts SET ended_at = $1, outcome = $2 \
+         WHERE run_id = $3 AND attempt = $4 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(outcome)
+    .bind(&claim.id)
+    .bind(claim.attempt)
     .execute(&state.db)
     .await;
     if let Err(e) = r {
-        tracing::error!(run = %id, "failed to record a run's outcome: {e}");
+        tracing::error!(run = %claim.id, "failed to record the end of a run attempt: {e}");
     }
 }
 
@@ -112,22 +296,54 @@ fn verdict_text(v: Verdict) -> &'static str {
     }
 }
 
-async fn execute_one(state: &AppState, id: &str) {
-    let job = match prepare(state, id).await {
+async fn execute_claimed(state: &AppState, worker: &Arc<str>, claim: &Claim) {
+    let id = claim.id.as_str();
+    if claim.attempt > MAX_ATTEMPTS {
+        tracing::warn!(run = %id, attempts = claim.attempt - 1,
+            "the run's worker stopped {} times; recording it as interrupted", claim.attempt - 1);
+        finish(
+            state,
+            worker,
+            claim,
+            "error",
+            Some("interrupted".into()),
+            None,
+        )
+        .await;
+        return;
+    }
+    let job = match prepare(state, id, claim.attempt).await {
         Ok(job) => job,
         Err(detail) => {
             tracing::warn!(run = %id, "run could not start: {detail}");
-            finish(state, id, "error", Some(detail), None).await;
+            finish(state, worker, claim, "error", Some(detail), None).await;
             return;
         }
     };
-    tracing::info!(run = %id, "run started");
+    tracing::info!(run = %id, attempt = claim.attempt, worker = %worker, "run started");
     let cancel = state.shutdown.child_token();
+    let done = CancellationToken::new();
+    let lost = Arc::new(AtomicBool::new(false));
+    let lease = tokio::spawn(keep_lease(
+        state.clone(),
+        worker.clone(),
+        id.to_string(),
+        cancel.clone(),
+        done.clone(),
+        lost.clone(),
+    ));
     let result = execute::execute_run(job, cancel.clone()).await;
+    done.cancel();
+    let _ = lease.await;
+    if lost.load(Ordering::SeqCst) {
+        end_attempt(state, claim, now_ms(), "lease lost").await;
+        return;
+    }
     if state.shutdown.is_cancelled() {
         finish(
             state,
-            id,
+            worker,
+            claim,
             "error",
             Some("interrupted".into()),
             result.as_ref().ok(),
@@ -141,7 +357,7 @@ async fn execute_one(state: &AppState, id: &str) {
             let detail = (outcome.results.verdict == Verdict::Error)
                 .then(|| not_measured_detail(&outcome.results));
             tracing::info!(run = %id, status, "run finished");
-            finish(state, id, status, detail, Some(&outcome)).await;
+            finish(state, worker, claim, status, detail, Some(&outcome)).await;
         }
         Err(e) => {
             let detail = match &e {
@@ -157,7 +373,7 @@ async fn execute_one(state: &AppState, id: &str) {
                 ExecuteError::Failed(reason) => reason.clone(),
             };
             tracing::warn!(run = %id, "run ended in error: {detail}");
-            finish(state, id, "error", Some(detail), None).await;
+            finish(state, worker, claim, "error", Some(detail), None).await;
         }
     }
 }
@@ -176,7 +392,7 @@ fn not_measured_detail(results: &Results) -> String {
 }
 
 /// Gathers what a run needs; `Err` is the run's error detail.
-async fn prepare(state: &AppState, id: &str) -> Result<RunJob, String> {
+async fn prepare(state: &AppState, id: &str, attempt: i64) -> Result<RunJob, String> {
     let internal = |e: ApiError| format!("server error while preparing the run ({})", e.detail);
     let row = sqlx::query(
         "SELECT workspace_id, pipeline_id, artifact_id, baseline_run_id FROM runs WHERE id = $1",
@@ -250,11 +466,19 @@ async fn prepare(state: &AppState, id: &str) -> Result<RunJob, String> {
         None => None,
     };
     let work_dir = state.config.data_dir.join("runs").join(id);
+    if attempt > 1 && work_dir.exists() {
+        tokio::fs::remove_dir_all(&work_dir)
+            .await
+            .map_err(|e| format!("failed to clear the run folder of an earlier attempt ({e})"))?;
+    }
     tokio::fs::create_dir_all(&work_dir)
         .await
         .map_err(|e| format!("failed to create the run folder ({e})"))?;
     // The engine links the stored blob into the run's folder itself (execute::execute_run).
-    let model_path = artifacts::blob_path(state, &artifact.sha256);
+    let model_path = state
+        .artifacts
+        .local_path(&artifact.sha256)
+        .map_err(|e| format!("the model artifact cannot be read ({e})"))?;
     Ok(RunJob {
         pipeline: pipeline.body,
         promptpack,
@@ -266,7 +490,7 @@ async fn prepare(state: &AppState, id: &str) -> Result<RunJob, String> {
         work_dir,
         cache_path: state
             .config
-            .data_dir
+            .shared_dir()
             .join("cache")
             .join(&ws)
             .join("jobs.json"),

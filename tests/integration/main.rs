@@ -20,6 +20,7 @@ mod quickstart;
 mod report;
 mod run;
 mod server_api;
+mod server_backend;
 mod server_execute;
 mod shard;
 mod sim;

@@ -1,5 +1,7 @@
 //! `edgegate serve` end to end: the real binary on 127.0.0.1:0 with a temporary data dir, driven
 //! over HTTP with reqwest as the consumer guide's clients do, against an in-process `hub-sim`.
+//! Every test that stores something runs on both databases (`server_backend`): the embedded
+//! SQLite file and PostgreSQL.
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::Path;
@@ -11,25 +13,26 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::server_backend::{Backend, TestDb, on_both_databases};
 use crate::support::repo;
 
-const HUB_TOKEN: &str = "hubtok-SECRET-9f3e1c76ab";
+pub(crate) const HUB_TOKEN: &str = "hubtok-SECRET-9f3e1c76ab";
 const PASSWORD: &str = "correct horse battery";
 /// An AI Hub URL on loopback where nothing listens, for servers whose runs must not reach out.
 const NO_HUB: &str = "http://127.0.0.1:9";
 
-fn master_key() -> String {
+pub(crate) fn master_key() -> String {
     base64::engine::general_purpose::STANDARD.encode([42u8; 32])
 }
 
 /// A running `edgegate serve`, stopped with SIGTERM when dropped.
-struct Server {
-    child: Child,
-    url: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
     log: Arc<Mutex<String>>,
 }
 
-fn serve_command(data_dir: &Path, hub_url: Option<&str>, extra: &[&str]) -> Command {
+pub(crate) fn serve_command(data_dir: &Path, hub_url: Option<&str>, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_edgegate"));
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
@@ -46,7 +49,20 @@ fn serve_command(data_dir: &Path, hub_url: Option<&str>, extra: &[&str]) -> Comm
 }
 
 impl Server {
-    fn start(data_dir: &Path, hub_url: Option<&str>, extra: &[&str]) -> Self {
+    /// Starts a server on the test's database.
+    pub(crate) fn start_on(
+        db: &TestDb,
+        data_dir: &Path,
+        hub_url: Option<&str>,
+        extra: &[&str],
+    ) -> Self {
+        let mut args = db.args();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Self::start(data_dir, hub_url, &args)
+    }
+
+    pub(crate) fn start(data_dir: &Path, hub_url: Option<&str>, extra: &[&str]) -> Self {
         let mut child = serve_command(data_dir, hub_url, extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -84,12 +100,12 @@ impl Server {
         Self { child, url, log }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().expect("log").clone()
     }
 
     /// SIGTERM, then wait for the process to exit.
-    fn stop(&mut self) -> Option<i32> {
+    pub(crate) fn stop(&mut self) -> Option<i32> {
         let pid = i32::try_from(self.child.id()).expect("pid");
         // SAFETY: sending a signal to our own child process.
         unsafe {
@@ -119,7 +135,7 @@ async fn start_hub() -> edgegate::sim::SimHandle {
 
 /// A client that remembers every response body, to check none leaks the AI Hub token.
 #[derive(Clone)]
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
@@ -127,7 +143,7 @@ struct Api {
 }
 
 impl Api {
-    fn new(base: &str) -> Self {
+    pub(crate) fn new(base: &str) -> Self {
         Self {
             http: reqwest::Client::new(),
             base: base.to_string(),
@@ -158,7 +174,7 @@ impl Api {
         )
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.http.get(format!("{}{path}", self.base)))
             .await
     }
@@ -168,7 +184,12 @@ impl Api {
             .await
     }
 
-    async fn json(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
         self.send(
             self.http
                 .request(method, format!("{}{path}", self.base))
@@ -178,11 +199,11 @@ impl Api {
         .await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.json(reqwest::Method::POST, path, body).await
     }
 
-    async fn upload(&self, ws: &str, bytes: Vec<u8>, kind: &str) -> (StatusCode, Value) {
+    pub(crate) async fn upload(&self, ws: &str, bytes: Vec<u8>, kind: &str) -> (StatusCode, Value) {
         let form = reqwest::multipart::Form::new()
             .text("kind", kind.to_string())
             .part(
@@ -198,7 +219,7 @@ impl Api {
     }
 
     /// Registers and logs in with the guide's form; returns a client acting as that user.
-    async fn sign_up(&self, email: &str) -> Api {
+    pub(crate) async fn sign_up(&self, email: &str) -> Api {
         let (s, user) = self
             .post(
                 "/v1/auth/register",
@@ -221,7 +242,7 @@ impl Api {
     }
 }
 
-fn guide_promptpack() -> Value {
+pub(crate) fn guide_promptpack() -> Value {
     json!({
         "promptpack_id": "vision-qa",
         "version": "1.0.0",
@@ -239,7 +260,7 @@ fn guide_promptpack() -> Value {
     })
 }
 
-fn guide_pipeline() -> Value {
+pub(crate) fn guide_pipeline() -> Value {
     json!({
         "name": "Production Gate - RB5",
         "promptpack_ref": {"promptpack_id": "vision-qa", "version": "1.0.0"},
@@ -248,12 +269,12 @@ fn guide_pipeline() -> Value {
     })
 }
 
-fn model_bytes() -> Vec<u8> {
+pub(crate) fn model_bytes() -> Vec<u8> {
     std::fs::read(repo().join("examples/aihub/model.onnx")).expect("example model")
 }
 
 /// Polls `path` until `field` leaves the given in-progress values (bounded, not timed).
-async fn poll_until_done(api: &Api, path: &str, busy: &[&str]) -> Value {
+pub(crate) async fn poll_until_done(api: &Api, path: &str, busy: &[&str]) -> Value {
     for _ in 0..1200 {
         let (s, v) = api.get(path).await;
         assert_eq!(s, StatusCode::OK, "{v}");
@@ -300,11 +321,15 @@ async fn populated_workspace(a: &Api) -> (String, String, String) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_guide_flow_runs_against_hub_sim_and_never_shows_the_hub_token() {
+on_both_databases!(the_guide_flow_runs_against_hub_sim_and_never_shows_the_hub_token => super::guide_flow);
+
+async fn guide_flow(backend: Backend) {
+    let Some(db) = TestDb::create(backend, "the guide flow").await else {
+        return;
+    };
     let hub = start_hub().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(dir.path(), Some(&hub.url()), &[]);
+    let server = Server::start_on(&db, dir.path(), Some(&hub.url()), &[]);
     let anon = Api::new(&server.url);
     let (s, health) = anon.get("/health").await;
     assert_eq!((s, health), (StatusCode::OK, json!({"status": "ok"})));
@@ -593,12 +618,33 @@ async fn the_guide_flow_runs_against_hub_sim_and_never_shows_the_hub_token() {
             "token in a response: {body}"
         );
     }
-    let db = std::fs::read(dir.path().join("edgegate.db")).expect("db file");
-    assert!(
-        !String::from_utf8_lossy(&db).contains(HUB_TOKEN),
-        "token stored in clear"
-    );
+    let stored = match backend {
+        Backend::Sqlite => {
+            String::from_utf8_lossy(&std::fs::read(dir.path().join("edgegate.db")).expect("db"))
+                .into_owned()
+        }
+        Backend::Postgres => {
+            let pool = db.pool(dir.path()).await;
+            let mut all = String::new();
+            for q in [
+                "SELECT token_sealed || token_last4 AS t FROM integrations",
+                "SELECT COALESCE(results, '') || COALESCE(junit, '') || COALESCE(markdown, '') || COALESCE(error_detail, '') AS t FROM runs",
+                "SELECT COALESCE(result, '') || COALESCE(error, '') AS t FROM tasks",
+            ] {
+                for row in sqlx::query(q).fetch_all(&pool).await.expect("read back") {
+                    all.push_str(&sqlx::Row::get::<String, _>(&row, "t"));
+                }
+            }
+            pool.close().await;
+            assert!(all.contains("\"verdict\""), "the run's results are stored");
+            all
+        }
+    };
+    assert!(!stored.contains(HUB_TOKEN), "token stored in clear");
     let log = server.log();
+    if let Some(pw) = db.password() {
+        assert!(!log.contains(&pw), "database password in the log");
+    }
     assert!(
         log.contains("POST /v1/workspaces"),
         "request lines are logged: {log}"
@@ -609,10 +655,14 @@ async fn the_guide_flow_runs_against_hub_sim_and_never_shows_the_hub_token() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_status_code_and_no_route_crosses_workspaces() {
+on_both_databases!(every_status_code_and_no_route_crosses_workspaces => super::status_codes);
+
+async fn status_codes(backend: Backend) {
+    let Some(db) = TestDb::create(backend, "every status code").await else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(dir.path(), Some(NO_HUB), &["--max-artifact-mb", "1"]);
+    let server = Server::start_on(&db, dir.path(), Some(NO_HUB), &["--max-artifact-mb", "1"]);
     let anon = Api::new(&server.url);
     let a = anon.sign_up("alice@example.com").await;
     let b = anon.sign_up("bob@example.com").await;
@@ -965,10 +1015,48 @@ fn serve_refuses_to_start_without_a_valid_master_key_or_jwt_secret() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_left_running_by_a_stopped_server_becomes_error_interrupted() {
+on_both_databases!(a_run_left_running_by_a_dead_worker_runs_again_once_then_is_interrupted => super::left_running);
+
+/// Marks a run as a worker killed mid-run leaves it: `running`, its lease long expired.
+async fn leave_running(db: &TestDb, data_dir: &Path, run: &str) {
+    let pool = db.pool(data_dir).await;
+    let done = sqlx::query(
+        "UPDATE runs SET status = 'running', error_detail = NULL, finished_at = NULL, \
+         lease_owner = 'a-worker-that-died', lease_expires_at = 1 WHERE id = $1",
+    )
+    .bind(run)
+    .execute(&pool)
+    .await
+    .expect("mark running");
+    assert_eq!(done.rows_affected(), 1);
+    pool.close().await;
+}
+
+async fn attempts(db: &TestDb, data_dir: &Path, run: &str) -> Vec<(i64, Option<String>)> {
+    let pool = db.pool(data_dir).await;
+    let rows =
+        sqlx::query("SELECT attempt, outcome FROM run_attempts WHERE run_id = $1 ORDER BY attempt")
+            .bind(run)
+            .fetch_all(&pool)
+            .await
+            .expect("attempts");
+    pool.close().await;
+    rows.iter()
+        .map(|r| {
+            (
+                sqlx::Row::get::<i64, _>(r, "attempt"),
+                sqlx::Row::get::<Option<String>, _>(r, "outcome"),
+            )
+        })
+        .collect()
+}
+
+async fn left_running(backend: Backend) {
+    let Some(db) = TestDb::create(backend, "a run left running").await else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut server = Server::start(dir.path(), Some(NO_HUB), &[]);
+    let mut server = Server::start_on(&db, dir.path(), Some(NO_HUB), &[]);
     let a = Api::new(&server.url).sign_up("restart@example.com").await;
     let (ws, pipeline, artifact) = populated_workspace(&a).await;
     let (s, run) = a
@@ -979,40 +1067,52 @@ async fn a_run_left_running_by_a_stopped_server_becomes_error_interrupted() {
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     let run = run["id"].as_str().expect("id").to_string();
-    poll_until_done(
-        &a,
-        &format!("/v1/workspaces/{ws}/runs/{run}"),
-        &["queued", "running"],
-    )
-    .await;
+    let path = format!("/v1/workspaces/{ws}/runs/{run}");
+    let first = poll_until_done(&a, &path, &["queued", "running"]).await;
+    assert_eq!(first["status"], "error", "AI Hub is unreachable: {first}");
+    assert_ne!(first["error_detail"], "interrupted", "{first}");
     assert_eq!(server.stop(), Some(0), "a clean stop on SIGTERM");
 
-    let db = dir.path().join("edgegate.db");
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .expect("open db");
-    sqlx::query(
-        "UPDATE runs SET status = 'running', error_detail = NULL, finished_at = NULL WHERE id = $1",
-    )
-    .bind(&run)
-    .execute(&pool)
-    .await
-    .expect("mark running");
-    pool.close().await;
-
-    let server = Server::start(dir.path(), Some(NO_HUB), &[]);
+    // Its worker died: the next start claims it again and runs it to an end.
+    leave_running(&db, dir.path(), &run).await;
+    let mut server = Server::start_on(&db, dir.path(), Some(NO_HUB), &[]);
     let a = Api::new(&server.url)
         .sign_up_again("restart@example.com")
         .await;
-    let (s, after) = a.get(&format!("/v1/workspaces/{ws}/runs/{run}")).await;
-    assert_eq!(s, StatusCode::OK);
+    let second = poll_until_done(&a, &path, &["queued", "running"]).await;
+    assert_eq!(
+        (&second["status"], &second["error_detail"]),
+        (&first["status"], &first["error_detail"]),
+        "run again to the same end: {second}"
+    );
+    assert_eq!(
+        attempts(&db, dir.path(), &run).await,
+        vec![(1, Some("error".into())), (2, Some("error".into()))]
+    );
+    assert_eq!(server.stop(), Some(0));
+
+    // Its worker died again: it is not run a third time but ends interrupted, results kept.
+    leave_running(&db, dir.path(), &run).await;
+    let server = Server::start_on(&db, dir.path(), Some(NO_HUB), &[]);
+    let a = Api::new(&server.url)
+        .sign_up_again("restart@example.com")
+        .await;
+    let after = poll_until_done(&a, &path, &["queued", "running"]).await;
     assert_eq!(
         (&after["status"], &after["error_detail"]),
         (&json!("error"), &json!("interrupted")),
         "{after}"
     );
     assert!(after["finished_at"].is_string());
+    assert_eq!(after["devices"], second["devices"], "its results are kept");
+    assert_eq!(
+        attempts(&db, dir.path(), &run).await,
+        vec![
+            (1, Some("error".into())),
+            (2, Some("error".into())),
+            (3, Some("error".into()))
+        ]
+    );
 }
 
 impl Api {
