@@ -103,6 +103,10 @@ impl SimHandle {
                 id: j.id.clone(),
                 kind: j.kind,
                 device: j.device.name.clone(),
+                model_sha256: store
+                    .models
+                    .get(&j.model_id)
+                    .and_then(|m| m.source_sha256.clone()),
             })
             .collect()
     }

@@ -25,6 +25,8 @@ pub struct SimJob {
     pub kind: super::scenario::JobKind,
     /// The AI Hub name of the device it targets.
     pub device: String,
+    /// The sha256 of the uploaded model it measures (a compiled model's source), when known.
+    pub model_sha256: Option<String>,
 }
 
 /// Counts of what the simulator has seen, so tests can assert e.g. that a cached run submitted nothing.

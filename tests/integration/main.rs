@@ -22,6 +22,7 @@ mod run;
 mod server_api;
 mod server_backend;
 mod server_execute;
+mod server_workers;
 mod shard;
 mod sim;
 mod support;
