@@ -103,12 +103,14 @@ const CLAIMABLE: &str = "(status = 'queued' OR (status = 'running' AND \
      (lease_expires_at IS NULL OR lease_expires_at < $1)))";
 
 /// Takes the oldest claimable run: sets it `running` under this worker's lease, counts the
-/// attempt, and records it in `run_attempts` (ending the attempt of a worker that died).
+/// attempt, and records it in `run_attempts` (ending the attempt of a worker that died). On
+/// PostgreSQL all of it is one transaction.
 async fn claim(state: &AppState, worker: &str) -> Result<Option<Claim>, sqlx::Error> {
     let now = now_ms();
     let expires = now.saturating_add(lease_ms(state));
-    let claimed = match state.backend {
+    match state.backend {
         Backend::Postgres => {
+            let mut tx = state.db.begin().await?;
             let row = sqlx::query(&format!(
                 "UPDATE runs SET status = 'running', lease_owner = $2, lease_expires_at = $3, \
                  attempts = attempts + 1, started_at = COALESCE(started_at, $1) \
@@ -119,49 +121,63 @@ async fn claim(state: &AppState, worker: &str) -> Result<Option<Claim>, sqlx::Er
             .bind(now)
             .bind(worker)
             .bind(expires)
-            .fetch_optional(&state.db)
+            .fetch_optional(&mut *tx)
             .await?;
-            match row {
-                Some(r) => Some(Claim {
-                    id: r.try_get("id")?,
-                    attempt: r.try_get("attempts")?,
-                }),
-                None => None,
+            let Some(row) = row else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            let claimed = Claim {
+                id: row.try_get("id")?,
+                attempt: row.try_get("attempts")?,
+            };
+            record_attempt(&mut tx, &claimed, worker, now).await?;
+            tx.commit().await?;
+            Ok(Some(claimed))
+        }
+        Backend::Sqlite => {
+            let mut conn = state.db.acquire().await?;
+            loop {
+                let row = sqlx::query(&format!(
+                    "SELECT id, attempts FROM runs WHERE {CLAIMABLE} ORDER BY created_at, id LIMIT 1"
+                ))
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let id: String = row.try_get("id")?;
+                let attempts: i64 = row.try_get("attempts")?;
+                let done = sqlx::query(&format!(
+                    "UPDATE runs SET status = 'running', lease_owner = $2, lease_expires_at = $3, \
+                     attempts = attempts + 1, started_at = COALESCE(started_at, $1) \
+                     WHERE id = $4 AND attempts = $5 AND {CLAIMABLE}"
+                ))
+                .bind(now)
+                .bind(worker)
+                .bind(expires)
+                .bind(&id)
+                .bind(attempts)
+                .execute(&mut *conn)
+                .await?;
+                if done.rows_affected() == 1 {
+                    let claimed = Claim {
+                        id,
+                        attempt: attempts + 1,
+                    };
+                    record_attempt(&mut conn, &claimed, worker, now).await?;
+                    return Ok(Some(claimed));
+                }
             }
         }
-        Backend::Sqlite => loop {
-            let row = sqlx::query(&format!(
-                "SELECT id, attempts FROM runs WHERE {CLAIMABLE} ORDER BY created_at, id LIMIT 1"
-            ))
-            .bind(now)
-            .fetch_optional(&state.db)
-            .await?;
-            let Some(row) = row else { break None };
-            let id: String = row.try_get("id")?;
-            let attempts: i64 = row.try_get("attempts")?;
-            let done = sqlx::query(&format!(
-                "UPDATE runs SET status = 'running', lease_owner = $2, lease_expires_at = $3, \
-                 attempts = attempts + 1, started_at = COALESCE(started_at, $1) \
-                 WHERE id = $4 AND attempts = $5 AND {CLAIMABLE}"
-            ))
-            .bind(now)
-            .bind(worker)
-            .bind(expires)
-            .bind(&id)
-            .bind(attempts)
-            .execute(&state.db)
-            .await?;
-            if done.rows_affected() == 1 {
-                break Some(Claim {
-                    id,
-                    attempt: attempts + 1,
-                });
-            }
-        },
-    };
-    let Some(claimed) = claimed else {
-        return Ok(None);
-    };
+    }
+}
+
+async fn record_attempt(
+    conn: &mut sqlx::AnyConnection,
+    claimed: &Claim,
+    worker: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     if claimed.attempt > 1 {
         sqlx::query(
             "UPDATE run_attempts SET ended_at = $1, outcome = 'lease expired' \
@@ -169,7 +185,7 @@ async fn claim(state: &AppState, worker: &str) -> Result<Option<Claim>, sqlx::Er
         )
         .bind(now)
         .bind(&claimed.id)
-        .execute(&state.db)
+        .execute(&mut *conn)
         .await?;
         tracing::warn!(run = %claimed.id, attempt = claimed.attempt,
             "claimed a run whose worker stopped renewing its lease");
@@ -181,9 +197,9 @@ async fn claim(state: &AppState, worker: &str) -> Result<Option<Claim>, sqlx::Er
     .bind(claimed.attempt)
     .bind(worker)
     .bind(now)
-    .execute(&state.db)
+    .execute(&mut *conn)
     .await?;
-    Ok(Some(claimed))
+    Ok(())
 }
 
 /// Renews the lease every third of its length until `done` is cancelled. When the lease is
