@@ -44,9 +44,9 @@ pub enum ServeError {
         source: std::io::Error,
     },
     #[error(
-        "several processes need PostgreSQL: --role {role} on the embedded SQLite database would \
-leave runs queued forever (api) or race the server that owns the file (worker); give \
---database-url postgres://… or use --role all"
+        "--role {role} needs PostgreSQL: the embedded SQLite database belongs to one process, \
+which must both serve the API and run the runs (--role all); give --database-url \
+postgres://user:password@host:5432/edgegate (or EDGEGATE_DATABASE_URL) to split the roles"
     )]
     RoleNeedsPostgres { role: &'static str },
     #[error(transparent)]

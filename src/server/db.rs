@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor as _};
+use sqlx::{AnyPool, Connection as _, Executor as _};
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +69,14 @@ pub async fn connect(url: &str) -> Result<(AnyPool, Backend), DbError> {
         url: redact_url(url),
     })?;
     sqlx::any::install_default_drivers();
+    let connect_error = |source| DbError::Connect {
+        url: redact_url(url),
+        source,
+    };
+    let first = sqlx::AnyConnection::connect(url)
+        .await
+        .map_err(connect_error)?;
+    let _ = first.close().await;
     let is_sqlite = backend == Backend::Sqlite;
     let pool = AnyPoolOptions::new()
         .max_connections(if is_sqlite { 4 } else { 10 })
@@ -85,10 +93,7 @@ pub async fn connect(url: &str) -> Result<(AnyPool, Backend), DbError> {
         })
         .connect(url)
         .await
-        .map_err(|source| DbError::Connect {
-            url: redact_url(url),
-            source,
-        })?;
+        .map_err(connect_error)?;
     sqlx::migrate!("./migrations")
         .run(&pool)
         .await

@@ -1015,6 +1015,43 @@ fn serve_refuses_to_start_without_a_valid_master_key_or_jwt_secret() {
     }
 }
 
+#[test]
+fn serve_refuses_bad_database_and_role_settings_without_printing_the_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&[&str], i32, &str); 5] = [
+        (
+            &["--database-url", "mysql://edgegate:pw-SECRET-1@db/edgegate"],
+            2,
+            "unsupported database URL mysql://edgegate:***@db/edgegate",
+        ),
+        (&["--role", "api"], 2, "--role api needs PostgreSQL"),
+        (&["--role", "worker"], 2, "--role worker needs PostgreSQL"),
+        (
+            &["--run-lease-secs", "1"],
+            2,
+            "--run-lease-secs must be at least 2",
+        ),
+        (
+            &[
+                "--database-url",
+                "postgres://edgegate:pw-SECRET-1@127.0.0.1:9/edgegate",
+            ],
+            3,
+            "failed to connect to the database postgres://edgegate:***@127.0.0.1:9/edgegate",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let out = serve_command(dir.path(), None, args)
+            .output()
+            .expect("run serve");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!stderr.contains("pw-SECRET-1"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: never announced a url");
+    }
+}
+
 on_both_databases!(a_run_left_running_by_a_dead_worker_runs_again_once_then_is_interrupted => super::left_running);
 
 /// Marks a run as a worker killed mid-run leaves it: `running`, its lease long expired.
