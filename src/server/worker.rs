@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::Row as _;
 use tokio::sync::Semaphore;
@@ -55,6 +55,23 @@ fn worker_id() -> String {
         .unwrap_or_else(|| "host".into());
     let suffix: String = new_id().chars().take(8).collect();
     format!("{host}-{}-{suffix}", std::process::id())
+}
+
+/// Now, in unix ms, by the clock leases are compared on: the database server's on PostgreSQL (so
+/// workers on machines whose clocks disagree still agree on when a lease expired), this
+/// process's on SQLite (one process).
+async fn clock(state: &AppState) -> Result<i64, sqlx::Error> {
+    match state.backend {
+        Backend::Sqlite => Ok(now_ms()),
+        Backend::Postgres => {
+            let row = sqlx::query(
+                "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now",
+            )
+            .fetch_one(&state.db)
+            .await?;
+            row.try_get("now")
+        }
+    }
 }
 
 fn lease_ms(state: &AppState) -> i64 {
@@ -106,7 +123,7 @@ const CLAIMABLE: &str = "(status = 'queued' OR (status = 'running' AND \
 /// attempt, and records it in `run_attempts` (ending the attempt of a worker that died). On
 /// PostgreSQL all of it is one transaction.
 async fn claim(state: &AppState, worker: &str) -> Result<Option<Claim>, sqlx::Error> {
-    let now = now_ms();
+    let now = clock(state).await?;
     let expires = now.saturating_add(lease_ms(state));
     match state.backend {
         Backend::Postgres => {
@@ -214,29 +231,34 @@ async fn keep_lease(
 ) {
     let lease = lease_ms(&state);
     let every = (state.config.run_lease / 3).max(Duration::from_millis(200));
-    let mut held_until = now_ms().saturating_add(lease);
+    let mut held_until = Instant::now() + state.config.run_lease;
     loop {
         tokio::select! {
             _ = done.cancelled() => return,
             _ = tokio::time::sleep(every) => {}
         }
-        let now = now_ms();
-        let renewed = sqlx::query(
-            "UPDATE runs SET lease_expires_at = $1 \
-             WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
-        )
-        .bind(now.saturating_add(lease))
-        .bind(&id)
-        .bind(&*worker)
-        .execute(&state.db)
-        .await;
+        let asked = Instant::now();
+        let renewed = match clock(&state).await {
+            Ok(now) => {
+                sqlx::query(
+                    "UPDATE runs SET lease_expires_at = $1 \
+                     WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
+                )
+                .bind(now.saturating_add(lease))
+                .bind(&id)
+                .bind(&*worker)
+                .execute(&state.db)
+                .await
+            }
+            Err(e) => Err(e),
+        };
         match renewed {
-            Ok(r) if r.rows_affected() == 1 => held_until = now.saturating_add(lease),
+            Ok(r) if r.rows_affected() == 1 => held_until = asked + state.config.run_lease,
             Ok(_) => {
                 tracing::warn!(run = %id, "lost the run's lease to another worker; stopping it");
                 break;
             }
-            Err(e) if now_ms() >= held_until => {
+            Err(e) if Instant::now() >= held_until => {
                 tracing::warn!(run = %id, "could not renew the run's lease before it expired ({e}); stopping it");
                 break;
             }
@@ -259,7 +281,7 @@ async fn finish(
 ) {
     let id = &claim.id;
     let verdict = outcome.map(|o| verdict_text(o.results.verdict));
-    let now = now_ms();
+    let now = clock(state).await.unwrap_or_else(|_| now_ms());
     let r = sqlx::query(
         "UPDATE runs SET status = $1, verdict = $2, error_detail = $3, \
          results = COALESCE($4, results), junit = COALESCE($5, junit), \
@@ -352,7 +374,8 @@ async fn execute_claimed(state: &AppState, worker: &Arc<str>, claim: &Claim) {
     done.cancel();
     let _ = lease.await;
     if lost.load(Ordering::SeqCst) {
-        end_attempt(state, claim, now_ms(), "lease lost").await;
+        let now = clock(state).await.unwrap_or_else(|_| now_ms());
+        end_attempt(state, claim, now, "lease lost").await;
         return;
     }
     if state.shutdown.is_cancelled() {
