@@ -213,6 +213,14 @@ pub async fn delete(
         ));
     }
     let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "DELETE FROM run_attempts WHERE run_id IN \
+         (SELECT id FROM runs WHERE pipeline_id = $1 AND workspace_id = $2)",
+    )
+    .bind(&id)
+    .bind(&ws)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM runs WHERE pipeline_id = $1 AND workspace_id = $2")
         .bind(&id)
         .bind(&ws)

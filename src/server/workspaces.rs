@@ -180,6 +180,12 @@ pub async fn delete(
         return Err(ApiError::forbidden("only an owner can delete a workspace"));
     }
     let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "DELETE FROM run_attempts WHERE run_id IN (SELECT id FROM runs WHERE workspace_id = $1)",
+    )
+    .bind(&ws)
+    .execute(&mut *tx)
+    .await?;
     for table in [
         "runs",
         "pipelines",

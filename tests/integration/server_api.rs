@@ -1150,6 +1150,13 @@ async fn left_running(backend: Backend) {
             (3, Some("error".into()))
         ]
     );
+    let (s, _) = a.delete(&format!("/v1/workspaces/{ws}")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        attempts(&db, dir.path(), &run).await,
+        vec![],
+        "deleted with its runs"
+    );
 }
 
 impl Api {

@@ -111,7 +111,7 @@ async fn three_workers_end_every_run_when_one_is_killed_mid_run() {
                             "--shared-dir",
                             shared_arg,
                             "--run-lease-secs",
-                            "5",
+                            "8",
                             "--max-concurrent-runs",
                             "2",
                         ],
