@@ -287,7 +287,7 @@ pub(crate) async fn poll_until_done(api: &Api, path: &str, busy: &[&str]) -> Val
 }
 
 /// A workspace with a published promptpack, a pipeline and an artifact; returns their ids.
-async fn populated_workspace(a: &Api) -> (String, String, String) {
+pub(crate) async fn populated_workspace(a: &Api) -> (String, String, String) {
     let (s, ws) = a
         .post("/v1/workspaces", json!({"name": "Robotics Fleet A"}))
         .await;

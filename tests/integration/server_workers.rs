@@ -15,8 +15,10 @@ use sqlx::Row as _;
 use edgegate::sim::scenario::JobKind;
 use edgegate::sim::{Scenario, SimConfig};
 
-use crate::server_api::{Api, HUB_TOKEN, Server, guide_promptpack, model_bytes};
-use crate::server_backend::{Backend, TestDb};
+use crate::server_api::{
+    Api, HUB_TOKEN, Server, guide_promptpack, model_bytes, populated_workspace,
+};
+use crate::server_backend::{Backend, TestDb, on_both_databases};
 
 const RUNS: usize = 30;
 const FAST: &str = "Samsung Galaxy S24";
@@ -361,6 +363,111 @@ async fn three_workers_end_every_run_when_one_is_killed_mid_run() {
     if let Some(pw) = db.password() {
         assert!(!logs.contains(&pw), "the database password is never logged");
     }
+}
+
+on_both_databases!(a_worker_whose_lease_was_taken_stops_its_run_and_records_nothing => super::lease_taken);
+
+async fn lease_taken(backend: Backend) {
+    let Some(db) = TestDb::create(backend, "a taken lease").await else {
+        return;
+    };
+    let hub = edgegate::sim::start(SimConfig {
+        token: HUB_TOKEN.into(),
+        scenario: Scenario::from_yaml(
+            "durations: { queue_s: 0, compile_s: 0.2, provision_s: 0.2, run_s: 600 }",
+            "long jobs",
+        )
+        .expect("scenario"),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start_on(
+        &db,
+        dir.path(),
+        Some(&hub.url()),
+        &["--run-lease-secs", "2"],
+    );
+    let a = Api::new(&server.url).sign_up("lease@example.com").await;
+    let (ws, pipeline, artifact) = populated_workspace(&a).await;
+    let (s, v) = a
+        .post(
+            &format!("/v1/workspaces/{ws}/integrations/qaihub"),
+            json!({"token": HUB_TOKEN}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, run) = a
+        .post(
+            &format!("/v1/workspaces/{ws}/runs"),
+            json!({"pipeline_id": pipeline, "model_artifact_id": artifact}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{run}");
+    let run = run["id"].as_str().expect("id").to_string();
+    for _ in 0..600 {
+        if hub.jobs().iter().any(|j| j.kind == JobKind::Profile) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        hub.jobs().iter().any(|j| j.kind == JobKind::Profile),
+        "the run reached its (long) profile job"
+    );
+
+    // Another worker takes the lease (as if this one had stalled past it).
+    let pool = db.pool(dir.path()).await;
+    let taken = sqlx::query(
+        "UPDATE runs SET lease_owner = 'another-worker', lease_expires_at = $1 \
+         WHERE id = $2 AND status = 'running'",
+    )
+    .bind(edgegate_now_ms() + 3_600_000)
+    .bind(&run)
+    .execute(&pool)
+    .await
+    .expect("take the lease");
+    assert_eq!(taken.rows_affected(), 1);
+    let mut outcome = None;
+    for _ in 0..600 {
+        let row = sqlx::query("SELECT outcome FROM run_attempts WHERE run_id = $1 AND attempt = 1")
+            .bind(&run)
+            .fetch_one(&pool)
+            .await
+            .expect("attempt");
+        outcome = row.get::<Option<String>, _>("outcome");
+        if outcome.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(outcome.as_deref(), Some("lease lost"), "{}", server.log());
+    let row =
+        sqlx::query("SELECT status, lease_owner, finished_at, results FROM runs WHERE id = $1")
+            .bind(&run)
+            .fetch_one(&pool)
+            .await
+            .expect("run");
+    assert_eq!(row.get::<String, _>("status"), "running");
+    assert_eq!(row.get::<String, _>("lease_owner"), "another-worker");
+    assert_eq!(
+        row.get::<Option<i64>, _>("finished_at"),
+        None,
+        "nothing recorded"
+    );
+    assert_eq!(
+        row.get::<Option<String>, _>("results"),
+        None,
+        "nothing recorded"
+    );
+    assert!(
+        server
+            .log()
+            .contains("lost the run's lease to another worker")
+    );
+    pool.close().await;
+    assert_eq!(server.stop(), Some(0), "a clean stop");
 }
 
 fn edgegate_now_ms() -> i64 {
