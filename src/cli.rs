@@ -73,6 +73,11 @@ pub enum Command {
     /// engine as `edgegate run`, against AI Hub (QAIHUB_API_URL, the public service by default)
     /// with each workspace's own token.
     ///
+    /// Past one machine: several `--role api` processes and `--role worker` processes on one
+    /// PostgreSQL database (--database-url), with models and the AI Hub job cache in a
+    /// --shared-dir they all mount. A worker holds a lease on each run it executes; if it dies,
+    /// another worker claims the run when the lease expires and runs it again from the job cache.
+    ///
     /// Needs two secrets in the environment and refuses to start without them:
     /// EDGEGENAI_MASTER_KEY, the base64 of exactly 32 bytes that encrypts AI Hub tokens at rest
     /// (make one with `openssl rand -base64 32`, and keep it: tokens stored under one key cannot
@@ -81,7 +86,8 @@ pub enum Command {
     ///
     /// The first line printed is `listening on http://ADDRESS` (with port 0, the real port).
     /// API docs at /docs, the OpenAPI document at /openapi.json. Ctrl-C or SIGTERM stops it
-    /// cleanly; runs still executing are recorded as error "interrupted".
+    /// cleanly; runs still executing are recorded as error "interrupted" with their partial
+    /// results.
     #[command(
         after_help = "Example:\n  export EDGEGENAI_MASTER_KEY=$(openssl rand -base64 32)\n  \
 export EDGEGATE_JWT_SECRET=$(openssl rand -base64 48)\n  \
