@@ -435,6 +435,7 @@ impl Checker {
                 }
             }
         });
+        self.check_patterns(pack);
         let mut ids: HashMap<&str, usize> = HashMap::new();
         let mut checked_files: HashSet<PathBuf> = HashSet::new();
         for (i, case) in pack.cases.iter().enumerate() {
@@ -460,6 +461,36 @@ impl Checker {
                 labels.as_deref(),
                 &mut checked_files,
             );
+        }
+    }
+
+    /// Checks every distinct regex of the pack not checked yet at once, on all cores (see
+    /// [`super::pattern::regex_errors`]). The results wait in `checked_patterns` for the
+    /// case-by-case checks, which report them.
+    fn check_patterns(&mut self, pack: &Promptpack) {
+        let mut todo: Vec<&str> = pack
+            .cases
+            .iter()
+            .filter_map(|c| match &c.expected {
+                Expected::Regex { pattern } => Some(pattern.as_str()),
+                _ => None,
+            })
+            .filter(|p| !self.checked_patterns.contains_key(*p))
+            .collect();
+        todo.sort_unstable();
+        todo.dedup();
+        let errors = super::pattern::regex_errors(&todo);
+        self.add_checked_patterns(todo.into_iter().zip(errors));
+    }
+
+    /// Records regexes checked elsewhere (see [`super::load`], which checks them while the
+    /// schema is checked), so that they are not checked again.
+    pub(super) fn add_checked_patterns<'a>(
+        &mut self,
+        checked: impl IntoIterator<Item = (&'a str, Option<String>)>,
+    ) {
+        for (pattern, error) in checked {
+            self.checked_patterns.insert(pattern.to_owned(), error);
         }
     }
 

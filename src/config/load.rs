@@ -19,6 +19,28 @@ use super::schema_errors::schema_diagnostics;
 use super::types::{Config, ModelKind, PromptpackRef};
 use super::yaml::{self, SpannedDoc};
 
+/// From this many distinct `regex` expectations on, they are checked while the schema is.
+const EARLY_PATTERNS: usize = 64;
+
+/// The distinct patterns of the `regex` expectations in a promptpack not yet checked against
+/// its schema (what is not shaped as one is left to the schema check).
+fn raw_patterns(pack: &serde_json::Value) -> Vec<&str> {
+    let mut patterns: Vec<&str> = pack
+        .get("cases")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|case| {
+            let expected = case.get("expected")?;
+            (expected.get("type")?.as_str()? == "regex").then_some(())?;
+            expected.get("pattern")?.as_str()
+        })
+        .collect();
+    patterns.sort_unstable();
+    patterns.dedup();
+    patterns
+}
+
 /// Files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: u64 = crate::files::CONFIG_LIMIT;
 
@@ -328,12 +350,25 @@ impl Loader {
             );
             return None;
         }
-        let errors = schema_diagnostics(compiled(kind), doc, path);
+        // A large document is checked against the schema on another thread while this one
+        // builds the types; the types count only when the schema check finds nothing.
+        let (errors, typed) = if doc.is_large() {
+            std::thread::scope(|s| {
+                let schema = s.spawn(|| schema_diagnostics(compiled(kind), doc, path));
+                let typed = T::deserialize(&doc.value);
+                let errors = schema
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (errors, Some(typed))
+            })
+        } else {
+            (schema_diagnostics(compiled(kind), doc, path), None)
+        };
         if !errors.is_empty() {
             self.checks.diags.extend(errors);
             return None;
         }
-        match T::deserialize(&doc.value) {
+        match typed.unwrap_or_else(|| T::deserialize(&doc.value)) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.checks.diags.push(Diagnostic::error(
@@ -348,6 +383,7 @@ impl Loader {
     }
 
     fn load(&mut self, config_path: &Path) -> Option<Project> {
+        super::schema::compile_in_background();
         let text = self.read(
             config_path,
             "config file",
@@ -480,7 +516,21 @@ impl Loader {
         }
         self.sources.0.insert(path.to_path_buf(), text);
         self.duplicates(path, &doc);
-        let pack: Promptpack = self.typed(path, &doc, DocKind::Promptpack)?;
+        // The regexes are checked on other threads while this one checks the schema and the
+        // types: for a pack of thousands of `regex` cases, that hides most of their cost.
+        let patterns = raw_patterns(&doc.value);
+        let (pack, checked) = std::thread::scope(|s| {
+            let early = (patterns.len() >= EARLY_PATTERNS)
+                .then(|| s.spawn(|| super::pattern::regex_errors(&patterns)));
+            let pack = self.typed::<Promptpack>(path, &doc, DocKind::Promptpack);
+            let checked = early.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (pack, checked)
+        });
+        if let Some(errors) = checked {
+            self.checks
+                .add_checked_patterns(patterns.iter().copied().zip(errors));
+        }
+        let pack = pack?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let site = Site {
             file: path,
@@ -488,6 +538,8 @@ impl Loader {
             prefix: String::new(),
         };
         self.checks.check_pack(&pack, &site, &dir);
+        drop(site);
+        doc.drop_in_background();
         Some(pack)
     }
 

@@ -25,6 +25,30 @@ pub fn regex_error(pattern: &str) -> Option<String> {
         .map(|e| describe(&e.kind().to_string(), e.span(), pattern))
 }
 
+/// [`regex_error`] of every pattern, in order, split across the machine's cores: parsing
+/// thousands of patterns is the slowest check of a large promptpack.
+pub fn regex_errors(patterns: &[&str]) -> Vec<Option<String>> {
+    /// Below this many patterns per thread, another thread costs more than it saves.
+    const PER_THREAD: usize = 256;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(patterns.len() / PER_THREAD).max(1);
+    let chunk = patterns.len().div_ceil(threads).max(1);
+    let check = |part: &[&str]| part.iter().map(|p| regex_error(p)).collect::<Vec<_>>();
+    std::thread::scope(|s| {
+        let mut parts = patterns.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts.map(|part| s.spawn(move || check(part))).collect();
+        let mut all = check(first);
+        for handle in others {
+            match handle.join() {
+                Ok(part) => all.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    })
+}
+
 /// `what` at the 1-based place of `span` in the pattern.
 fn describe(what: &str, span: &Span, pattern: &str) -> String {
     let at = span.start;

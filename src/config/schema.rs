@@ -98,6 +98,20 @@ pub struct Compiled {
     pub validator: jsonschema::Validator,
 }
 
+/// Starts compiling the promptpack's schema on another thread, once per process, so that it is
+/// ready when a large promptpack has been parsed (compiling takes about as long as parsing a
+/// thousand cases). [`compiled`] waits for it, or compiles itself if it gets there first.
+pub fn compile_in_background() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let spawned = std::thread::Builder::new().name("schema".into()).spawn(|| {
+            compiled(DocKind::Promptpack);
+        });
+        // No thread (resource limits): the schema is compiled when first needed instead.
+        drop(spawned);
+    });
+}
+
 /// The compiled schema of a document kind.
 pub fn compiled(kind: DocKind) -> &'static Compiled {
     static CONFIG: OnceLock<Compiled> = OnceLock::new();

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
 
 /// A 1-based line and column in a source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
 pub struct Pos {
     pub line: u32,
     pub col: u32,
@@ -65,6 +66,34 @@ pub struct SpannedDoc {
 }
 
 impl SpannedDoc {
+    /// Frees a large document on another thread: freeing tens of thousands of small maps takes
+    /// as long as checking them, and nothing waits for it.
+    pub fn drop_in_background(self) {
+        if !self.is_large() {
+            return;
+        }
+        let freeing = std::thread::Builder::new()
+            .name("free".into())
+            .spawn(move || drop(self));
+        // No thread to be had: the document was freed here, when the error dropped it.
+        drop(freeing);
+    }
+
+    /// Whether the document is large enough (a thousand cases, roughly) for work on it to be
+    /// worth sharing with another thread.
+    pub fn is_large(&self) -> bool {
+        self.top_level_len() >= LARGE_DOC_VALUES
+    }
+
+    /// How many values the document's top level holds, a cheap measure of its size.
+    fn top_level_len(&self) -> usize {
+        match &self.value {
+            Value::Object(map) => map.values().map(|v| v.as_array().map_or(1, Vec::len)).sum(),
+            Value::Array(items) => items.len(),
+            _ => 1,
+        }
+    }
+
     /// The deepest node on the pointer's path that exists.
     fn deepest(&self, pointer: &str) -> (&PosNode, bool) {
         let mut node = &self.positions;
@@ -154,24 +183,46 @@ pub const MAX_NODES: usize = 2_000_000;
 pub const MAX_DEPTH: usize = 128;
 
 /// One parser event with the position where it starts, or the syntax error that ends the text.
-type Item<'a> = Result<(Event<'a>, Pos), SyntaxError>;
+type Item = Result<(Event, Pos), SyntaxError>;
 
-/// The YAML event stream of `text` (the parser serde-saphyr uses), with 1-based positions.
-fn events(text: &str) -> impl Iterator<Item = Item<'_>> {
-    Parser::new_from_str(text).map(|item| {
-        let (event, span) = item.map_err(|e| SyntaxError {
-            pos: Pos {
-                line: e.marker().line().max(1) as u32,
-                col: e.marker().col() as u32 + 1,
-            },
-            message: e.info(),
-            help: None,
-        })?;
-        let pos = Pos {
-            line: span.start.line().max(1) as u32,
-            col: span.start.col() as u32 + 1,
+/// The YAML event stream of `text` (yaml-rust2's parser), with 1-based positions, ending after
+/// the stream's end or the first syntax error.
+fn events(text: &str) -> impl Iterator<Item = Item> + '_ {
+    let mut parser = Parser::new_from_str(text);
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let item = match parser.next_token() {
+            Ok((event, mark)) => {
+                done = event == Event::StreamEnd;
+                let pos = Pos {
+                    line: mark.line().max(1) as u32,
+                    col: mark.col() as u32 + 1,
+                };
+                Ok((event, pos))
+            }
+            Err(e) => {
+                done = true;
+                // Something left open at the end of the text (a `[`, a quote) is reported
+                // where the text's last line ends, not on the empty line after it.
+                let pos = if e.marker().index() >= text.trim_end().chars().count() {
+                    end_of(text.trim_end())
+                } else {
+                    Pos {
+                        line: e.marker().line().max(1) as u32,
+                        col: e.marker().col() as u32 + 1,
+                    }
+                };
+                Err(SyntaxError {
+                    pos,
+                    message: e.info().to_owned(),
+                    help: None,
+                })
+            }
         };
-        Ok((event, pos))
+        Some(item)
     })
 }
 
@@ -182,18 +233,68 @@ fn events(text: &str) -> impl Iterator<Item = Item<'_>> {
 /// container its JSON pointer: positions are looked up (rarely, for a diagnostic) by walking
 /// the value and the positions together.
 /// A second document (after `---` or `...`) is an error at its start, never silently ignored.
+///
+/// A large text is parsed on two threads: one reads the events, the other builds the value
+/// from them, in batches. The two halves cost about the same, so a promptpack of thousands of
+/// cases is ready in little more than the time the parser alone takes.
 pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
-    build(events(text))
+    if text.len() < PIPELINE_BYTES {
+        return build(events(text));
+    }
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_IN_FLIGHT);
+        let reader = std::thread::Builder::new()
+            .name("yaml".into())
+            .spawn_scoped(s, move || {
+                let mut batch = Vec::with_capacity(BATCH);
+                for item in events(text) {
+                    let failed = item.is_err();
+                    batch.push(item);
+                    if batch.len() == BATCH || failed {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        // The builder stopped (an error, or it has what it needs): so do we.
+                        if tx.send(full).is_err() || failed {
+                            return;
+                        }
+                    }
+                }
+                let _ = tx.send(batch);
+            });
+        match reader {
+            Ok(_) => build(rx.into_iter().flatten()),
+            // No thread to be had: parse on this one.
+            Err(_) => build(events(text)),
+        }
+    })
 }
 
+/// Documents with at least this many top-level values (cases, roughly) are large: checked and
+/// freed on more than one thread.
+const LARGE_DOC_VALUES: usize = 1000;
+
+/// Texts this long or longer are parsed on two threads (see [`parse`]).
+const PIPELINE_BYTES: usize = 64 * 1024;
+/// Events handed from the reading thread to the building one at a time.
+const BATCH: usize = 1024;
+/// Batches the reading thread may be ahead by.
+const BATCHES_IN_FLIGHT: usize = 8;
+
 /// Builds the document from its event stream.
-fn build<'a>(items: impl Iterator<Item = Item<'a>>) -> Result<SpannedDoc, SyntaxError> {
+fn build(items: impl Iterator<Item = Item>) -> Result<SpannedDoc, SyntaxError> {
     let mut b = Builder::default();
     let mut first_done = false;
-    for item in items {
+    let mut items = items.into_iter();
+    while let Some(item) = items.next() {
         let (event, pos) = item?;
         if first_done {
-            if matches!(event, Event::DocumentStart(..)) {
+            if matches!(event, Event::DocumentStart) {
+                // An implicit start is marked after the document's first character: its first
+                // nodes say where it really starts.
+                let pos = items
+                    .by_ref()
+                    .take(3)
+                    .map_while(Result::ok)
+                    .fold(pos, |at, (_, next)| at.min(next));
                 return Err(SyntaxError {
                     pos,
                     message: "a second YAML document starts here; the file must hold exactly one"
@@ -252,18 +353,18 @@ impl Builder {
             help: None,
         };
         match event {
-            Event::DocumentStart(..) => self.started = true,
+            Event::DocumentStart => self.started = true,
             Event::DocumentEnd | Event::StreamEnd => return Ok(self.started || self.root.is_some()),
             Event::Scalar(text, style, anchor, tag) => {
                 if self.expecting_key() {
-                    self.set_key(text.into_owned(), pos);
+                    self.set_key(text, pos);
                     return Ok(false);
                 }
-                let forced_str = tag.as_ref().is_some_and(|t| t.suffix() == "str");
-                let value = if style == ScalarStyle::Plain && !forced_str {
+                let forced_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let value = if style == TScalarStyle::Plain && !forced_str {
                     resolve_plain(&text)
                 } else {
-                    Value::String(text.into_owned())
+                    Value::String(text)
                 };
                 self.count(1, pos)?;
                 if anchor != 0 {
@@ -271,7 +372,7 @@ impl Builder {
                 }
                 self.push(value, leaf(pos));
             }
-            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if self.expecting_key() {
                     return Err(err(
                         "a mapping key must be a plain value, not a list or mapping".into(),
@@ -382,7 +483,17 @@ impl Builder {
             let ptr = format!("{}/{}", self.container_ptr(), escape_segment(&key));
             self.duplicate_keys.push((ptr, at));
         }
-        if let Some(Frame::Map { key: slot, .. }) = self.stack.last_mut() {
+        if let Some(Frame::Map {
+            key: slot,
+            at: start,
+            map,
+            ..
+        }) = self.stack.last_mut()
+        {
+            // A block mapping's start is marked after its first key: the key is where it starts.
+            if map.is_empty() && at < *start {
+                *start = at;
+            }
             *slot = Some((key, at, repeated));
         }
     }
@@ -522,6 +633,43 @@ mod tests {
         assert_eq!(end_of("ab"), Pos { line: 1, col: 3 });
         assert_eq!(end_of("a\r\nb\rcé"), Pos { line: 3, col: 3 });
         assert_eq!(end_of("a\n"), Pos { line: 2, col: 1 });
+    }
+
+    /// Every YAML file the project ships parses to the value serde-saphyr (the parser the rest
+    /// of the crate deserializes YAML with) reads from it.
+    #[test]
+    fn shipped_yaml_parses_as_serde_saphyr_reads_it() {
+        fn visit(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    visit(&path, found);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    found.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["examples", "tests", ".github", "templates"] {
+            visit(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 5, "{files:?}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let ours = parse(&text);
+            let theirs = serde_saphyr::from_str::<Value>(&text);
+            match (ours, theirs) {
+                (Ok(ours), Ok(theirs)) => assert_eq!(ours.value, theirs, "{}", file.display()),
+                (Err(_), Err(_)) => {}
+                (ours, theirs) => panic!(
+                    "{}: ours {:?}, serde-saphyr {:?}",
+                    file.display(),
+                    ours.map(|d| d.value),
+                    theirs
+                ),
+            }
+        }
     }
 
     #[test]
