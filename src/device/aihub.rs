@@ -482,12 +482,16 @@ impl Device for AihubDevice {
         let sha = self.model_sha();
         let options = self.profile_options(settings);
         let key = self.key(CachedKind::Profile, &sha, &options, "");
-        if let Some(hit) = self.ctx.cached(&key) {
+        if let Some(hit) = self.ctx.cached(&key).filter(|_| settings.reuse_profiles) {
             match self.read_profile(&hit.id).await {
                 Ok(m) => {
                     self.ctx
                         .note(&self.name, &format!("reusing profile job {}", hit.id));
-                    let mut r = profile_result(&m, self.link(JobKind::Profile, &hit.id, true));
+                    let mut r = profile_result(
+                        &m,
+                        self.link(JobKind::Profile, &hit.id, true),
+                        settings.warmup_runs,
+                    );
                     r.model_size_bytes = self.target_size(prepared).await;
                     return Ok(r);
                 }
@@ -501,7 +505,11 @@ impl Device for AihubDevice {
             .await?;
         let m = self.read_profile(&job_id).await?;
         self.ctx.remember(key, &job_id, None);
-        let mut r = profile_result(&m, self.link(JobKind::Profile, &job_id, false));
+        let mut r = profile_result(
+            &m,
+            self.link(JobKind::Profile, &job_id, false),
+            settings.warmup_runs,
+        );
         r.model_size_bytes = self.target_size(prepared).await;
         Ok(r)
     }
@@ -720,10 +728,16 @@ pub fn split_outputs(
     Ok(per_case)
 }
 
-/// A profile's measurements as the device trait reports them.
-pub fn profile_result(m: &ProfileMeasurements, job: JobLink) -> ProfileResult {
+/// A profile's measurements as the device trait reports them. The job ran `warmup + repeats`
+/// iterations (`--max_profiler_iterations`); the first `warmup` of them are warm-up and are
+/// dropped, so the median covers the timed iterations only (when the profile lists no more
+/// than `warmup` iterations, all of them are kept rather than none).
+pub fn profile_result(m: &ProfileMeasurements, job: JobLink, warmup: u32) -> ProfileResult {
+    let warmup = warmup as usize;
     let inference_ms = if m.all_inference_times_ms.is_empty() {
         vec![m.inference_time_ms]
+    } else if m.all_inference_times_ms.len() > warmup {
+        m.all_inference_times_ms[warmup..].to_vec()
     } else {
         m.all_inference_times_ms.clone()
     };
@@ -833,15 +847,23 @@ mod tests {
             layers: vec![],
             profile_version: "1.8".into(),
         };
-        let r = profile_result(&m, link.clone());
+        let r = profile_result(&m, link.clone(), 0);
         assert_eq!(r.inference_ms, vec![4.9, 5.1, 5.0]);
+        let r = profile_result(&m, link.clone(), 1);
+        assert_eq!(
+            r.inference_ms,
+            vec![5.1, 5.0],
+            "the warm-up iteration is dropped"
+        );
+        let r = profile_result(&m, link.clone(), 3);
+        assert_eq!(r.inference_ms, vec![4.9, 5.1, 5.0], "never all of them");
         assert_eq!(r.peak_memory_bytes, Some(20));
         assert_eq!(r.load_time_ms, Some(100.0));
         assert_eq!(r.layers.map(|l| (l.npu, l.cpu)), Some((3, 1)));
         m.all_inference_times_ms.clear();
         m.inference_memory_peak_range = None;
         m.layer_placement = LayerPlacement::default();
-        let r = profile_result(&m, link);
+        let r = profile_result(&m, link, 1);
         assert_eq!(r.inference_ms, vec![5.0]);
         assert_eq!(r.peak_memory_bytes, Some(10));
         assert_eq!(r.layers, None);
