@@ -6,6 +6,7 @@
 //! Finished jobs are recorded in the [`JobCache`]; a later run with the same key re-reads their
 //! results instead of submitting. This file knows AI Hub and the cache, never the engine.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
@@ -38,7 +39,9 @@ pub type Notify = Arc<dyn Fn(&str, &str) + Send + Sync>;
 pub struct HubContext {
     client: HubClient,
     cache: Option<Arc<JobCache>>,
-    model_id: OnceCell<Result<String, String>>,
+    /// The uploaded model of each model file (by sha256): the model under test, and in paired
+    /// mode the baseline model.
+    model_ids: std::sync::Mutex<HashMap<String, Arc<OnceCell<Result<String, String>>>>>,
     dataset_id: OnceCell<Result<String, String>>,
     inputs_digest: OnceLock<String>,
     notify: Option<Notify>,
@@ -50,7 +53,7 @@ impl HubContext {
         Self {
             client,
             cache,
-            model_id: OnceCell::new(),
+            model_ids: std::sync::Mutex::new(HashMap::new()),
             dataset_id: OnceCell::new(),
             inputs_digest: OnceLock::new(),
             notify,
@@ -88,29 +91,32 @@ impl HubContext {
 
     /// The AI Hub id of the model: uploaded once per run, or reused from the cache.
     async fn model_id(&self, device: &str, model: &ModelArtifact) -> Result<String, DeviceError> {
-        self.model_id
-            .get_or_init(|| async {
-                let key = self.upload_key(model);
-                if let Some(hit) = self.cached(&key) {
-                    self.note(device, &format!("reusing uploaded model {}", hit.id));
-                    return Ok(hit.id);
+        let cell = match self.model_ids.lock() {
+            Ok(mut m) => Arc::clone(m.entry(model.sha256.clone()).or_default()),
+            Err(_) => Arc::new(OnceCell::new()),
+        };
+        cell.get_or_init(|| async {
+            let key = self.upload_key(model);
+            if let Some(hit) = self.cached(&key) {
+                self.note(device, &format!("reusing uploaded model {}", hit.id));
+                return Ok(hit.id);
+            }
+            self.note(device, "uploading the model");
+            let name = model
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            match self.client.upload_model(&model.path, name.as_deref()).await {
+                Ok(up) => {
+                    self.remember(key, &up.model_id, None);
+                    Ok(up.model_id)
                 }
-                self.note(device, "uploading the model");
-                let name = model
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned());
-                match self.client.upload_model(&model.path, name.as_deref()).await {
-                    Ok(up) => {
-                        self.remember(key, &up.model_id, None);
-                        Ok(up.model_id)
-                    }
-                    Err(e) => Err(format!("failed to upload the model: {}", chain(&e))),
-                }
-            })
-            .await
-            .clone()
-            .map_err(DeviceError::Unavailable)
+                Err(e) => Err(format!("failed to upload the model: {}", chain(&e))),
+            }
+        })
+        .await
+        .clone()
+        .map_err(DeviceError::Unavailable)
     }
 
     fn inputs_digest(&self, cases: &[CaseInputs]) -> String {

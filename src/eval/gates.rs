@@ -493,6 +493,10 @@ fn relative(
     } else {
         r.inconclusive = true;
         let then = match baseline.on_inconclusive {
+            OnInconclusive::Error if method == "paired" => {
+                r.status = GateStatus::Error;
+                "not measured (run_policy.on_inconclusive: error); raise `run_policy.runs` or `max_extra_runs`, or the threshold"
+            }
             OnInconclusive::Error => {
                 r.status = GateStatus::Error;
                 "not measured (run_policy.on_inconclusive: error); raise `run_policy.runs` or `max_extra_runs`, or use paired mode (`--baseline-model`)"

@@ -24,3 +24,4 @@ mod server_execute;
 mod shard;
 mod sim;
 mod support;
+mod verdicts;
