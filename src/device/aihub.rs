@@ -34,6 +34,9 @@ use crate::results::{JobKind, JobLink, LayerCounts};
 /// A callback for progress notes: (device name, message).
 pub type Notify = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
+/// One model file's upload: its AI Hub model id, or why the upload failed.
+type Upload = OnceCell<Result<String, String>>;
+
 /// What every AI Hub device of one run shares: the client, the cache, the uploaded model and
 /// the uploaded inputs.
 pub struct HubContext {
@@ -41,7 +44,7 @@ pub struct HubContext {
     cache: Option<Arc<JobCache>>,
     /// The uploaded model of each model file (by sha256): the model under test, and in paired
     /// mode the baseline model.
-    model_ids: std::sync::Mutex<HashMap<String, Arc<OnceCell<Result<String, String>>>>>,
+    model_ids: std::sync::Mutex<HashMap<String, Arc<Upload>>>,
     dataset_id: OnceCell<Result<String, String>>,
     inputs_digest: OnceLock<String>,
     notify: Option<Notify>,
