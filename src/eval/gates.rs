@@ -1079,4 +1079,153 @@ mod tests {
         );
         assert_eq!(device_verdict(&[fail, pass], Some("boom")), Verdict::Failed);
     }
+
+    fn runs(metric: Metric, values: &[f64]) -> BTreeMap<String, MetricValue> {
+        let mut m = metrics(&[(metric, super::super::metrics::median(values).unwrap())]);
+        if let Some(v) = m.get_mut(metric.as_str()) {
+            v.runs = values
+                .iter()
+                .map(|&value| crate::results::RunValue {
+                    value,
+                    samples: Vec::new(),
+                })
+                .collect();
+        }
+        m
+    }
+
+    fn paired_one(cand: &[f64], base: &[f64], on: OnInconclusive) -> GateResult {
+        let m = runs(Metric::InferenceTimeMs, cand);
+        let b = runs(Metric::InferenceTimeMs, base);
+        let view = BaselineView {
+            given: true,
+            paired: Some(&b),
+            stored: &[],
+            confidence: 0.95,
+            on_inconclusive: on,
+        };
+        evaluate_gates(&[(0, &rel(Metric::InferenceTimeMs, 10.0))], &m, &view, None).remove(0)
+    }
+
+    #[test]
+    fn paired_runs_decide_on_the_interval_of_their_ratios() {
+        let base = [10.0, 10.2, 9.9, 10.1, 10.0];
+        let r = paired_one(
+            &[13.0, 13.1, 12.9, 13.2, 13.0],
+            &base,
+            OnInconclusive::Error,
+        );
+        assert_eq!(r.status, GateStatus::Failed, "{}", r.message);
+        let i = r.interval.clone().unwrap();
+        assert_eq!(
+            (i.method.as_str(), i.runs, i.baseline_runs),
+            ("paired", 5, 5)
+        );
+        assert!(i.low_pct > 10.0 && i.estimate_pct > 25.0, "{i:?}");
+        assert!(
+            r.message.contains("5 paired runs, run-to-run spread"),
+            "{}",
+            r.message
+        );
+        let r = paired_one(&[10.1, 10.0, 10.2, 9.9, 10.0], &base, OnInconclusive::Error);
+        assert_eq!(r.status, GateStatus::Passed, "{}", r.message);
+        assert!(!r.inconclusive);
+    }
+
+    #[test]
+    fn an_inconclusive_interval_is_never_a_pass_unless_asked() {
+        let base = [10.0, 10.0, 10.0];
+        let cand = [10.2, 11.8, 11.0];
+        for (on, want) in [
+            (OnInconclusive::Error, GateStatus::Error),
+            (OnInconclusive::Fail, GateStatus::Failed),
+            (OnInconclusive::Pass, GateStatus::Passed),
+        ] {
+            let r = paired_one(&cand, &base, on);
+            assert!(r.inconclusive, "{}", r.message);
+            assert_eq!(r.status, want, "{}", r.message);
+            assert!(r.message.contains("inconclusive"), "{}", r.message);
+        }
+    }
+
+    #[test]
+    fn absolute_gates_show_the_stored_baseline() {
+        let m = metrics(&[(Metric::InferenceTimeMs, 12.0)]);
+        let b = device(&[(Metric::InferenceTimeMs, 10.0)]);
+        let stored = [&b];
+        let view = BaselineView {
+            given: true,
+            stored: &stored,
+            ..BaselineView::default()
+        };
+        let g = gate(Metric::InferenceTimeMs, Operator::Lte, 150.0);
+        let r = evaluate_gates(&[(0, &g)], &m, &view, None).remove(0);
+        assert_eq!(r.status, GateStatus::Passed);
+        assert_eq!((r.baseline, r.delta), (Some(10.0), Some(2.0)));
+        assert_eq!(r.delta_pct, Some(20.0));
+        assert_eq!(r.message, "`inference_time_ms` 12 ms ≤ 150 ms");
+    }
+
+    #[test]
+    fn a_history_threshold_fails_only_beyond_the_boundary_and_the_allowed_regression() {
+        let hist: Vec<DeviceResult> = [10.0, 10.3, 9.8, 10.1, 9.9, 10.2]
+            .iter()
+            .map(|&v| device(&[(Metric::InferenceTimeMs, v)]))
+            .collect();
+        let stored: Vec<&DeviceResult> = hist.iter().collect();
+        let mut g = rel(Metric::InferenceTimeMs, 10.0);
+        g.history = Some(HistoryThreshold {
+            method: HistoryMethod::T,
+            min_sample_size: 5,
+            max_sample_size: 30,
+            boundary: None,
+        });
+        let view = BaselineView {
+            given: true,
+            stored: &stored,
+            ..BaselineView::default()
+        };
+        let at = |v: f64| {
+            evaluate_gates(
+                &[(0, &g)],
+                &metrics(&[(Metric::InferenceTimeMs, v)]),
+                &view,
+                None,
+            )
+            .remove(0)
+        };
+        let r = at(12.0);
+        assert_eq!(r.status, GateStatus::Failed, "{}", r.message);
+        assert_eq!(r.interval.as_ref().unwrap().method, "history-t");
+        let r = at(10.9);
+        assert_eq!(r.status, GateStatus::Passed, "{}", r.message);
+        assert!(
+            r.message.contains("only a"),
+            "beyond the boundary but within 10%: {}",
+            r.message
+        );
+        let r = at(10.05);
+        assert_eq!(r.status, GateStatus::Passed, "{}", r.message);
+        assert!(r.message.contains("within it"), "{}", r.message);
+    }
+
+    #[test]
+    fn noise_warnings_name_the_device_and_the_numbers() {
+        let r = relative_one(Metric::InferenceTimeMs, 10.0, 102.0, 100.0);
+        let w = noise_warning("host", &r).unwrap();
+        assert!(w.starts_with("device `host`: the relative gate on `inference_time_ms` compares one run with one run"), "{w}");
+        let r = paired_one(
+            &[10.0, 12.0, 9.0],
+            &[10.0, 10.0, 10.0],
+            OnInconclusive::Error,
+        );
+        let w = noise_warning("s24", &r).unwrap();
+        assert!(w.contains("run-to-run spread"), "{w}");
+        let r = paired_one(
+            &[10.0, 10.01, 10.0],
+            &[10.0, 10.0, 10.0],
+            OnInconclusive::Error,
+        );
+        assert_eq!(noise_warning("s24", &r), None);
+    }
 }
