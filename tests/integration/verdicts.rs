@@ -403,3 +403,36 @@ fn dry_run_shows_the_runs_and_the_device_minutes_of_paired_mode() {
         out.stdout
     );
 }
+
+#[test]
+fn validate_refuses_a_history_threshold_on_an_absolute_gate() {
+    let sb = Sandbox::new();
+    project(&sb, ", runs: 3, on_inconclusive: fail");
+    let config = std::fs::read_to_string(sb.path().join("edgegate.yaml")).expect("config");
+    sb.write(
+        "edgegate.yaml",
+        config.replace(
+            "threshold: 100 }",
+            "threshold: 100, history: { method: iqr, min_sample_size: 40 } }",
+        ),
+    );
+    let out = sb.run(&["validate", "edgegate.yaml"]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .contains("`history` is a threshold of relative gates")
+            || out
+                .stdout
+                .contains("`history` is a threshold of relative gates"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        format!("{}{}", out.stdout, out.stderr)
+            .contains("min_sample_size 40 is larger than max_sample_size 30"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
