@@ -97,6 +97,8 @@ import sys
 label, path = sys.argv[1], sys.argv[2]
 rows = [l.split() for l in open(path) if l.strip()]
 n = len(rows)
+if n == 0:
+    print(f"{label:<34} n=0 (skipped)"); sys.exit()
 c = lambda k: sum(1 for r in rows if r[0] == k)
 other = n - c("0") - c("1") - c("3")
 jobs = sum(float(r[1]) for r in rows) / max(n, 1)
