@@ -16,7 +16,8 @@
 # unpaired run uses, at the planner's estimate of 1 device minute per profile job.
 #
 # Usage: scripts/bench-verdicts.sh   (env: EDGEGATE_BIN, AA_RUNS=200, AB_RUNS=100,
-#        OLD_RUNS=100, HOST_RUNS=15, NOISE_CV=0.05, SEED=1)
+#        OLD_RUNS=100, HOST_RUNS=15, NOISE_CV=0.05, SEED=1, MAX_EXTRA_RUNS=<run_policy default 5>;
+#        a count of 0 skips that experiment)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -26,6 +27,8 @@ OLD_RUNS=${OLD_RUNS:-100}
 HOST_RUNS=${HOST_RUNS:-15}
 NOISE_CV=${NOISE_CV:-0.05}
 SEED=${SEED:-1}
+EXTRA_POLICY=""
+if [ -n "${MAX_EXTRA_RUNS:-}" ]; then EXTRA_POLICY=", max_extra_runs: $MAX_EXTRA_RUNS"; fi
 BIN=${EDGEGATE_BIN:-}
 if [ -z "$BIN" ]; then
   if [ -x target/release/edgegate ]; then BIN=target/release/edgegate; else
@@ -53,7 +56,7 @@ git init -q .
 printf 'baseline model' > base.onnx
 printf 'candidate model' > cand.onnx
 CAND_SHA=$(sha256sum cand.onnx | cut -d' ' -f1)
-cat > edgegate.yaml <<'EOF'
+cat > edgegate.yaml <<EOF
 version: 1
 name: bench verdicts
 model: { path: cand.onnx }
@@ -63,7 +66,7 @@ device_matrix:
   - { name: s24, runtime: tflite }
 gates:
   - { metric: inference_time_ms, max_regression_pct: 10 }
-run_policy: { warmup_runs: 1, measurement_repeats: 10 }
+run_policy: { warmup_runs: 1, measurement_repeats: 10$EXTRA_POLICY }
 EOF
 
 start_sim() { # factor seed
@@ -123,6 +126,7 @@ EOF
 }
 
 paired_experiment() { # label factor n seed
+  if [ "$3" = 0 ]; then return; fi
   start_sim "$2" "$4"
   : > lines.txt
   for _ in $(seq "$3"); do
@@ -137,6 +141,7 @@ paired_experiment() { # label factor n seed
 }
 
 old_rule_experiment() { # label factor n seed: one run vs one stored run of the baseline model
+  if [ "$3" = 0 ]; then return; fi
   start_sim "$2" "$4"
   : > lines.txt
   for _ in $(seq "$3"); do
@@ -152,7 +157,7 @@ old_rule_experiment() { # label factor n seed: one run vs one stored run of the 
 }
 
 echo
-echo "== hub-sim: noise CV $NOISE_CV per run, 10% relative gate, default paired settings =="
+echo "== hub-sim: noise CV $NOISE_CV per run, 10% relative gate, default paired settings${EXTRA_POLICY:+ (run_policy$EXTRA_POLICY)} =="
 paired_experiment "A/A (unchanged)" 1.0 "$AA_RUNS" "$SEED"
 paired_experiment "A/B true +10%" 1.1 "$AB_RUNS" "$((SEED + 1))"
 paired_experiment "A/B true +20%" 1.2 "$AB_RUNS" "$((SEED + 2))"
@@ -202,7 +207,7 @@ EOF
 python3 mk.py a.onnx 256 1024 0
 cp a.onnx a_copy.onnx
 python3 mk.py slow20.onnx 256 1024 205
-cat > edgegate.yaml <<'EOF'
+cat > edgegate.yaml <<EOF
 version: 1
 name: host bench
 model: { path: a.onnx }
@@ -212,9 +217,10 @@ device_matrix:
   - { name: host, provider: local }
 gates:
   - { metric: inference_time_ms, max_regression_pct: 10 }
-run_policy: { warmup_runs: 5, measurement_repeats: 50 }
+run_policy: { warmup_runs: 5, measurement_repeats: 50$EXTRA_POLICY }
 EOF
 host_experiment() { # label model n
+  if [ "$3" = 0 ]; then return; fi
   : > lines.txt
   for _ in $(seq "$3"); do
     set +e
