@@ -563,4 +563,27 @@ http_faults:
         assert!(!default.wrapped(false) && default.wrapped(true));
         assert_eq!(default.upload.part_urls, None);
     }
+
+    #[test]
+    fn noise_and_model_effects_parse_and_bad_values_are_refused() {
+        let s = Scenario::from_yaml(
+            "noise: { seed: 3, latency_cv: 0.05, drift_pct: 2 }\ndevices:\n  X: { noise: { latency_cv: 0.1 } }\nmodels:\n  abc: { latency_factor: 1.2 }\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.noise_of("Y").map(|n| n.latency_cv), Some(0.05));
+        assert_eq!(s.noise_of("X").map(|n| n.latency_cv), Some(0.1));
+        assert_eq!(s.models["abc"].latency_factor, 1.2);
+        assert_eq!(s.models["abc"].memory_factor, 1.0);
+        for bad in [
+            "noise: { latency_cv: -1 }",
+            "noise: { bimodal_probability: 2 }",
+            "noise: { drift_pct: 95 }",
+            "models: { abc: { latency_factor: 0 } }",
+        ] {
+            let e = Scenario::from_yaml(bad, "t.yaml").unwrap_err().to_string();
+            assert!(e.starts_with("invalid scenario: "), "{bad}: {e}");
+        }
+        assert!(Scenario::from_yaml("noise: { jitter: 1 }", "t.yaml").is_err());
+    }
 }
