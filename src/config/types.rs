@@ -473,7 +473,7 @@ pub struct RunPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100))]
     pub runs: Option<u32>,
-    /// When a relative gate is inconclusive (its interval contains the threshold), measure up to this many more runs before deciding (default 5; 0: never re-measure). Each extra run costs what a run costs.
+    /// When a relative gate is inconclusive (its interval contains the threshold), measure more runs, `runs` at a time, up to this many in all, before deciding (default 10; 0: never re-measure). Each extra run costs what a run costs; an unchanged model rarely needs them.
     #[serde(default = "default_extra_runs")]
     #[schemars(range(max = 100))]
     pub max_extra_runs: u32,
@@ -511,7 +511,7 @@ impl OnInconclusive {
 }
 
 fn default_extra_runs() -> u32 {
-    5
+    10
 }
 fn default_confidence() -> f64 {
     0.95

@@ -397,7 +397,7 @@ fn dry_run_shows_the_runs_and_the_device_minutes_of_paired_mode() {
     );
     assert!(
         out.stdout.contains(
-            "re-measure up to 5 more runs per device (at most about 10.0 more device minutes)"
+            "re-measure up to 10 more runs per device (at most about 20.0 more device minutes)"
         ),
         "{}",
         out.stdout
