@@ -38,6 +38,8 @@ async fn run(config: PathBuf) -> Result<serde_json::Value, String> {
         warmup_runs: policy.warmup_runs,
         measurement_repeats: policy.measurement_repeats,
         job_timeout: Duration::from_secs(600),
+        round: 0,
+        reuse_profiles: true,
     };
     let dev = LocalDevice::new("host");
     let prepared = dev.prepare(&model).await.map_err(|e| e.to_string())?;

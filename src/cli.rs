@@ -207,8 +207,19 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_outside_project: bool,
     /// An earlier run's results.json; relative gates (`max_regression_pct`) compare against it.
+    /// Repeat the flag, or name a folder of results files, to give a history: the runs of every
+    /// file are pooled, and gates with `history:` use a statistical threshold over them.
+    /// Refused when the baseline measured another model format or device; warned about when its
+    /// run policy, build, machine or edgegate version differs.
+    #[arg(long, value_name = "FILE|DIR", action = clap::ArgAction::Append)]
+    pub baseline: Vec<PathBuf>,
+    /// Paired mode: measure this baseline model (e.g. the default branch's build) on the same
+    /// devices in the same run, interleaved with the model under test (A/B/A/B, 5 runs each by
+    /// default); relative gates then compare paired runs, which cancels drift and a lucky stored
+    /// baseline. Overrides `model.baseline_path`. Costs a second set of profile jobs: see
+    /// `--dry-run`.
     #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    pub baseline_model: Option<PathBuf>,
     /// Neither reuse nor record finished AI Hub jobs in `.edgegate/cache/jobs.json` (beside the
     /// config).
     #[arg(long)]
@@ -509,6 +520,7 @@ impl From<RunArgs> for commands::DryRunRequest {
             no_cache: args.no_cache,
             outside: outside_project(args.allow_outside_project),
             shard: args.shard,
+            baseline_model: args.baseline_model,
         }
     }
 }
@@ -534,6 +546,7 @@ impl TryFrom<RunArgs> for commands::RunRequest {
             allow_fork_token: args.allow_fork_token,
             outside: outside_project(args.allow_outside_project),
             baseline: args.baseline,
+            baseline_model: args.baseline_model,
             no_cache: args.no_cache,
             hub_url: args.hub_url,
             job_timeout,

@@ -37,6 +37,15 @@ pub struct Results {
     /// The baseline relative gates compared against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineInfo>,
+    /// Paired mode: the baseline model measured beside the model under test in this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_model: Option<ModelInfo>,
+    /// What a measurement depends on besides the model (run policy, build, machine), so a later run can tell whether this one is comparable. Absent in files written before edgegate recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
+    /// Warnings about the verdict's trustworthiness (an incomparable baseline, a threshold within the noise), also printed by `run`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Start time, RFC 3339 UTC.
     pub started_at: String,
     /// End time, RFC 3339 UTC.
@@ -139,12 +148,46 @@ pub struct CiContext {
 /// The earlier run relative gates compared against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BaselineInfo {
-    /// The baseline results file.
+    /// The baseline results file (the newest one, when several were given).
     pub path: String,
     /// Its model sha256.
     pub model_sha256: String,
     /// When it started.
     pub started_at: String,
+    /// How many results files were given (`--baseline` with several files or a folder): the history of statistical thresholds.
+    #[serde(default = "one_file", skip_serializing_if = "is_one")]
+    pub files: usize,
+}
+
+fn one_file() -> usize {
+    1
+}
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+/// What a measurement depends on besides the model.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Environment {
+    /// Untimed runs before measuring.
+    pub warmup_runs: u32,
+    /// Timed iterations per run.
+    pub measurement_repeats: u32,
+    /// Independent runs per device (before re-measuring).
+    pub runs: u32,
+    /// Whether the baseline model was measured in the same run (paired mode).
+    #[serde(default)]
+    pub paired: bool,
+    /// `debug` or `release`: how edgegate itself was built (a debug build runs host models several times slower).
+    pub build_profile: String,
+    /// The CPU model of the machine that ran edgegate (`/proc/cpuinfo`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_model: Option<String>,
+    /// Logical CPU cores available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_cores: Option<u32>,
+    /// Operating system and architecture, e.g. `linux-x86_64`.
+    pub os: String,
 }
 
 /// passed / failed / error, kept apart everywhere.
@@ -208,6 +251,9 @@ pub struct DeviceResult {
     pub invalid_input: bool,
     /// Wall time on this device, seconds.
     pub duration_s: f64,
+    /// Paired mode: the baseline model's metrics measured on this device in this run, with every run.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub baseline_metrics: BTreeMap<String, MetricValue>,
 }
 
 /// One metric: the value gates compare, and the raw samples it came from.
@@ -220,9 +266,33 @@ pub struct MetricValue {
     /// 90th percentile, for timings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p90: Option<f64>,
-    /// Raw samples (every timed iteration).
+    /// Raw samples (every timed iteration of every run).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<f64>,
+    /// With `run_policy.runs` above 1: each independent run's value and samples, in order; `value` is the median of the run values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<RunValue>,
+}
+
+/// One independent run of a metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunValue {
+    /// The run's value (its median for timings).
+    pub value: f64,
+    /// Its timed iterations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<f64>,
+}
+
+impl MetricValue {
+    /// The independent run values: each run's value, or the one value of a single run.
+    pub fn run_values(&self) -> Vec<f64> {
+        if self.runs.is_empty() {
+            vec![self.value]
+        } else {
+            self.runs.iter().map(|r| r.value).collect()
+        }
+    }
 }
 
 /// One case on one device.
@@ -293,6 +363,34 @@ pub struct GateResult {
     pub status: GateStatus,
     /// One sentence: what was compared and why it passed, failed or errored.
     pub message: String,
+    /// Relative gates: the estimated regression with its confidence interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<RegressionInterval>,
+    /// True when the interval contained the threshold after every extra run; `status` then follows `run_policy.on_inconclusive`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inconclusive: bool,
+}
+
+/// The estimated regression of a relative gate, in percent (positive = worse).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RegressionInterval {
+    /// The point estimate.
+    pub estimate_pct: f64,
+    /// Lower end of the interval.
+    pub low_pct: f64,
+    /// Upper end of the interval.
+    pub high_pct: f64,
+    /// Its confidence level (two-sided).
+    pub confidence: f64,
+    /// `paired` (Student-t on the log of paired run ratios), `unpaired` (two-sample t on the log run values), `history-z`/`history-t`/`history-iqr`, or `point` (one run each side: no interval).
+    pub method: String,
+    /// Independent runs behind the measured value.
+    pub runs: usize,
+    /// Independent runs (or stored results) behind the baseline value.
+    pub baseline_runs: usize,
+    /// The observed run-to-run spread (standard deviation of the log run values or log ratios, as a percentage), when there were enough runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread_pct: Option<f64>,
 }
 
 /// The outcome of one gate.

@@ -38,6 +38,8 @@ pub struct DryRunRequest {
     pub outside: OutsideProject,
     /// `--shard i/n`: plan only this slice of the enabled devices.
     pub shard: Option<plan::Shard>,
+    /// `--baseline-model`: plan paired measurements.
+    pub baseline_model: Option<PathBuf>,
 }
 
 /// What `edgegate run` (without `--dry-run`) was asked to do.
@@ -59,8 +61,10 @@ pub struct RunRequest {
     pub allow_fork_token: bool,
     /// `--allow-outside-project`: whether paths in the config may leave the project.
     pub outside: OutsideProject,
-    /// `--baseline`: an earlier results file for relative gates.
-    pub baseline: Option<PathBuf>,
+    /// `--baseline`: earlier results files (or folders of them) for relative gates.
+    pub baseline: Vec<PathBuf>,
+    /// `--baseline-model`: paired mode's baseline model.
+    pub baseline_model: Option<PathBuf>,
     /// `--no-cache`.
     pub no_cache: bool,
     /// `--hub-url`.
@@ -125,7 +129,12 @@ pub fn dry_run(req: &DryRunRequest) -> i32 {
         return exit::INVALID_INPUT;
     };
     print_warnings(&project);
-    let mut plan = plan::build_shard(&project, req.shard);
+    let paired = req
+        .baseline_model
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .or_else(|| project.config.model.baseline_path.clone());
+    let mut plan = plan::build_paired(&project, req.shard, paired);
     if !req.no_cache {
         mark_cached(&mut plan, &project, req);
     }
@@ -198,6 +207,7 @@ fn run_project(req: &RunRequest) -> Result<i32, RunError> {
     let outputs = report_outputs(&project, req)?;
     let engine = EngineRequest {
         baseline: req.baseline.clone(),
+        baseline_model: req.baseline_model.clone(),
         no_cache: req.no_cache,
         hub: HubOptions {
             api_url: req.hub_url.clone(),
@@ -207,7 +217,12 @@ fn run_project(req: &RunRequest) -> Result<i32, RunError> {
         ..EngineRequest::default()
     };
     let mode = ProgressMode::detect(req.quiet, req.verbose);
-    let plan = plan::build_shard(&project, req.shard);
+    let paired = req
+        .baseline_model
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .or_else(|| project.config.model.baseline_path.clone());
+    let plan = plan::build_paired(&project, req.shard, paired);
     block_on(async {
         let stop = CancellationToken::new();
         let signals = tokio::spawn(watch_signals(stop.clone()));
@@ -231,6 +246,9 @@ async fn finish_run(
         junit,
         markdown,
     } = outputs;
+    for w in &results.warnings {
+        eprintln!("warning: {w}");
+    }
     let written = write_results(&path, results);
     let table = crate::report::table::render(results);
     if req.quiet {

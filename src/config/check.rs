@@ -312,6 +312,29 @@ impl Checker {
                     )),
                 );
             }
+            if let Some(h) = &g.history {
+                if g.max_regression_pct.is_none() {
+                    self.diags.push(
+                        site.error(
+                            &format!("{at}/history"),
+                            "`history` is a threshold of relative gates, and this gate has no `max_regression_pct`",
+                        )
+                        .with_help("add `max_regression_pct`, or remove `history`"),
+                    );
+                }
+                if h.min_sample_size > h.max_sample_size {
+                    self.diags.push(
+                        site.error(
+                            &format!("{at}/history/min_sample_size"),
+                            format!(
+                                "min_sample_size {} is larger than max_sample_size {}, so the threshold could never apply",
+                                h.min_sample_size, h.max_sample_size
+                            ),
+                        )
+                        .with_help("lower `min_sample_size` or raise `max_sample_size`"),
+                    );
+                }
+            }
             if g.operator == Some(Operator::Eq)
                 && !matches!(g.metric, super::types::Metric::Accuracy)
             {

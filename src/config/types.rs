@@ -52,6 +52,10 @@ pub struct ModelSpec {
     /// Input names with shape and dtype, in the model's input order. Required where the format does not carry shapes (TorchScript).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub input_specs: IndexMap<String, TensorSpec>,
+    /// Paired mode: the baseline model file (for example the default branch's build), measured on the same devices in the same run, interleaved with the model under test (A/B/A/B); relative gates then compare paired runs, which cancels drift and a lucky stored baseline. Same format as `path`; relative to this config file and inside the project. `--baseline-model` overrides it. Costs a second set of measurements (see `run --dry-run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub baseline_path: Option<String>,
 }
 
 /// A model file format.
@@ -253,6 +257,59 @@ pub struct Gate {
     /// Why this gate exists, shown in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Relative gates only: a Bencher-like statistical threshold over the history of stored baselines (`--baseline` with several results files or a folder). The gate fails when the value lies beyond the history's boundary and regresses by more than `max_regression_pct` from the history's median; with fewer stored values than `min_sample_size` the gate uses the default interval verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryThreshold>,
+}
+
+/// A statistical threshold over the stored baselines' values of a metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryThreshold {
+    /// `t` (Student-t prediction interval, good for small histories), `z` (normal, for 30 or more values) or `iqr` (median + k × interquartile range, robust to outliers).
+    pub method: HistoryMethod,
+    /// The fewest stored values the threshold needs (default 5; at least 2).
+    #[serde(default = "default_min_sample")]
+    #[schemars(range(min = 2, max = 1000))]
+    pub min_sample_size: u32,
+    /// Use at most this many of the newest stored values (default 30).
+    #[serde(default = "default_max_sample")]
+    #[schemars(range(min = 2, max = 1000))]
+    pub max_sample_size: u32,
+    /// `z`/`t`: the percentile of the boundary, 0.5 to 0.9999 (default 0.99). `iqr`: the multiplier k of the interquartile range (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.5, max = 100))]
+    pub boundary: Option<f64>,
+}
+
+fn default_min_sample() -> u32 {
+    5
+}
+fn default_max_sample() -> u32 {
+    30
+}
+
+/// How a history threshold is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryMethod {
+    /// Normal distribution: mean + z(boundary) × standard deviation.
+    Z,
+    /// Student-t prediction interval: mean + t(boundary, n − 1) × s × √(1 + 1/n).
+    T,
+    /// Median + boundary × interquartile range.
+    Iqr,
+}
+
+impl HistoryMethod {
+    /// The name used in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Z => "z",
+            Self::T => "t",
+            Self::Iqr => "iqr",
+        }
+    }
 }
 
 /// A measured quantity.
@@ -412,7 +469,56 @@ pub struct RunPolicy {
     #[serde(default = "default_concurrency")]
     #[schemars(range(min = 1, max = 64))]
     pub max_concurrency: u32,
+    /// Independent measurement runs per device: separate AI Hub profile jobs, or separate rounds with a fresh model load on the host. Metrics are the median of the run medians; relative gates get a confidence interval from the run-to-run spread. Default 1, or 5 in paired mode (`model.baseline_path` / `--baseline-model`), where each run measures both models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub runs: Option<u32>,
+    /// When a relative gate is inconclusive (its interval contains the threshold), measure more runs, `runs` at a time, up to this many in all, before deciding (default 10; 0: never re-measure). Each extra run costs what a run costs; an unchanged model rarely needs them.
+    #[serde(default = "default_extra_runs")]
+    #[schemars(range(max = 100))]
+    pub max_extra_runs: u32,
+    /// Confidence level of the interval relative gates decide on (default 0.95: a gate fails only when the regression is above the threshold with 97.5 % one-sided confidence).
+    #[serde(default = "default_confidence")]
+    #[schemars(range(min = 0.5, max = 0.999))]
+    pub confidence: f64,
+    /// What an inconclusive relative gate becomes once the extra runs are spent: `error` (the default: not measured, exit 3), `fail`, or `pass` (explicitly accept the risk).
+    #[serde(default)]
+    pub on_inconclusive: OnInconclusive,
 }
+
+/// What an inconclusive relative gate becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInconclusive {
+    /// Not measured: the gate is an error and the run exits 3.
+    #[default]
+    Error,
+    /// The gate fails (exit 1).
+    Fail,
+    /// The gate passes, with the interval in its message.
+    Pass,
+}
+
+impl OnInconclusive {
+    /// The name used in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Fail => "fail",
+            Self::Pass => "pass",
+        }
+    }
+}
+
+fn default_extra_runs() -> u32 {
+    10
+}
+fn default_confidence() -> f64 {
+    0.95
+}
+
+/// Runs per device when `run_policy.runs` is not set: 5 in paired mode, else 1.
+pub const DEFAULT_PAIRED_RUNS: u32 = 5;
 
 fn default_warmup() -> u32 {
     1
@@ -428,6 +534,13 @@ fn default_concurrency() -> u32 {
 }
 
 impl RunPolicy {
+    /// The runs per device: `runs`, else 5 in paired mode and 1 otherwise.
+    pub fn runs(&self, paired: bool) -> u32 {
+        self.runs
+            .unwrap_or(if paired { DEFAULT_PAIRED_RUNS } else { 1 })
+            .max(1)
+    }
+
     /// `timeout_minutes` as a duration: the limit of the whole run, and of each job unless
     /// `--job-timeout` sets a shorter one.
     pub fn timeout(&self) -> std::time::Duration {
@@ -442,6 +555,10 @@ impl Default for RunPolicy {
             measurement_repeats: default_repeats(),
             timeout_minutes: default_timeout(),
             max_concurrency: default_concurrency(),
+            runs: None,
+            max_extra_runs: default_extra_runs(),
+            confidence: default_confidence(),
+            on_inconclusive: OnInconclusive::default(),
         }
     }
 }

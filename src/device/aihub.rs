@@ -6,6 +6,7 @@
 //! Finished jobs are recorded in the [`JobCache`]; a later run with the same key re-reads their
 //! results instead of submitting. This file knows AI Hub and the cache, never the engine.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
@@ -33,12 +34,17 @@ use crate::results::{JobKind, JobLink, LayerCounts};
 /// A callback for progress notes: (device name, message).
 pub type Notify = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
+/// One model file's upload: its AI Hub model id, or why the upload failed.
+type Upload = OnceCell<Result<String, String>>;
+
 /// What every AI Hub device of one run shares: the client, the cache, the uploaded model and
 /// the uploaded inputs.
 pub struct HubContext {
     client: HubClient,
     cache: Option<Arc<JobCache>>,
-    model_id: OnceCell<Result<String, String>>,
+    /// The uploaded model of each model file (by sha256): the model under test, and in paired
+    /// mode the baseline model.
+    model_ids: std::sync::Mutex<HashMap<String, Arc<Upload>>>,
     dataset_id: OnceCell<Result<String, String>>,
     inputs_digest: OnceLock<String>,
     notify: Option<Notify>,
@@ -50,7 +56,7 @@ impl HubContext {
         Self {
             client,
             cache,
-            model_id: OnceCell::new(),
+            model_ids: std::sync::Mutex::new(HashMap::new()),
             dataset_id: OnceCell::new(),
             inputs_digest: OnceLock::new(),
             notify,
@@ -88,29 +94,32 @@ impl HubContext {
 
     /// The AI Hub id of the model: uploaded once per run, or reused from the cache.
     async fn model_id(&self, device: &str, model: &ModelArtifact) -> Result<String, DeviceError> {
-        self.model_id
-            .get_or_init(|| async {
-                let key = self.upload_key(model);
-                if let Some(hit) = self.cached(&key) {
-                    self.note(device, &format!("reusing uploaded model {}", hit.id));
-                    return Ok(hit.id);
+        let cell = match self.model_ids.lock() {
+            Ok(mut m) => Arc::clone(m.entry(model.sha256.clone()).or_default()),
+            Err(_) => Arc::new(OnceCell::new()),
+        };
+        cell.get_or_init(|| async {
+            let key = self.upload_key(model);
+            if let Some(hit) = self.cached(&key) {
+                self.note(device, &format!("reusing uploaded model {}", hit.id));
+                return Ok(hit.id);
+            }
+            self.note(device, "uploading the model");
+            let name = model
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            match self.client.upload_model(&model.path, name.as_deref()).await {
+                Ok(up) => {
+                    self.remember(key, &up.model_id, None);
+                    Ok(up.model_id)
                 }
-                self.note(device, "uploading the model");
-                let name = model
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned());
-                match self.client.upload_model(&model.path, name.as_deref()).await {
-                    Ok(up) => {
-                        self.remember(key, &up.model_id, None);
-                        Ok(up.model_id)
-                    }
-                    Err(e) => Err(format!("failed to upload the model: {}", chain(&e))),
-                }
-            })
-            .await
-            .clone()
-            .map_err(DeviceError::Unavailable)
+                Err(e) => Err(format!("failed to upload the model: {}", chain(&e))),
+            }
+        })
+        .await
+        .clone()
+        .map_err(DeviceError::Unavailable)
     }
 
     fn inputs_digest(&self, cases: &[CaseInputs]) -> String {
@@ -482,12 +491,16 @@ impl Device for AihubDevice {
         let sha = self.model_sha();
         let options = self.profile_options(settings);
         let key = self.key(CachedKind::Profile, &sha, &options, "");
-        if let Some(hit) = self.ctx.cached(&key) {
+        if let Some(hit) = self.ctx.cached(&key).filter(|_| settings.reuse_profiles) {
             match self.read_profile(&hit.id).await {
                 Ok(m) => {
                     self.ctx
                         .note(&self.name, &format!("reusing profile job {}", hit.id));
-                    let mut r = profile_result(&m, self.link(JobKind::Profile, &hit.id, true));
+                    let mut r = profile_result(
+                        &m,
+                        self.link(JobKind::Profile, &hit.id, true),
+                        settings.warmup_runs,
+                    );
                     r.model_size_bytes = self.target_size(prepared).await;
                     return Ok(r);
                 }
@@ -501,7 +514,11 @@ impl Device for AihubDevice {
             .await?;
         let m = self.read_profile(&job_id).await?;
         self.ctx.remember(key, &job_id, None);
-        let mut r = profile_result(&m, self.link(JobKind::Profile, &job_id, false));
+        let mut r = profile_result(
+            &m,
+            self.link(JobKind::Profile, &job_id, false),
+            settings.warmup_runs,
+        );
         r.model_size_bytes = self.target_size(prepared).await;
         Ok(r)
     }
@@ -720,10 +737,16 @@ pub fn split_outputs(
     Ok(per_case)
 }
 
-/// A profile's measurements as the device trait reports them.
-pub fn profile_result(m: &ProfileMeasurements, job: JobLink) -> ProfileResult {
+/// A profile's measurements as the device trait reports them. The job ran `warmup + repeats`
+/// iterations (`--max_profiler_iterations`); the first `warmup` of them are warm-up and are
+/// dropped, so the median covers the timed iterations only (when the profile lists no more
+/// than `warmup` iterations, all of them are kept rather than none).
+pub fn profile_result(m: &ProfileMeasurements, job: JobLink, warmup: u32) -> ProfileResult {
+    let warmup = warmup as usize;
     let inference_ms = if m.all_inference_times_ms.is_empty() {
         vec![m.inference_time_ms]
+    } else if m.all_inference_times_ms.len() > warmup {
+        m.all_inference_times_ms[warmup..].to_vec()
     } else {
         m.all_inference_times_ms.clone()
     };
@@ -833,15 +856,23 @@ mod tests {
             layers: vec![],
             profile_version: "1.8".into(),
         };
-        let r = profile_result(&m, link.clone());
+        let r = profile_result(&m, link.clone(), 0);
         assert_eq!(r.inference_ms, vec![4.9, 5.1, 5.0]);
+        let r = profile_result(&m, link.clone(), 1);
+        assert_eq!(
+            r.inference_ms,
+            vec![5.1, 5.0],
+            "the warm-up iteration is dropped"
+        );
+        let r = profile_result(&m, link.clone(), 3);
+        assert_eq!(r.inference_ms, vec![4.9, 5.1, 5.0], "never all of them");
         assert_eq!(r.peak_memory_bytes, Some(20));
         assert_eq!(r.load_time_ms, Some(100.0));
         assert_eq!(r.layers.map(|l| (l.npu, l.cpu)), Some((3, 1)));
         m.all_inference_times_ms.clear();
         m.inference_memory_peak_range = None;
         m.layer_placement = LayerPlacement::default();
-        let r = profile_result(&m, link);
+        let r = profile_result(&m, link, 1);
         assert_eq!(r.inference_ms, vec![5.0]);
         assert_eq!(r.peak_memory_bytes, Some(10));
         assert_eq!(r.layers, None);

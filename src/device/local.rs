@@ -54,6 +54,9 @@ impl std::fmt::Debug for LocalDevice {
 struct Loaded {
     target_id: String,
     model: OnnxModel,
+    /// Where it came from, so a later run can load it afresh.
+    path: std::path::PathBuf,
+    specs: Vec<InputSpec>,
 }
 
 impl LocalDevice {
@@ -118,6 +121,7 @@ impl Device for LocalDevice {
             Some(l) => l,
             None => {
                 let path = model.path.clone();
+                let keep = (path.clone(), specs_of(model));
                 let specs: Vec<InputSpec> = model
                     .input_specs
                     .iter()
@@ -135,6 +139,8 @@ impl Device for LocalDevice {
                 let loaded = Arc::new(Loaded {
                     target_id: target_id.clone(),
                     model: onnx,
+                    path: keep.0,
+                    specs: keep.1,
                 });
                 if let Ok(mut g) = self.loaded.lock() {
                     *g = Some(loaded.clone());
@@ -155,7 +161,24 @@ impl Device for LocalDevice {
         cases: &[CaseInputs],
         settings: &RunSettings,
     ) -> Result<ProfileResult, DeviceError> {
-        let loaded = self.loaded_for(prepared)?;
+        let mut loaded = self.loaded_for(prepared)?;
+        if settings.round > 0 {
+            // An independent run: load, optimise and plan the model again, as a new process would.
+            let (path, specs) = (loaded.path.clone(), loaded.specs.clone());
+            let onnx = tokio::task::spawn_blocking(move || OnnxModel::load(&path, &specs))
+                .await
+                .map_err(|e| DeviceError::Other(format!("loading the model panicked: {e}")))??;
+            let fresh = Arc::new(Loaded {
+                target_id: loaded.target_id.clone(),
+                model: onnx,
+                path: loaded.path.clone(),
+                specs: loaded.specs.clone(),
+            });
+            if let Ok(mut g) = self.loaded.lock() {
+                *g = Some(fresh.clone());
+            }
+            loaded = fresh;
+        }
         let feeds = if cases.is_empty() {
             vec![loaded.model.zero_feed()?]
         } else {
@@ -257,6 +280,18 @@ impl Device for LocalDevice {
     }
 }
 
+fn specs_of(model: &ModelArtifact) -> Vec<InputSpec> {
+    model
+        .input_specs
+        .iter()
+        .map(|(n, s)| InputSpec {
+            name: n.clone(),
+            shape: s.shape.iter().map(|&d| d as usize).collect(),
+            dtype: s.dtype,
+        })
+        .collect()
+}
+
 impl From<OnnxError> for DeviceError {
     fn from(e: OnnxError) -> Self {
         match e {
@@ -343,6 +378,8 @@ mod tests {
             warmup_runs,
             measurement_repeats,
             job_timeout: Duration::from_secs(120),
+            round: 0,
+            reuse_profiles: true,
         }
     }
 

@@ -53,6 +53,12 @@ pub struct RunSettings {
     pub measurement_repeats: u32,
     /// Limit for one job (compile, profile or inference).
     pub job_timeout: Duration,
+    /// Which independent run this profile is (0-based): a local device loads the model afresh
+    /// for every run after the first.
+    pub round: u32,
+    /// Whether a finished profile job from an earlier run may stand in for this one (off when
+    /// runs are repeated or paired: a reused measurement is not an independent one).
+    pub reuse_profiles: bool,
 }
 
 /// The model made ready for a device (compiled on AI Hub, loaded and optimised locally).

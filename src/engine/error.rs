@@ -37,6 +37,23 @@ pub enum RunError {
     /// The AI Hub URL (`--hub-url`, `QAIHUB_API_URL` or client.ini) is not a usable URL.
     #[error(transparent)]
     HubUrl(HubError),
+    /// `model.baseline_path` of the config points where the path policy forbids.
+    #[error("model.baseline_path {source}\nhelp: {help}")]
+    BaselineModelPath {
+        #[source]
+        source: PathError,
+        help: String,
+    },
+    /// The baseline model has another format than the model under test.
+    #[error(
+        "baseline model `{}` is a {theirs} model but the model under test is {ours}; paired mode compares two builds of the same format: pass a {ours} baseline model",
+        path.display()
+    )]
+    BaselineModelKind {
+        path: PathBuf,
+        theirs: &'static str,
+        ours: &'static str,
+    },
     /// `report.json` of the config would be written where the path policy forbids.
     #[error("report file {source}\nhelp: {help}")]
     ResultsPath {

@@ -37,15 +37,29 @@ pub struct DeviceTask {
     pub infer: bool,
     /// Warm-up, repeats and the per-job limit.
     pub settings: RunSettings,
+    /// Independent measurement runs (profile jobs, or local rounds with a fresh model load).
+    pub runs: u32,
+    /// Paired mode: the device instance that measures the baseline model, and that model; each
+    /// run then measures the model under test, then the baseline model (A/B/A/B).
+    pub baseline: Option<(Arc<dyn Device>, ModelArtifact)>,
+    /// Extra runs allowed while `more` says a relative gate is still inconclusive.
+    pub extra_runs: u32,
+    /// Decides, from the runs so far (model under test, baseline model), whether to measure more.
+    pub more: Option<MoreRuns>,
 }
+
+/// Whether the runs so far leave a relative gate inconclusive.
+pub type MoreRuns = Arc<dyn Fn(&[ProfileResult], &[ProfileResult]) -> bool + Send + Sync>;
 
 /// What one device delivered, complete or not.
 #[derive(Debug, Clone, Default)]
 pub struct DeviceRun {
     /// The model made ready, when prepare succeeded.
     pub prepared: Option<Prepared>,
-    /// The profile, when it finished.
-    pub profile: Option<ProfileResult>,
+    /// Every finished profile run of the model under test, in order.
+    pub profiles: Vec<ProfileResult>,
+    /// Paired mode: every finished profile run of the baseline model, in order.
+    pub baseline_profiles: Vec<ProfileResult>,
     /// The outputs of every case, when inference finished.
     pub infer: Option<InferResult>,
     /// Every job run or reused, in submission order.
@@ -202,6 +216,10 @@ async fn run_device(
         profile,
         infer,
         settings,
+        runs,
+        baseline,
+        extra_runs,
+        more,
     } = task;
     let name = device.name().to_string();
     let started = Instant::now();
@@ -214,19 +232,81 @@ async fn run_device(
                 s.prepared = Some(prepared.clone());
             });
             progress.event(&name, Event::Running);
+            let base_prepared = match &baseline {
+                Some((bdev, bmodel)) if profile => match bdev.prepare(bmodel).await {
+                    Ok(p) => {
+                        update(&state, |s| s.add_jobs(&p.jobs));
+                        Some((Arc::clone(bdev), p))
+                    }
+                    Err(e) => {
+                        update(&state, |s| s.fail("baseline model", &e));
+                        None
+                    }
+                },
+                _ => None,
+            };
             let profile = async {
                 if !profile {
                     return;
                 }
-                let r = device.profile(&prepared, &cases, &settings).await;
-                let err = r.as_ref().err().map(ToString::to_string);
-                update(&state, |s| match r {
-                    Ok(p) => {
-                        s.add_jobs(&p.jobs);
-                        s.profile = Some(p);
+                let mut done = 0u32;
+                let mut target = runs.max(1);
+                let mut budget = extra_runs;
+                let mut err = None;
+                'rounds: loop {
+                    while done < target {
+                        let mut settings = settings.clone();
+                        settings.round = done;
+                        let r = device.profile(&prepared, &cases, &settings).await;
+                        let failed = r.is_err();
+                        if let Err(e) = &r {
+                            err = Some(e.to_string());
+                        }
+                        update(&state, |s| match r {
+                            Ok(p) => {
+                                s.add_jobs(&p.jobs);
+                                s.profiles.push(p);
+                            }
+                            Err(e) => s.fail("profile", &e),
+                        });
+                        if failed {
+                            break 'rounds;
+                        }
+                        if let Some((bdev, bprep)) = &base_prepared {
+                            let r = bdev.profile(bprep, &cases, &settings).await;
+                            let failed = r.is_err();
+                            update(&state, |s| match r {
+                                Ok(p) => {
+                                    s.add_jobs(&p.jobs);
+                                    s.baseline_profiles.push(p);
+                                }
+                                Err(e) => s.fail("baseline model profile", &e),
+                            });
+                            if failed {
+                                break 'rounds;
+                            }
+                        }
+                        done += 1;
                     }
-                    Err(e) => s.fail("profile", &e),
-                });
+                    let Some(more) = &more else { break };
+                    if budget == 0 {
+                        break;
+                    }
+                    let (a, b) = state
+                        .lock()
+                        .map(|s| (s.profiles.clone(), s.baseline_profiles.clone()))
+                        .unwrap_or_default();
+                    if !more(&a, &b) {
+                        break;
+                    }
+                    let step = runs.max(1).min(budget);
+                    budget -= step;
+                    target += step;
+                    progress.event(&name, Event::Note(&format!(
+                        "a relative gate is inconclusive after {done} run{}: measuring {step} more",
+                        if done == 1 { "" } else { "s" }
+                    )));
+                }
                 progress.event(&name, Event::Profiled(err.as_deref()));
             };
             let infer = async {
@@ -362,7 +442,13 @@ mod tests {
                     warmup_runs: 0,
                     measurement_repeats: 1,
                     job_timeout: Duration::from_secs(60),
+                    round: 0,
+                    reuse_profiles: true,
                 },
+                runs: 1,
+                baseline: None,
+                extra_runs: 0,
+                more: None,
             })
             .collect()
     }
@@ -434,7 +520,7 @@ mod tests {
         for i in [0, 2, 3, 4] {
             let d = &exec.devices[i];
             assert!(d.finished && d.error().is_none());
-            assert_eq!(d.profile.as_ref().map(|p| p.inference_ms.len()), Some(2));
+            assert_eq!(d.profiles.first().map(|p| p.inference_ms.len()), Some(2));
             assert_eq!(d.infer.as_ref().map(|r| r.outputs.len()), Some(1));
         }
     }
@@ -447,8 +533,8 @@ mod tests {
         tasks[1].profile = false;
         let exec = exec(&tasks, 2, Duration::from_secs(10), CancellationToken::new()).await;
         let (profiled, inferred) = (&exec.devices[0], &exec.devices[1]);
-        assert!(profiled.profile.is_some() && profiled.infer.is_none());
-        assert!(inferred.profile.is_none() && inferred.infer.is_some());
+        assert!(!profiled.profiles.is_empty() && profiled.infer.is_none());
+        assert!(inferred.profiles.is_empty() && inferred.infer.is_some());
         assert!(profiled.finished && inferred.finished);
     }
 

@@ -35,6 +35,15 @@ pub struct Plan {
     /// With `--shard i/n`: which slice of the enabled devices this plan covers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
+    /// Independent measurement runs per device (`run_policy.runs`).
+    pub runs: u32,
+    /// Paired mode: the baseline model measured beside the model in every run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_model: Option<String>,
+    /// Extra runs a device may take while a relative gate is inconclusive.
+    pub max_extra_runs: u32,
+    /// AI Hub device minutes those extra runs cost at most, over all devices.
+    pub extra_device_minutes: f64,
     /// The run policy the jobs were planned with: execution takes its limits from here.
     #[serde(skip)]
     pub policy: RunPolicy,
@@ -82,8 +91,15 @@ pub enum JobPlan {
         runtime: &'static str,
         options: Option<String>,
     },
-    /// Profile: warm-up and timed iterations on the device.
-    Profile { iterations: u32 },
+    /// Profile: warm-up and timed iterations on the device, one job per run (and per model in
+    /// paired mode).
+    Profile {
+        iterations: u32,
+        #[serde(skip_serializing_if = "is_one")]
+        runs: u32,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        paired: bool,
+    },
     /// Inference over every case in one dataset.
     Inference { cases: usize },
     /// Local CPU run: load once, warm-up, timed repeats per case.
@@ -91,7 +107,15 @@ pub enum JobPlan {
         warmup_runs: u32,
         measurement_repeats: u32,
         cases: usize,
+        #[serde(skip_serializing_if = "is_one")]
+        runs: u32,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        paired: bool,
     },
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 /// What happens on one device.
@@ -212,8 +236,28 @@ pub fn build(project: &Project) -> Plan {
 
 /// Builds the plan of one shard of a loaded project's device matrix (all of it with `None`).
 pub fn build_shard(project: &Project, shard: Option<Shard>) -> Plan {
+    build_paired(project, shard, project.config.model.baseline_path.clone())
+}
+
+/// Builds the plan of one shard, with `baseline_model` (paired mode: `--baseline-model`, else
+/// `model.baseline_path`) measured beside the model in every run.
+pub fn build_paired(
+    project: &Project,
+    shard: Option<Shard>,
+    baseline_model: Option<String>,
+) -> Plan {
     let config = &project.config;
     let policy = &config.run_policy;
+    let paired = baseline_model.is_some();
+    let runs = policy.runs(paired);
+    let sides = if paired { 2.0 } else { 1.0 };
+    let has_relative = config.gates.iter().any(|g| g.max_regression_pct.is_some());
+    let extra = if has_relative && (paired || runs > 1) {
+        policy.max_extra_runs
+    } else {
+        0
+    };
+    let mut extra_minutes = 0.0;
     let (all_cases, checked) = project
         .promptpack
         .as_ref()
@@ -267,6 +311,8 @@ pub fn build_shard(project: &Project, shard: Option<Shard>) -> Plan {
                 warmup_runs: policy.warmup_runs,
                 measurement_repeats: policy.measurement_repeats,
                 cases,
+                runs,
+                paired,
             }),
             Target::Aihub(hub) => {
                 if first_hub {
@@ -281,13 +327,17 @@ pub fn build_shard(project: &Project, shard: Option<Shard>) -> Plan {
                         runtime: hub.runtime.as_str(),
                         options: hub.compile_options.clone(),
                     });
-                    hub_jobs += 1;
+                    // Paired: the baseline model compiles too (the job cache reuses it when unchanged).
+                    hub_jobs += if paired { 2 } else { 1 };
                 }
                 jobs.push(JobPlan::Profile {
                     iterations: policy.warmup_runs + policy.measurement_repeats,
+                    runs,
+                    paired,
                 });
-                hub_jobs += 1;
-                minutes += EST_PROFILE_MINUTES;
+                hub_jobs += runs * if paired { 2 } else { 1 };
+                minutes += EST_PROFILE_MINUTES * sides * f64::from(runs);
+                extra_minutes += EST_PROFILE_MINUTES * sides * f64::from(extra);
                 if cases > 0 {
                     jobs.push(JobPlan::Inference { cases });
                     hub_jobs += 1;
@@ -334,6 +384,10 @@ pub fn build_shard(project: &Project, shard: Option<Shard>) -> Plan {
         devices,
         shard: shard_info,
         policy: policy.clone(),
+        runs,
+        baseline_model,
+        max_extra_runs: extra,
+        extra_device_minutes: extra_minutes,
     }
 }
 
@@ -365,7 +419,11 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                 JobPlan::Compile { .. } => {
                     ("compile", job_key(&parts, CachedKind::Compile, "", ""))
                 }
-                JobPlan::Profile { iterations } => (
+                JobPlan::Profile {
+                    iterations,
+                    runs: 1,
+                    paired: false,
+                } => (
                     "profile",
                     job_key(
                         &parts,
@@ -386,7 +444,7 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                     ),
                     None => continue,
                 },
-                JobPlan::LocalRun { .. } => continue,
+                JobPlan::Profile { .. } | JobPlan::LocalRun { .. } => continue,
             };
             if let Some(hit) = lookup.cache.get(&key) {
                 reused.push(ReusedJob { kind, id: hit.id });
@@ -536,10 +594,38 @@ impl Plan {
                 "s"
             }
         );
-        if self.needs_baseline {
+        if self.runs > 1 || self.baseline_model.is_some() {
+            let each = match &self.baseline_model {
+                Some(b) => format!(
+                    ", each measuring the model and then the baseline model {b} (paired A/B: twice the profile jobs and device minutes of unpaired runs)"
+                ),
+                None => String::new(),
+            };
             let _ = writeln!(
                 o,
-                "  relative gates need a baseline: pass `--baseline <earlier edgegate-results.json>`"
+                "  measurement: {} independent run{} per device{each}",
+                self.runs,
+                if self.runs == 1 { "" } else { "s" },
+            );
+        }
+        if self.max_extra_runs > 0 {
+            let _ = writeln!(
+                o,
+                "  inconclusive relative gates re-measure up to {} more run{} per device (at most about {:.1} more device minute{})",
+                self.max_extra_runs,
+                if self.max_extra_runs == 1 { "" } else { "s" },
+                self.extra_device_minutes,
+                if (self.extra_device_minutes - 1.0).abs() < f64::EPSILON {
+                    ""
+                } else {
+                    "s"
+                },
+            );
+        }
+        if self.needs_baseline && self.baseline_model.is_none() {
+            let _ = writeln!(
+                o,
+                "  relative gates need a baseline: pass `--baseline <earlier edgegate-results.json>`, or `--baseline-model <file>` to measure both models here"
             );
         }
         o
@@ -568,7 +654,26 @@ fn job_text(j: &JobPlan) -> String {
             Some(o) => format!("compile for {runtime} ({o})"),
             None => format!("compile for {runtime}"),
         },
-        JobPlan::Profile { iterations } => format!("profile ({iterations} iterations)"),
+        JobPlan::Profile {
+            iterations,
+            runs,
+            paired,
+        } => {
+            let mut t = format!("profile ({iterations} iterations)");
+            if *runs > 1 || *paired {
+                let jobs = runs * if *paired { 2 } else { 1 };
+                t.push_str(&format!(
+                    " × {runs} run{}{}: {jobs} profile jobs",
+                    if *runs == 1 { "" } else { "s" },
+                    if *paired {
+                        " of each model, interleaved"
+                    } else {
+                        ""
+                    },
+                ));
+            }
+            t
+        }
         JobPlan::Inference { cases } => format!(
             "inference over {cases} case{}",
             if *cases == 1 { "" } else { "s" }
@@ -577,10 +682,24 @@ fn job_text(j: &JobPlan) -> String {
             warmup_runs,
             measurement_repeats,
             cases,
+            runs,
+            paired,
         } => {
-            format!(
+            let mut t = format!(
                 "run on this CPU: {warmup_runs} warm-up + {measurement_repeats} timed runs per case, {cases} cases"
-            )
+            );
+            if *runs > 1 || *paired {
+                t.push_str(&format!(
+                    "; {runs} independent run{} with a fresh model load{}",
+                    if *runs == 1 { "" } else { "s" },
+                    if *paired {
+                        ", each followed by the baseline model (A/B/A/B)"
+                    } else {
+                        ""
+                    },
+                ));
+            }
+            t
         }
     }
 }
@@ -662,7 +781,11 @@ mod tests {
                     runtime: "tflite",
                     options: None
                 },
-                JobPlan::Profile { iterations: 7 },
+                JobPlan::Profile {
+                    iterations: 7,
+                    runs: 1,
+                    paired: false,
+                },
                 JobPlan::Inference { cases: 2 },
             ]
         );

@@ -25,13 +25,18 @@ use crate::device::{CaseInputs, Device, DeviceError, ModelArtifact, RunSettings}
 use crate::eval;
 use crate::hub::{ClientOptions, HubClient, HubEnv, HubError, HubOptions};
 use crate::results::Results;
-use crate::results::{BaselineInfo, DeviceResult, ModelInfo, PackInfo, RESULTS_VERSION, ToolInfo};
+use crate::results::{
+    BaselineInfo, DeviceResult, Environment, ModelInfo, PackInfo, RESULTS_VERSION, ToolInfo,
+};
 
 /// What `edgegate run` was asked to do, beyond the config.
 #[derive(Debug, Clone, Default)]
 pub struct RunRequest {
-    /// An earlier results file for relative gates.
-    pub baseline: Option<PathBuf>,
+    /// Earlier results for relative gates: results files, or folders of them (a history).
+    pub baseline: Vec<PathBuf>,
+    /// Paired mode: the baseline model file, measured beside the model in every run
+    /// (`--baseline-model`; else the config's `model.baseline_path`).
+    pub baseline_model: Option<PathBuf>,
     /// An earlier run's results already in memory (a server's stored run), used instead of
     /// reading `baseline`: the name that stands for it in messages and results.json, and the
     /// results.
@@ -65,7 +70,41 @@ fn cache_for(project: &Project, req: &RunRequest) -> Option<Arc<JobCache>> {
 
 /// Hashes the model file and gathers what devices need to know about it.
 pub fn model_artifact(project: &Project) -> Result<ModelArtifact, RunError> {
-    let path = &project.model_path;
+    artifact_at(project, &project.model_path)
+}
+
+/// The baseline model of paired mode: `--baseline-model`, else `model.baseline_path`; it must
+/// have the model's format.
+pub fn baseline_model(
+    project: &Project,
+    req: &RunRequest,
+) -> Result<Option<ModelArtifact>, RunError> {
+    let path = match (&req.baseline_model, &project.config.model.baseline_path) {
+        (Some(p), _) => p.clone(),
+        (None, Some(named)) => {
+            project
+                .config_file(named)
+                .map_err(|source| RunError::BaselineModelPath {
+                    source,
+                    help: project.paths.output_help("--baseline-model"),
+                })?
+        }
+        (None, None) => return Ok(None),
+    };
+    let text = path.to_string_lossy().to_string();
+    let kind = crate::config::ModelKind::from_path(&text).unwrap_or(project.model_kind);
+    if kind != project.model_kind {
+        return Err(RunError::BaselineModelKind {
+            path,
+            theirs: kind.as_str(),
+            ours: project.model_kind.as_str(),
+        });
+    }
+    artifact_at(project, &path).map(Some)
+}
+
+fn artifact_at(project: &Project, path: &Path) -> Result<ModelArtifact, RunError> {
+    let path = &path.to_path_buf();
     let mut reader =
         crate::files::reader(path, "model", crate::files::MODEL_LIMIT).map_err(RunError::Model)?;
     let sha256 = crate::files::sha256_hex(&mut reader).map_err(|source| RunError::ModelRead {
@@ -205,20 +244,43 @@ pub async fn run(
     let model = model_artifact(project)?;
     let names: Vec<String> = plan.devices.iter().map(|d| d.name.clone()).collect();
     let planned: Vec<&str> = names.iter().map(String::as_str).collect();
-    let baseline = match (&req.baseline_given, &req.baseline) {
-        (Some((name, b)), _) => {
+    let base_model = baseline_model(project, req)?;
+    let paired = base_model.is_some();
+    let environment = environment(&plan.policy, paired);
+    let baselines: Vec<(PathBuf, Results)> = match &req.baseline_given {
+        Some((name, b)) => {
             let p = PathBuf::from(name);
             eval::baseline::check_given(b, &p)?;
-            eval::baseline::check(b, &p, &config.gates, &planned)?;
-            Some((p, b.clone()))
+            vec![(p, b.clone())]
         }
-        (None, Some(p)) => {
-            let b = eval::baseline::load(p)?;
-            eval::baseline::check(&b, p, &config.gates, &planned)?;
-            Some((p.clone(), b))
-        }
-        (None, None) => None,
+        None => eval::baseline::load_many(&req.baseline)?,
     };
+    let this = eval::baseline::ThisRun {
+        model_kind: model.kind.as_str(),
+        devices: plan
+            .devices
+            .iter()
+            .map(|d| {
+                (
+                    d.name.clone(),
+                    d.provider,
+                    d.hub_device.clone(),
+                    d.target.hub().map(|h| h.runtime.as_str().to_string()),
+                )
+            })
+            .collect(),
+        environment: &environment,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let mut warnings: Vec<String> = Vec::new();
+    for (p, b) in &baselines {
+        eval::baseline::check(b, p, &config.gates, &planned)?;
+        for w in eval::baseline::comparability(b, p, &this)? {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+    }
     let inputs = case_inputs(project, &model)?;
     let ctx = match &project.promptpack {
         Some(pack) => {
@@ -228,16 +290,31 @@ pub async fn run(
     };
     let progress: Arc<dyn Progress> = Arc::from(mode.build(&names));
     let run_timeout = plan.policy.timeout();
+    let runs = plan.policy.runs(paired);
     let settings = RunSettings {
         warmup_runs: plan.policy.warmup_runs,
         measurement_repeats: plan.policy.measurement_repeats,
         job_timeout: req.job_timeout.unwrap_or(run_timeout).min(run_timeout),
+        round: 0,
+        reuse_profiles: runs == 1 && !paired,
+    };
+    let view_of = |name: &str| -> Vec<DeviceResult> {
+        baselines
+            .iter()
+            .filter_map(|(_, b)| eval::baseline::device(b, name).cloned())
+            .collect()
     };
     let mut hub: Option<Hub> = None;
     let mut tasks = Vec::with_capacity(plan.devices.len());
     for dp in &plan.devices {
+        let mut base_device: Option<Arc<dyn Device>> = None;
         let device: Arc<dyn Device> = match &dp.target {
-            Target::Local => Arc::new(LocalDevice::new(&dp.name)),
+            Target::Local => {
+                if paired {
+                    base_device = Some(Arc::new(LocalDevice::new(&dp.name)));
+                }
+                Arc::new(LocalDevice::new(&dp.name))
+            }
             Target::Aihub(target) => {
                 let connected = match hub.take() {
                     Some(h) => h,
@@ -250,15 +327,56 @@ pub async fn run(
                     },
                 };
                 let device = hub_device(project, dp, target, &connected);
+                if paired {
+                    base_device = Some(hub_device(project, dp, target, &connected));
+                }
                 hub = Some(connected);
                 device
             }
         };
+        let relative: Vec<(usize, crate::config::Gate)> = dp
+            .gates
+            .iter()
+            .filter(|g| g.gate.max_regression_pct.is_some())
+            .map(|g| (g.index, g.gate.clone()))
+            .collect();
+        let stored = view_of(&dp.name);
+        let can_decide = paired || !stored.is_empty();
+        let more: Option<super::execute::MoreRuns> =
+            (!relative.is_empty() && can_decide && (paired || runs > 1)).then(|| {
+                let policy = plan.policy.clone();
+                let f: super::execute::MoreRuns = Arc::new(move |a, b| {
+                    let m = eval::metrics::device_metrics(a, None, &[]);
+                    let bm = eval::metrics::device_metrics(b, None, &[]);
+                    let refs: Vec<&DeviceResult> = stored.iter().collect();
+                    let view = eval::gates::BaselineView {
+                        given: true,
+                        paired: paired.then_some(&bm),
+                        stored: &refs,
+                        confidence: policy.confidence,
+                        on_inconclusive: policy.on_inconclusive,
+                    };
+                    let gates: Vec<(usize, &crate::config::Gate)> =
+                        relative.iter().map(|(i, g)| (*i, g)).collect();
+                    eval::gates::evaluate_gates(&gates, &m, &view, None)
+                        .iter()
+                        .any(|g| g.inconclusive)
+                });
+                f
+            });
         tasks.push(DeviceTask {
             device,
             profile: dp.profiles(),
             infer: dp.inference_cases() > 0,
             settings: settings.clone(),
+            runs,
+            baseline: base_device.zip(base_model.clone()),
+            extra_runs: if more.is_some() {
+                plan.policy.max_extra_runs
+            } else {
+                0
+            },
+            more,
         });
     }
     let opts = ExecOptions {
@@ -279,8 +397,32 @@ pub async fn run(
         .devices
         .iter()
         .zip(&execution.devices)
-        .map(|(dp, run)| evaluate_device(project, dp, run, &ctx, baseline.as_ref().map(|(_, b)| b)))
+        .map(|(dp, run)| {
+            let stored = view_of(&dp.name);
+            let refs: Vec<&DeviceResult> = stored.iter().collect();
+            evaluate_device(
+                project,
+                dp,
+                run,
+                &ctx,
+                &Compare {
+                    given: paired || !baselines.is_empty(),
+                    paired,
+                    stored: &refs,
+                    policy: &plan.policy,
+                },
+            )
+        })
         .collect();
+    for d in &device_results {
+        for g in &d.gates {
+            if let Some(w) = eval::gates::noise_warning(&d.name, g)
+                && !warnings.contains(&w)
+            {
+                warnings.push(w);
+            }
+        }
+    }
     let (summary, mut verdict) = eval::summarize(&device_results);
     if plan.shard.is_some() && device_results.is_empty() {
         // A shard of a matrix smaller than the shard count: nothing to measure here is not a
@@ -312,11 +454,20 @@ pub async fn run(
             cases: p.cases.len(),
         }),
         ci: crate::ci::CiEnv::from_env().context(),
-        baseline: baseline.as_ref().map(|(path, b)| BaselineInfo {
+        baseline: baselines.last().map(|(path, b)| BaselineInfo {
             path: path.display().to_string(),
             model_sha256: b.model.sha256.clone(),
             started_at: b.started_at.clone(),
+            files: baselines.len(),
         }),
+        baseline_model: base_model.as_ref().map(|m| ModelInfo {
+            path: m.path.display().to_string(),
+            kind: m.kind.as_str().into(),
+            sha256: m.sha256.clone(),
+            size_bytes: m.size_bytes,
+        }),
+        environment: Some(environment),
+        warnings,
         started_at: rfc3339(started_at),
         finished_at: rfc3339(SystemTime::now()),
         duration_s: started.elapsed().as_secs_f64(),
@@ -367,13 +518,48 @@ impl Device for Unreachable {
     }
 }
 
+/// What the gates of one device compare against.
+struct Compare<'a> {
+    given: bool,
+    paired: bool,
+    stored: &'a [&'a DeviceResult],
+    policy: &'a crate::config::types::RunPolicy,
+}
+
+/// What a measurement depends on besides the model: run policy, build, machine.
+pub fn environment(policy: &crate::config::types::RunPolicy, paired: bool) -> Environment {
+    let cpu_model = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|t| {
+        t.lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    });
+    Environment {
+        warmup_runs: policy.warmup_runs,
+        measurement_repeats: policy.measurement_repeats,
+        runs: policy.runs(paired),
+        paired,
+        build_profile: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+        .into(),
+        cpu_model,
+        cpu_cores: std::thread::available_parallelism()
+            .ok()
+            .map(|n| n.get() as u32),
+        os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+    }
+}
+
 /// Checks the cases, aggregates metrics and evaluates the planned gates of one device.
 fn evaluate_device(
     project: &Project,
     device: &DevicePlan,
     run: &DeviceRun,
     ctx: &eval::EvalContext,
-    baseline: Option<&Results>,
+    cmp: &Compare<'_>,
 ) -> DeviceResult {
     let error = run.error();
     let cases = project
@@ -395,13 +581,22 @@ fn evaluate_device(
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
-    let metrics =
-        eval::metrics::device_metrics(run.profile.as_ref(), run.prepared.as_ref(), &cases);
+    let metrics = eval::metrics::device_metrics(&run.profiles, run.prepared.as_ref(), &cases);
+    let baseline_metrics = if cmp.paired {
+        eval::metrics::device_metrics(&run.baseline_profiles, None, &[])
+    } else {
+        Default::default()
+    };
     let gates: Vec<(usize, &crate::config::Gate)> =
         device.gates.iter().map(|g| (g.index, &g.gate)).collect();
-    let base = baseline.and_then(|b| eval::baseline::device(b, &device.name));
-    let gate_results =
-        eval::gates::evaluate_gates(&gates, &metrics, base, baseline.is_some(), error.as_deref());
+    let view = eval::gates::BaselineView {
+        given: cmp.given,
+        paired: cmp.paired.then_some(&baseline_metrics),
+        stored: cmp.stored,
+        confidence: cmp.policy.confidence,
+        on_inconclusive: cmp.policy.on_inconclusive,
+    };
+    let gate_results = eval::gates::evaluate_gates(&gates, &metrics, &view, error.as_deref());
     let verdict = if run.interrupted {
         crate::results::Verdict::Error
     } else {
@@ -414,13 +609,14 @@ fn evaluate_device(
         runtime: device.target.hub().map(|h| h.runtime.as_str().to_string()),
         jobs: run.jobs.clone(),
         metrics,
-        layers: run.profile.as_ref().and_then(|p| p.layers),
+        layers: run.profiles.iter().find_map(|p| p.layers),
         cases,
         gates: gate_results,
         verdict,
         error,
         invalid_input: run.invalid_input,
         duration_s: run.duration.as_secs_f64(),
+        baseline_metrics,
     }
 }
 

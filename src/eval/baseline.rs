@@ -70,6 +70,31 @@ pub enum BaselineError {
         metric: String,
         value: f64,
     },
+    /// A folder given as `--baseline` holds no results file.
+    #[error(
+        "baseline folder `{}` holds no results file (`*.json` written by `edgegate run`); pass a folder of earlier results, or one results file",
+        path.display()
+    )]
+    EmptyFolder { path: PathBuf },
+    /// The folder cannot be listed.
+    #[error("cannot list baseline folder `{}`: {source}", path.display())]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The baseline measured something that cannot be compared with this run.
+    #[error(
+        "baseline `{}` is not comparable: {what}: the baseline has {theirs}, this run {ours}; {help}",
+        path.display()
+    )]
+    Incomparable {
+        path: PathBuf,
+        what: String,
+        theirs: String,
+        ours: String,
+        help: String,
+    },
     /// A 0 that a relative gate would divide by.
     #[error(
         "baseline file `{}`: device `{device}` has `{metric}` = 0, which the relative gate `gates[{gate}]` would divide by; use an absolute gate (`operator` and `threshold`) on `{metric}`, or a baseline run that measured it",
@@ -118,6 +143,169 @@ pub fn load(path: &Path) -> Result<Results, BaselineError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Loads every baseline: each path is a results file, or a folder whose `*.json` files are all
+/// results files. Sorted oldest first by `started_at`, so the newest is last.
+pub fn load_many(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Results)>, BaselineError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|source| BaselineError::Folder {
+                    path: p.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(BaselineError::EmptyFolder { path: p.clone() });
+            }
+            for f in files {
+                let r = load(&f)?;
+                out.push((f, r));
+            }
+        } else {
+            let r = load(p)?;
+            out.push((p.clone(), r));
+        }
+    }
+    out.sort_by(|a, b| a.1.started_at.cmp(&b.1.started_at));
+    Ok(out)
+}
+
+/// What this run is, for the comparability check against a baseline.
+#[derive(Debug, Clone)]
+pub struct ThisRun<'a> {
+    /// The model format (`onnx`, `tflite`, ...).
+    pub model_kind: &'a str,
+    /// Each planned device: name, provider, AI Hub device, runtime.
+    pub devices: Vec<(
+        String,
+        crate::config::Provider,
+        Option<String>,
+        Option<String>,
+    )>,
+    /// What the measurement depends on.
+    pub environment: &'a crate::results::Environment,
+    /// This edgegate's version.
+    pub version: &'a str,
+}
+
+/// Checks that a baseline measured what this run measures. A different model format, or a
+/// device name that means another device (provider, AI Hub device or runtime), is an error: the
+/// numbers say nothing about each other. A different run policy, build, machine or edgegate
+/// version is a warning naming both sides, as is a baseline too old to record them.
+pub fn comparability(
+    baseline: &Results,
+    path: &Path,
+    this: &ThisRun<'_>,
+) -> Result<Vec<String>, BaselineError> {
+    let refuse =
+        |what: &str, theirs: String, ours: String, help: &str| BaselineError::Incomparable {
+            path: path.to_path_buf(),
+            what: what.to_string(),
+            theirs,
+            ours,
+            help: help.to_string(),
+        };
+    if baseline.model.kind != this.model_kind {
+        return Err(refuse(
+            "model format",
+            format!("a {} model", baseline.model.kind),
+            format!("a {} model", this.model_kind),
+            "a baseline must measure the same format; use the results of a run of the same kind of model",
+        ));
+    }
+    for (name, provider, hub, runtime) in &this.devices {
+        let Some(b) = device(baseline, name) else {
+            continue;
+        };
+        let same_hub = match (&b.hub_device, hub) {
+            (Some(x), Some(y)) => x == y,
+            _ => true,
+        };
+        let same_runtime = match (&b.runtime, runtime) {
+            (Some(x), Some(y)) => x == y,
+            _ => true,
+        };
+        if b.provider != *provider || !same_hub || !same_runtime {
+            let side = |p: &crate::config::Provider, h: &Option<String>, r: &Option<String>| {
+                let mut t = match p {
+                    crate::config::Provider::Local => "the local CPU".to_string(),
+                    crate::config::Provider::Aihub => "AI Hub".to_string(),
+                };
+                if let Some(h) = h {
+                    t.push_str(&format!(" device `{h}`"));
+                }
+                if let Some(r) = r {
+                    t.push_str(&format!(" with runtime {r}"));
+                }
+                t
+            };
+            return Err(refuse(
+                &format!("device `{name}`"),
+                side(&b.provider, &b.hub_device, &b.runtime),
+                side(provider, hub, runtime),
+                "a baseline must come from the same device; use results measured there, or rename the device",
+            ));
+        }
+    }
+    let mut warnings = Vec::new();
+    let p = path.display();
+    let Some(env) = &baseline.environment else {
+        warnings.push(format!(
+            "baseline `{p}` records no run policy, build profile or machine (written by an older edgegate {}); the comparison may not be like for like: re-run the baseline with this edgegate",
+            baseline.tool.version
+        ));
+        return Ok(warnings);
+    };
+    let ours = this.environment;
+    let mut differ = |what: &str, theirs: String, mine: String| {
+        if theirs != mine {
+            warnings.push(format!(
+                "baseline `{p}` differs in {what}: baseline {theirs}, this run {mine}; its numbers may not be comparable"
+            ));
+        }
+    };
+    differ(
+        "run_policy",
+        format!(
+            "warmup_runs {} + measurement_repeats {} × runs {}",
+            env.warmup_runs, env.measurement_repeats, env.runs
+        ),
+        format!(
+            "warmup_runs {} + measurement_repeats {} × runs {}",
+            ours.warmup_runs, ours.measurement_repeats, ours.runs
+        ),
+    );
+    differ(
+        "build profile",
+        format!("`{}`", env.build_profile),
+        format!("`{}`", ours.build_profile),
+    );
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+    let host = this
+        .devices
+        .iter()
+        .any(|(_, p, _, _)| *p == crate::config::Provider::Local);
+    if host {
+        differ(
+            "CPU model",
+            format!("`{}`", opt(&env.cpu_model)),
+            format!("`{}`", opt(&ours.cpu_model)),
+        );
+        let cores = |c: Option<u32>| c.map_or("unknown".into(), |c| c.to_string());
+        differ("CPU cores", cores(env.cpu_cores), cores(ours.cpu_cores));
+    }
+    differ(
+        "edgegate version",
+        baseline.tool.version.clone(),
+        this.version.to_string(),
+    );
+    Ok(warnings)
 }
 
 /// Refuses results given as data (not read through [`load`]) whose format version is not the one
@@ -207,6 +395,9 @@ mod tests {
             promptpack: None,
             ci: None,
             baseline: None,
+            baseline_model: None,
+            environment: None,
+            warnings: Vec::new(),
             started_at: "2026-11-25T22:00:00Z".into(),
             finished_at: "2026-11-25T22:01:00Z".into(),
             duration_s: 60.0,
@@ -228,6 +419,7 @@ mod tests {
                     error: None,
                     invalid_input: false,
                     duration_s: 1.0,
+                    baseline_metrics: Default::default(),
                 })
                 .collect(),
             summary: Summary::default(),
@@ -310,6 +502,7 @@ mod tests {
                     unit: "ms".into(),
                     p90: None,
                     samples: Vec::new(),
+                    runs: Vec::new(),
                 },
             );
         }

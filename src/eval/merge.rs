@@ -207,6 +207,19 @@ pub fn merge(shards: Vec<ShardResults>) -> Result<Results, MergeError> {
         promptpack: base.promptpack.clone(),
         ci: base.ci.clone(),
         baseline: base.baseline.clone(),
+        baseline_model: base.baseline_model.clone(),
+        environment: base.environment.clone(),
+        warnings: {
+            let mut w: Vec<String> = Vec::new();
+            for s in shards {
+                for x in &s.results.warnings {
+                    if !w.contains(x) {
+                        w.push(x.clone());
+                    }
+                }
+            }
+            w
+        },
         started_at,
         finished_at,
         duration_s,

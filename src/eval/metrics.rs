@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Metric;
 use crate::device::{Prepared, ProfileResult};
-use crate::results::{CaseResult, CaseStatus, MetricValue};
+use crate::results::{CaseResult, CaseStatus, MetricValue, RunValue};
 
 use super::format::unit;
 
@@ -20,60 +20,133 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// case could be checked (all skipped or all errored: a device that produced no outputs has not
 /// measured its accuracy, so an accuracy gate is an error there, not a failure).
 pub fn device_metrics(
-    profile: Option<&ProfileResult>,
+    profiles: &[ProfileResult],
     prepared: Option<&Prepared>,
     cases: &[CaseResult],
 ) -> BTreeMap<String, MetricValue> {
     let mut out = BTreeMap::new();
-    let mut put = |metric: Metric, value: f64, p90: Option<f64>, samples: Vec<f64>| {
-        if value.is_finite() {
-            out.insert(
-                metric.as_str().to_string(),
-                MetricValue {
-                    value,
-                    unit: unit(metric).to_string(),
-                    p90: p90.filter(|p| p.is_finite()),
-                    samples,
-                },
-            );
-        }
-    };
-    if let Some(p) = profile {
-        let samples: Vec<f64> = p
-            .inference_ms
-            .iter()
-            .copied()
+    let mut put =
+        |metric: Metric, value: f64, p90: Option<f64>, samples: Vec<f64>, runs: Vec<RunValue>| {
+            if value.is_finite() {
+                out.insert(
+                    metric.as_str().to_string(),
+                    MetricValue {
+                        value,
+                        unit: unit(metric).to_string(),
+                        p90: p90.filter(|p| p.is_finite()),
+                        samples,
+                        runs,
+                    },
+                );
+            }
+        };
+    let many = profiles.len() > 1;
+    // One value per run, and the value gates compare: the median of the run values.
+    let per_run = |values: Vec<Option<f64>>| -> (Option<f64>, Vec<RunValue>) {
+        let v: Vec<f64> = values
+            .into_iter()
+            .flatten()
             .filter(|x| x.is_finite())
             .collect();
-        if let Some(m) = median(&samples) {
+        let runs = if many {
+            v.iter()
+                .map(|&value| RunValue {
+                    value,
+                    samples: Vec::new(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (median(&v), runs)
+    };
+    let run_samples: Vec<Vec<f64>> = profiles
+        .iter()
+        .map(|p| {
+            p.inference_ms
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .collect()
+        })
+        .collect();
+    let all: Vec<f64> = run_samples.iter().flatten().copied().collect();
+    let run_medians: Vec<(f64, &Vec<f64>)> = run_samples
+        .iter()
+        .filter_map(|s| median(s).map(|m| (m, s)))
+        .collect();
+    if let Some(m) = median(&run_medians.iter().map(|(m, _)| *m).collect::<Vec<_>>()) {
+        let runs = if many {
+            run_medians
+                .iter()
+                .map(|(value, s)| RunValue {
+                    value: *value,
+                    samples: (*s).clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        put(
+            Metric::InferenceTimeMs,
+            m,
+            percentile(&all, 90.0),
+            all,
+            runs,
+        );
+    }
+    let (load, runs) = per_run(profiles.iter().map(|p| p.load_time_ms).collect());
+    if let Some(ms) = load {
+        put(Metric::LoadTimeMs, ms, None, Vec::new(), runs);
+    }
+    let (peak, runs) = per_run(
+        profiles
+            .iter()
+            .map(|p| p.peak_memory_bytes.map(|b| b as f64 / MIB))
+            .collect(),
+    );
+    if let Some(mb) = peak {
+        put(Metric::PeakMemoryMb, mb, None, Vec::new(), runs);
+    }
+    if let Some(l) = profiles.iter().find_map(|p| p.layers) {
+        let total = f64::from(l.npu) + f64::from(l.gpu) + f64::from(l.cpu);
+        if total > 0.0 {
+            let pct = |n: u32| f64::from(n) / total * 100.0;
             put(
-                Metric::InferenceTimeMs,
-                m,
-                percentile(&samples, 90.0),
-                samples,
+                Metric::NpuComputePercent,
+                pct(l.npu),
+                None,
+                Vec::new(),
+                Vec::new(),
+            );
+            put(
+                Metric::GpuComputePercent,
+                pct(l.gpu),
+                None,
+                Vec::new(),
+                Vec::new(),
+            );
+            put(
+                Metric::CpuComputePercent,
+                pct(l.cpu),
+                None,
+                Vec::new(),
+                Vec::new(),
             );
         }
-        if let Some(ms) = p.load_time_ms {
-            put(Metric::LoadTimeMs, ms, None, Vec::new());
-        }
-        if let Some(b) = p.peak_memory_bytes {
-            put(Metric::PeakMemoryMb, b as f64 / MIB, None, Vec::new());
-        }
-        if let Some(l) = p.layers {
-            let total = f64::from(l.npu) + f64::from(l.gpu) + f64::from(l.cpu);
-            if total > 0.0 {
-                let pct = |n: u32| f64::from(n) / total * 100.0;
-                put(Metric::NpuComputePercent, pct(l.npu), None, Vec::new());
-                put(Metric::GpuComputePercent, pct(l.gpu), None, Vec::new());
-                put(Metric::CpuComputePercent, pct(l.cpu), None, Vec::new());
-            }
-        }
     }
-    let size = profile
-        .and_then(|p| p.model_size_bytes)
+    let size = profiles
+        .iter()
+        .find_map(|p| p.model_size_bytes)
         .or_else(|| prepared.and_then(|p| p.model_size_bytes));
     if let Some(b) = size {
-        put(Metric::ModelSizeMb, b as f64 / MIB, None, Vec::new());
+        put(
+            Metric::ModelSizeMb,
+            b as f64 / MIB,
+            None,
+            Vec::new(),
+            Vec::new(),
+        );
     }
     let count = |s: CaseStatus| cases.iter().filter(|c| c.status == s).count();
     let passed = count(CaseStatus::Passed);
@@ -84,6 +157,7 @@ pub fn device_metrics(
             Metric::Accuracy,
             passed as f64 / checked as f64,
             None,
+            Vec::new(),
             Vec::new(),
         );
     }
@@ -197,7 +271,7 @@ mod tests {
             jobs: Vec::new(),
             model_size_bytes: Some(1024 * 1024),
         };
-        let m = device_metrics(Some(&profile), Some(&prepared), &[]);
+        let m = device_metrics(std::slice::from_ref(&profile), Some(&prepared), &[]);
         let t = &m["inference_time_ms"];
         assert_eq!(t.value, 25.0);
         assert_eq!(t.unit, "ms");
@@ -223,7 +297,7 @@ mod tests {
             jobs: Vec::new(),
             model_size_bytes: Some(3 * 1024 * 1024),
         };
-        let m = device_metrics(None, Some(&prepared), &[]);
+        let m = device_metrics(&[], Some(&prepared), &[]);
         assert_eq!(value(&m, Metric::ModelSizeMb), Some(3.0));
         assert_eq!(m.len(), 1);
     }
@@ -234,11 +308,11 @@ mod tests {
             inference_ms: vec![5.0],
             ..ProfileResult::default()
         };
-        let m = device_metrics(Some(&profile), None, &[]);
+        let m = device_metrics(std::slice::from_ref(&profile), None, &[]);
         assert_eq!(value(&m, Metric::NpuComputePercent), None);
         assert_eq!(m["inference_time_ms"].p90, Some(5.0));
         profile.layers = Some(LayerCounts::default());
-        let m = device_metrics(Some(&profile), None, &[]);
+        let m = device_metrics(std::slice::from_ref(&profile), None, &[]);
         assert_eq!(value(&m, Metric::CpuComputePercent), None);
     }
 
@@ -249,7 +323,7 @@ mod tests {
             load_time_ms: Some(f64::NAN),
             ..ProfileResult::default()
         };
-        let m = device_metrics(Some(&profile), None, &[]);
+        let m = device_metrics(std::slice::from_ref(&profile), None, &[]);
         assert_eq!(m["inference_time_ms"].value, 15.0);
         assert_eq!(m["inference_time_ms"].samples, vec![10.0, 20.0]);
         assert_eq!(value(&m, Metric::LoadTimeMs), None);
@@ -257,7 +331,7 @@ mod tests {
             inference_ms: vec![f64::NAN],
             ..ProfileResult::default()
         };
-        assert!(device_metrics(Some(&only_nan), None, &[]).is_empty());
+        assert!(device_metrics(std::slice::from_ref(&only_nan), None, &[]).is_empty());
     }
 
     #[test]
@@ -269,24 +343,24 @@ mod tests {
             case(CaseStatus::Error),
             case(CaseStatus::Skipped),
         ];
-        let m = device_metrics(None, None, &cases);
+        let m = device_metrics(&[], None, &cases);
         assert_eq!(value(&m, Metric::Accuracy), Some(0.5));
         assert_eq!(m["accuracy"].unit, "fraction");
-        let m = device_metrics(None, None, &[case(CaseStatus::Skipped)]);
+        let m = device_metrics(&[], None, &[case(CaseStatus::Skipped)]);
         assert_eq!(value(&m, Metric::Accuracy), None);
         let m = device_metrics(
-            None,
+            &[],
             None,
             &[case(CaseStatus::Error), case(CaseStatus::Error)],
         );
         assert_eq!(value(&m, Metric::Accuracy), None);
         let m = device_metrics(
-            None,
+            &[],
             None,
             &[case(CaseStatus::Error), case(CaseStatus::Failed)],
         );
         assert_eq!(value(&m, Metric::Accuracy), Some(0.0));
-        let m = device_metrics(None, None, &[case(CaseStatus::Passed)]);
+        let m = device_metrics(&[], None, &[case(CaseStatus::Passed)]);
         assert_eq!(value(&m, Metric::Accuracy), Some(1.0));
     }
 }

@@ -8,6 +8,7 @@ pub mod format;
 pub mod gates;
 pub mod merge;
 pub mod metrics;
+pub mod stats;
 mod summary;
 
 pub use expect::{EvalContext, check_case, skipped_case};

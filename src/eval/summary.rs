@@ -78,12 +78,15 @@ mod tests {
                     delta_pct: None,
                     status,
                     message: String::new(),
+                    interval: None,
+                    inconclusive: false,
                 })
                 .collect(),
             verdict,
             error: None,
             invalid_input: false,
             duration_s: 0.0,
+            baseline_metrics: Default::default(),
         }
     }
 

@@ -91,7 +91,31 @@ pub fn gate_statement(g: &GateResult, unit: &str) -> String {
         (None, Some(p)) => format!("regression must be ≤ {}", pct(p)),
         _ => format!("must be {}", rule(g, unit)),
     };
-    format!("{} {actual}, {must} ({baseline}{delta})", g.metric.as_str())
+    let evidence = match &g.interval {
+        Some(i) if i.method != "point" => {
+            let spread = i
+                .spread_pct
+                .map(|s| format!(", run-to-run spread {}%", R.num((s * 10.0).round() / 10.0)))
+                .unwrap_or_default();
+            format!(
+                "; estimated regression {} ({}% interval {} to {}), {} run{} vs {} baseline run{}{spread}{}",
+                delta_pct(i.estimate_pct),
+                R.num(i.confidence * 100.0),
+                delta_pct(i.low_pct),
+                delta_pct(i.high_pct),
+                i.runs,
+                if i.runs == 1 { "" } else { "s" },
+                i.baseline_runs,
+                if i.baseline_runs == 1 { "" } else { "s" },
+                if g.inconclusive { "; inconclusive" } else { "" },
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{} {actual}, {must} ({baseline}{delta}{evidence})",
+        g.metric.as_str()
+    )
 }
 
 /// The indices of every gate that applies to some device, in config order: the columns of the
@@ -145,6 +169,8 @@ mod tests {
             delta_pct,
             status: GateStatus::Failed,
             message: String::new(),
+            interval: None,
+            inconclusive: false,
         }
     }
 

@@ -238,6 +238,8 @@ struct View {
     /// Set when the config has relative gates but the run had no `--baseline`: says plainly that
     /// those gates were not measured (exit 3), never passed.
     no_baseline: Option<String>,
+    /// Caveats of the verdict from results.json `warnings`.
+    warnings: Vec<String>,
     ci: CiView,
     summary: SummaryView,
     gate_rows: Vec<GateRow>,
@@ -410,6 +412,7 @@ impl View {
                 size: size(r.model.size_bytes),
             },
             no_baseline: no_baseline_note(r),
+            warnings: r.warnings.iter().map(|w| clip(w)).collect(),
             baseline: r.baseline.as_ref().map(|b| BaselineView {
                 path: b.path.clone(),
                 model_sha256: short_sha(&b.model_sha256),

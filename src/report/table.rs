@@ -147,6 +147,8 @@ mod tests {
             delta_pct: None,
             status,
             message: msg.into(),
+            interval: None,
+            inconclusive: false,
         }
     }
 
@@ -170,6 +172,7 @@ mod tests {
             error: error.map(str::to_string),
             invalid_input: false,
             duration_s: 1.0,
+            baseline_metrics: Default::default(),
         }
     }
 
@@ -212,6 +215,9 @@ mod tests {
             promptpack: None,
             ci: None,
             baseline: None,
+            baseline_model: None,
+            environment: None,
+            warnings: Vec::new(),
             started_at: String::new(),
             finished_at: String::new(),
             duration_s: 1.0,

@@ -626,9 +626,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn engine_error(e: RunError) -> ExecuteError {
     let message = crate::device::aihub::chain(&e);
     match e {
-        RunError::Baseline(_) | RunError::Inputs(_) | RunError::Labels(_) => {
-            ExecuteError::NotMeasured(message)
-        }
+        RunError::Baseline(_)
+        | RunError::Inputs(_)
+        | RunError::Labels(_)
+        | RunError::BaselineModelPath { .. }
+        | RunError::BaselineModelKind { .. } => ExecuteError::NotMeasured(message),
         RunError::Model(_)
         | RunError::ModelRead { .. }
         | RunError::HubUrl(_)

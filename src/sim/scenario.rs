@@ -17,6 +17,9 @@
 //!     peak_memory_mb: 55
 //!     compute_units: { npu: 30, gpu: 0, cpu: 2 }
 //!     queue_s: 1.5
+//! noise: { seed: 1, latency_cv: 0.05, sample_cv: 0.02, drift_pct: 3, memory_cv: 0.01 }
+//! models:
+//!   "<sha256 of a model file>": { latency_factor: 1.2 }
 //! failures:
 //!   - { device: "RB5 (Proxy)", job_type: profile, reason: "device lost" }
 //! http_faults:
@@ -60,6 +63,69 @@ pub struct Scenario {
     /// Oldest `Client-Version` accepted; older clients get 426 (default [`DEFAULT_MIN_CLIENT_VERSION`]).
     #[serde(default)]
     pub min_client_version: Option<String>,
+    /// Measurement noise of every device (a device's own `noise` replaces it). None: every
+    /// profile of a model on a device reports the same numbers.
+    #[serde(default)]
+    pub noise: Option<Noise>,
+    /// Effects per model, keyed by the lowercase hex sha256 of the uploaded (source) model file:
+    /// how a true regression is staged (`latency_factor: 1.1` = 10 % slower).
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelEffect>,
+}
+
+/// Seeded measurement noise, so tests and benchmarks can see what a real device does: each
+/// profile job is one run with its own offset, drawn from `seed`, the model, the device and the
+/// number of profile jobs the device ran before it (same scenario and same job order, same numbers).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Noise {
+    /// Seed of the noise stream.
+    #[serde(default)]
+    pub seed: u64,
+    /// Coefficient of variation of the per-run latency multiplier (log-normal, median 1): `0.05`
+    /// = 5 % run-to-run spread, the spread measured on a shared CI machine.
+    #[serde(default)]
+    pub latency_cv: f64,
+    /// Coefficient of variation of each timed iteration around its run's value (log-normal).
+    #[serde(default)]
+    pub sample_cv: f64,
+    /// Amplitude in percent of a slow sinusoidal drift over the device's profile jobs.
+    #[serde(default)]
+    pub drift_pct: f64,
+    /// Profile jobs on the device per drift cycle (default 40).
+    #[serde(default)]
+    pub drift_period_runs: Option<f64>,
+    /// Bimodal runs: with this probability a run is slower by `bimodal_factor`.
+    #[serde(default)]
+    pub bimodal_probability: f64,
+    /// The slowdown of a slow-mode run (default 1.5).
+    #[serde(default)]
+    pub bimodal_factor: Option<f64>,
+    /// Coefficient of variation of the per-run peak-memory multiplier (log-normal).
+    #[serde(default)]
+    pub memory_cv: f64,
+    /// The first this many iterations of a profile are cold (warm-up) iterations...
+    #[serde(default)]
+    pub cold_iterations: u32,
+    /// ...and take this many times as long (default 1: no cold start).
+    #[serde(default)]
+    pub cold_factor: Option<f64>,
+}
+
+/// What a scenario does to one model's measurements.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEffect {
+    /// Multiplies the model's inference time (1.2 = a true +20 % regression).
+    #[serde(default = "one")]
+    pub latency_factor: f64,
+    /// Multiplies the model's peak memory.
+    #[serde(default = "one")]
+    pub memory_factor: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// The `Client-Version` below which the simulator answers 426 Upgrade Required.
@@ -176,6 +242,9 @@ pub struct DeviceProfile {
     /// Phase durations for jobs on this device, replacing `durations` (except the queue).
     #[serde(default)]
     pub durations: Option<Durations>,
+    /// Measurement noise on this device, replacing the scenario's `noise`.
+    #[serde(default)]
+    pub noise: Option<Noise>,
 }
 
 /// Layer counts per compute unit in a profile.
@@ -366,6 +435,43 @@ impl Scenario {
                 ));
             }
         }
+        let mut noises: Vec<&Noise> = self.noise.iter().collect();
+        noises.extend(self.devices.values().filter_map(|d| d.noise.as_ref()));
+        for n in noises {
+            let cv_ok = |v: f64| v.is_finite() && (0.0..=2.0).contains(&v);
+            let factor_ok =
+                |v: Option<f64>| v.is_none_or(|v| v.is_finite() && (0.01..=100.0).contains(&v));
+            if !cv_ok(n.latency_cv) || !cv_ok(n.sample_cv) || !cv_ok(n.memory_cv) {
+                return Err(ScenarioError::Invalid(
+                    "noise: latency_cv, sample_cv and memory_cv must be between 0 and 2 (0.05 = 5 %)".into(),
+                ));
+            }
+            if !(n.drift_pct.is_finite() && (0.0..=90.0).contains(&n.drift_pct))
+                || n.drift_period_runs
+                    .is_some_and(|p| !(p.is_finite() && p >= 1.0))
+            {
+                return Err(ScenarioError::Invalid(
+                    "noise: drift_pct must be between 0 and 90 and drift_period_runs at least 1"
+                        .into(),
+                ));
+            }
+            if !(0.0..=1.0).contains(&n.bimodal_probability)
+                || !factor_ok(n.bimodal_factor)
+                || !factor_ok(n.cold_factor)
+            {
+                return Err(ScenarioError::Invalid(
+                    "noise: bimodal_probability must be between 0 and 1, bimodal_factor and cold_factor between 0.01 and 100".into(),
+                ));
+            }
+        }
+        for (sha, m) in &self.models {
+            let ok = |v: f64| v.is_finite() && (0.01..=100.0).contains(&v);
+            if !ok(m.latency_factor) || !ok(m.memory_factor) {
+                return Err(ScenarioError::Invalid(format!(
+                    "models {sha:?}: latency_factor and memory_factor must be between 0.01 and 100"
+                )));
+            }
+        }
         if let Some(v) = &self.min_client_version {
             semver::Version::parse(v)
                 .map_err(|e| ScenarioError::Invalid(format!("min_client_version {v:?}: {e}")))?;
@@ -387,6 +493,14 @@ impl Scenario {
     /// The profile of one device, empty when the scenario does not mention it.
     pub fn device(&self, name: &str) -> DeviceProfile {
         self.devices.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The noise of one device: its own, else the scenario's.
+    pub fn noise_of(&self, device: &str) -> Option<Noise> {
+        self.devices
+            .get(device)
+            .and_then(|d| d.noise)
+            .or(self.noise)
     }
 }
 
@@ -448,5 +562,28 @@ http_faults:
         let default = Scenario::default();
         assert!(!default.wrapped(false) && default.wrapped(true));
         assert_eq!(default.upload.part_urls, None);
+    }
+
+    #[test]
+    fn noise_and_model_effects_parse_and_bad_values_are_refused() {
+        let s = Scenario::from_yaml(
+            "noise: { seed: 3, latency_cv: 0.05, drift_pct: 2 }\ndevices:\n  X: { noise: { latency_cv: 0.1 } }\nmodels:\n  abc: { latency_factor: 1.2 }\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.noise_of("Y").map(|n| n.latency_cv), Some(0.05));
+        assert_eq!(s.noise_of("X").map(|n| n.latency_cv), Some(0.1));
+        assert_eq!(s.models["abc"].latency_factor, 1.2);
+        assert_eq!(s.models["abc"].memory_factor, 1.0);
+        for bad in [
+            "noise: { latency_cv: -1 }",
+            "noise: { bimodal_probability: 2 }",
+            "noise: { drift_pct: 95 }",
+            "models: { abc: { latency_factor: 0 } }",
+        ] {
+            let e = Scenario::from_yaml(bad, "t.yaml").unwrap_err().to_string();
+            assert!(e.starts_with("invalid scenario: "), "{bad}: {e}");
+        }
+        assert!(Scenario::from_yaml("noise: { jitter: 1 }", "t.yaml").is_err());
     }
 }

@@ -133,9 +133,18 @@ pub(crate) struct Store {
     pub job_order: Vec<String>,
     pub uploads: HashMap<String, UploadRec>,
     pub blobs: HashMap<String, BlobRec>,
+    /// Profile jobs created per device name: the run number of the next one's noise.
+    pub profile_runs: HashMap<String, u64>,
 }
 
 impl Store {
+    /// The run number of a new profile job on `device` (0 for its first).
+    pub fn next_profile_run(&mut self, device: &str) -> u64 {
+        let n = self.profile_runs.entry(device.to_owned()).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+
     /// A fresh id: the prefix and 8 lowercase alphanumerics, unique and reproducible per run.
     pub fn new_id(&mut self, prefix: char) -> String {
         self.next_id += 1;

@@ -40,6 +40,8 @@ fn settings() -> RunSettings {
         warmup_runs: 2,
         measurement_repeats: 5,
         job_timeout: Duration::from_secs(120),
+        round: 0,
+        reuse_profiles: true,
     }
 }
 

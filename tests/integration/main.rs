@@ -26,3 +26,4 @@ mod server_workers;
 mod shard;
 mod sim;
 mod support;
+mod verdicts;

@@ -190,7 +190,8 @@ fn a_passing_run_exits_0_and_writes_complete_results() {
         s24["metrics"]["inference_time_ms"]["samples"]
             .as_array()
             .map(Vec::len),
-        Some(5)
+        Some(4),
+        "1 warm-up + 4 timed iterations: the warm-up is not a sample"
     );
     assert!((metric(s24, "peak_memory_mb") - 40.0).abs() < 1e-6);
     assert_eq!(metric(s24, "accuracy"), 1.0);

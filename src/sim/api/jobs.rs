@@ -352,10 +352,18 @@ async fn create_inference(s: &Arc<SimState>, i: proto::InferenceJob) -> ApiResul
         failure = out.failure;
     }
     let has_npu = device.attributes.iter().any(|a| a == "framework:qnn");
-    let measurement =
+    let mut measurement =
         profiling.then(|| measure::measure(&model_sha, &device.name, has_npu, &profile));
+    if let (Some(m), Some(effect)) = (measurement.as_mut(), s.scenario.models.get(&model_sha)) {
+        measure::apply_effect(m, effect);
+    }
+    let noise = s.scenario.noise_of(&device.name);
     let created = s.now_unix();
     let mut store = s.store();
+    if let (Some(m), Some(noise)) = (measurement.as_mut(), noise) {
+        let run = store.next_profile_run(&device.name);
+        measure::apply_noise(m, &noise, &model_sha, &device.name, run);
+    }
     let job_id = store.new_id('j');
     let depends_on = producer.filter(|p| store.jobs.contains_key(p));
     store.jobs.insert(

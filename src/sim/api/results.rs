@@ -190,12 +190,18 @@ fn profile_detail(j: &JobRec, m: &Measurement, source_sha: &str) -> proto::Profi
         all_compile_times: vec![m.compile_us],
         all_cold_load_times: vec![m.cold_load_us],
         all_warm_load_times: vec![m.warm_load_us],
-        all_execution_times: measure::iteration_times(
-            source_sha,
-            &j.device.name,
-            m.inference_us,
-            j.iterations,
-        ),
+        all_execution_times: match &m.samples {
+            Some(noise) => measure::noisy_iteration_times(
+                source_sha,
+                &j.device.name,
+                m.inference_us,
+                j.iterations,
+                noise,
+            ),
+            None => {
+                measure::iteration_times(source_sha, &j.device.name, m.inference_us, j.iterations)
+            }
+        },
         segment_details: vec![proto::SegmentDetail {
             id: "0".into(),
             compute_unit: main_unit as i32,
