@@ -90,6 +90,9 @@ pub fn evaluate_gates(
                     r.status = status;
                     r.message = message;
                     show_baseline(&mut r, baseline);
+                    if r.status == GateStatus::Failed {
+                        r.message.push_str(&evidence(&r, metrics, baseline));
+                    }
                 }
                 (_, _, Some(max)) => {
                     relative(&mut r, gate, max, measured, metrics, baseline);
@@ -125,6 +128,59 @@ fn stored_runs(name: &str, stored: &[&DeviceResult]) -> Vec<f64> {
         .flat_map(MetricValue::run_values)
         .filter(|v| v.is_finite())
         .collect()
+}
+
+/// What a failed absolute gate's value rests on: the runs behind it and their spread, and the
+/// baseline's when one was given, e.g. `; 5 runs, run-to-run spread 3.1%; baseline 9.5 ms
+/// (+12.6%) over 5 runs`.
+fn evidence(
+    r: &GateResult,
+    metrics: &BTreeMap<String, MetricValue>,
+    baseline: &BaselineView<'_>,
+) -> String {
+    let name = r.metric.as_str();
+    let side = |runs: &[f64]| match runs.len() {
+        0 | 1 => "1 run".to_string(),
+        n => match spread_pct(runs) {
+            Some(cv) => format!("{n} runs, run-to-run spread {}%", num(round2(cv))),
+            None => format!("{n} runs"),
+        },
+    };
+    let own = metrics
+        .get(name)
+        .map(MetricValue::run_values)
+        .unwrap_or_default();
+    if own.len() < 2 && r.baseline.is_none() {
+        return String::new();
+    }
+    let mut out = format!("; {}", side(&own));
+    if let Some(base) = r.baseline {
+        let base_runs = match baseline.paired {
+            Some(p) => p.get(name).map(MetricValue::run_values).unwrap_or_default(),
+            None => stored_runs(name, baseline.stored),
+        };
+        let pct = r
+            .delta_pct
+            .map(|p| format!(" ({}%)", signed(round2(p))))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "; baseline {}{pct} over {}",
+            with_unit(r.metric, base),
+            side(&base_runs)
+        ));
+    }
+    out
+}
+
+/// The coefficient of variation of run values, in percent.
+fn spread_pct(runs: &[f64]) -> Option<f64> {
+    let n = runs.len() as f64;
+    let mean = runs.iter().sum::<f64>() / n;
+    if n < 2.0 || mean == 0.0 || !mean.is_finite() {
+        return None;
+    }
+    let var = runs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    Some(var.sqrt() * 100.0 / mean.abs())
 }
 
 /// Absolute gates show the baseline beside the value when one was given.
@@ -423,6 +479,26 @@ fn relative(
             let (a, b) = (to_reg(li.low), to_reg(li.high));
             (to_reg(li.estimate), a.min(b), a.max(b))
         }
+    };
+    // With an interval, the change shown is the one the verdict rests on (the mean of the log
+    // ratios, as a percentage), not the difference of two medians, which can even differ in
+    // sign on a noisy machine.
+    let head = if method == "point" {
+        head
+    } else {
+        let change_pct = match better {
+            Better::Lower => regression,
+            Better::Higher => -regression,
+        };
+        r.delta_pct = Some(change_pct);
+        r.delta = Some(base * change_pct / 100.0);
+        format!(
+            "`{name}` {} vs baseline {} (medians of runs): estimated change {} ({}%)",
+            with_unit(metric, actual),
+            with_unit(metric, base),
+            signed_with_unit(metric, base * change_pct / 100.0),
+            signed(round2(change_pct))
+        )
     };
     let (runs, base_n) = li.map_or(
         (cand_runs.len().max(1), base_runs.len().max(1)),
@@ -760,6 +836,35 @@ mod tests {
         let m = metrics(&[(Metric::Accuracy, 0.9)]);
         let r = one(&gate(Metric::Accuracy, Operator::Gte, 0.95), &m);
         assert_eq!(r.message, "`accuracy` 0.9 is not ≥ 0.95 (short by 0.05)");
+    }
+
+    #[test]
+    fn a_failed_absolute_gate_names_its_runs_spread_and_baseline() {
+        use crate::results::RunValue;
+        let mut m = metrics(&[(Metric::InferenceTimeMs, 12.0)]);
+        if let Some(v) = m.get_mut("inference_time_ms") {
+            v.runs = [11.0, 12.0, 13.0]
+                .into_iter()
+                .map(|value| RunValue {
+                    value,
+                    samples: Vec::new(),
+                })
+                .collect();
+        }
+        let b = device(&[(Metric::InferenceTimeMs, 10.0)]);
+        let r = eval_old(
+            &[(0, &gate(Metric::InferenceTimeMs, Operator::Lte, 11.5))],
+            &m,
+            Some(&b),
+            true,
+            None,
+        )
+        .remove(0);
+        assert_eq!(r.status, GateStatus::Failed);
+        assert_eq!(
+            r.message,
+            "`inference_time_ms` 12 ms is not ≤ 11.5 ms (over by 0.5 ms); 3 runs, run-to-run spread 8.33%; baseline 10 ms (+20%) over 1 run"
+        );
     }
 
     #[test]
