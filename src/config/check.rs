@@ -58,7 +58,7 @@ pub(super) struct Checker {
     checked_patterns: HashMap<String, Option<String>>,
     /// Paths already resolved, by folder and name: cases often name the same input files, and
     /// each resolution walks the file system.
-    resolved: HashMap<(PathBuf, String), Result<PathBuf, PathError>>,
+    resolved: HashMap<PathBuf, HashMap<String, Result<PathBuf, PathError>>>,
 }
 
 impl Checker {
@@ -77,21 +77,28 @@ impl Checker {
     pub(super) fn resolve(
         &mut self,
         site: &Site,
-        rel: &str,
+        rel: impl Pointer,
         dir: &Path,
         named: &str,
         what: &str,
     ) -> Option<PathBuf> {
-        let paths = &self.paths;
-        let resolved = self
-            .resolved
-            .entry((dir.to_path_buf(), named.to_string()))
-            .or_insert_with(|| paths.resolve(dir, named));
-        match resolved.clone() {
+        let in_dir = match self.resolved.get_mut(dir) {
+            Some(names) => names,
+            None => self.resolved.entry(dir.to_path_buf()).or_default(),
+        };
+        let resolved = match in_dir.get(named) {
+            Some(known) => known.clone(),
+            None => {
+                let fresh = self.paths.resolve(dir, named);
+                in_dir.insert(named.to_string(), fresh.clone());
+                fresh
+            }
+        };
+        match resolved {
             Ok(p) => Some(p),
             Err(e) => {
                 self.diags.push(
-                    site.error(rel, format!("{what} {e}"))
+                    site.error(&rel.pointer(), format!("{what} {e}"))
                         .with_help(self.paths.help()),
                 );
                 None
@@ -462,11 +469,11 @@ impl Checker {
         let mut ids: HashMap<&str, usize> = HashMap::new();
         let mut checked_files: HashSet<PathBuf> = HashSet::new();
         for (i, case) in pack.cases.iter().enumerate() {
-            let at = format!("/cases/{i}");
+            let at = Lazy(move || format!("/cases/{i}"));
             if let Some(first) = ids.insert(case.case_id.as_str(), i) {
                 self.diags.push(
                     site.error(
-                        &format!("{at}/case_id"),
+                        &format!("{}/case_id", at.pointer()),
                         format!("duplicate case_id `{}`", case.case_id),
                     )
                     .with_help(format!(
@@ -520,21 +527,22 @@ impl Checker {
     fn check_file(
         &mut self,
         site: &Site,
-        rel: &str,
+        rel: impl Pointer,
         dir: &Path,
         name: &str,
         what: &str,
         seen: &mut HashSet<PathBuf>,
     ) {
-        let Some(p) = self.resolve(site, rel, dir, name, what) else {
+        let Some(p) = self.resolve(site, &rel, dir, name, what) else {
             return;
         };
-        if !seen.insert(p.clone()) {
+        if seen.contains(&p) {
             return;
         }
+        seen.insert(p.clone());
         if !p.is_file() {
             self.diags.push(
-                site.error(rel, format!("{what} `{name}` does not exist"))
+                site.error(&rel.pointer(), format!("{what} `{name}` does not exist"))
                     .with_help(format!(
                         "the path is relative to the promptpack's folder (looked for `{}`)",
                         p.display()
@@ -547,25 +555,32 @@ impl Checker {
         &mut self,
         case: &Case,
         site: &Site,
-        at: &str,
+        at: &impl Pointer,
         dir: &Path,
         seen: &mut HashSet<PathBuf>,
     ) {
         for (name, input) in &case.inputs {
-            let iat = format!("{at}/inputs/{}", escape_segment(name));
+            let iat = Lazy(|| format!("{}/inputs/{}", at.pointer(), escape_segment(name)));
             if let Some(npy) = &input.npy {
                 if !npy.to_ascii_lowercase().ends_with(".npy") {
                     self.diags.push(site.warning(
-                        &format!("{iat}/npy"),
+                        &format!("{}/npy", iat.pointer()),
                         format!("`{npy}` does not end in `.npy`"),
                     ));
                 }
-                self.check_file(site, &format!("{iat}/npy"), dir, npy, "input file", seen);
+                self.check_file(
+                    site,
+                    Lazy(|| format!("{}/npy", iat.pointer())),
+                    dir,
+                    npy,
+                    "input file",
+                    seen,
+                );
             }
             if let Some(image) = &input.image {
                 self.check_file(
                     site,
-                    &format!("{iat}/image"),
+                    Lazy(|| format!("{}/image", iat.pointer())),
                     dir,
                     image,
                     "image file",
@@ -577,7 +592,7 @@ impl Checker {
             {
                 self.diags.push(
                     site.error(
-                        &format!("{iat}/std"),
+                        &format!("{}/std", iat.pointer()),
                         format!(
                             "`std` has {} values but `mean` has {}",
                             std.len(),
@@ -590,8 +605,10 @@ impl Checker {
             if let Some(std) = &input.std
                 && let Some(j) = std.iter().position(|v| *v == 0.0)
             {
-                self.diags
-                    .push(site.error(&format!("{iat}/std/{j}"), "`std` of 0 would divide by zero"));
+                self.diags.push(site.error(
+                    &format!("{}/std/{j}", iat.pointer()),
+                    "`std` of 0 would divide by zero",
+                ));
             }
         }
     }
@@ -601,13 +618,13 @@ impl Checker {
         &mut self,
         case: &Case,
         site: &Site,
-        at: &str,
+        at: &impl Pointer,
         dir: &Path,
         has_labels_file: bool,
         labels: Option<&[String]>,
         seen: &mut HashSet<PathBuf>,
     ) {
-        let eat = format!("{at}/expected");
+        let eat = Lazy(|| format!("{}/expected", at.pointer()));
         match &case.expected {
             Expected::Regex { pattern } => {
                 let error = self
@@ -618,7 +635,7 @@ impl Checker {
                 if let Some(last) = error {
                     self.diags.push(
                         site.error(
-                            &format!("{eat}/pattern"),
+                            &format!("{}/pattern", eat.pointer()),
                             format!("the regex does not compile: {last}"),
                         )
                         .with_help("regex syntax: https://docs.rs/regex/latest/regex/#syntax"),
@@ -632,7 +649,7 @@ impl Checker {
                     .build(&v)
                 {
                     self.diags.push(site.error(
-                        &format!("{eat}/schema{}", e.instance_path().as_str()),
+                        &format!("{}/schema{}", eat.pointer(), e.instance_path().as_str()),
                         format!("the JSON schema is not valid: {e}"),
                     ));
                 }
@@ -644,7 +661,7 @@ impl Checker {
                     {
                         self.diags.push(
                             site.error(
-                                &format!("{eat}/label"),
+                                &format!("{}/label", eat.pointer()),
                                 format!("label `{label}` is not in the labels file"),
                             )
                             .with_help("use a line of the labels file, or a class index (lines of the labels file are never quoted here)"),
@@ -652,7 +669,7 @@ impl Checker {
                     }
                 } else if !has_labels_file && label.parse::<usize>().is_err() {
                     self.diags.push(
-                        site.error(&format!("{eat}/label"), format!("label `{label}` is not a class index, and the promptpack has no `labels` file"))
+                        site.error(&format!("{}/label", eat.pointer()), format!("label `{label}` is not a class index, and the promptpack has no `labels` file"))
                             .with_help("add `labels: labels.txt` (one label per line) to the promptpack, or use the class index"),
                     );
                 }
@@ -661,7 +678,7 @@ impl Checker {
                     && *k as usize > labels.len()
                 {
                     self.diags.push(site.error(
-                        &format!("{eat}/k"),
+                        &format!("{}/k", eat.pointer()),
                         format!(
                             "k = {k} but the labels file has only {} labels",
                             labels.len()
@@ -676,7 +693,7 @@ impl Checker {
             } => {
                 self.check_file(
                     site,
-                    &format!("{eat}/reference"),
+                    Lazy(|| format!("{}/reference", eat.pointer())),
                     dir,
                     reference,
                     "reference tensor",
@@ -684,7 +701,7 @@ impl Checker {
                 );
                 if min_cosine.is_some_and(|c| !(-1.0..=1.0).contains(&c)) {
                     self.diags.push(site.error(
-                        &format!("{eat}/min_cosine"),
+                        &format!("{}/min_cosine", eat.pointer()),
                         "`min_cosine` must be between -1 and 1",
                     ));
                 }
@@ -694,11 +711,38 @@ impl Checker {
         if let Some(why) = case.skip_reason() {
             self.diags.push(
                 site.warning(
-                    at,
+                    &at.pointer(),
                     format!("case `{}` will be skipped by `run`: {why}", case.case_id),
                 )
                 .with_help(super::promptpack::SKIPPED_CASE_HELP),
             );
         }
+    }
+}
+
+/// A JSON pointer for a diagnostic, built only when one is reported: checking thousands of
+/// cases would otherwise format several pointers per case that no message ever shows.
+pub(super) trait Pointer {
+    fn pointer(&self) -> String;
+}
+
+impl Pointer for &str {
+    fn pointer(&self) -> String {
+        (*self).to_owned()
+    }
+}
+
+impl<P: Pointer + ?Sized> Pointer for &P {
+    fn pointer(&self) -> String {
+        (**self).pointer()
+    }
+}
+
+/// A pointer made by a closure when needed.
+pub(super) struct Lazy<F>(pub F);
+
+impl<F: Fn() -> String> Pointer for Lazy<F> {
+    fn pointer(&self) -> String {
+        (self.0)()
     }
 }
