@@ -5,6 +5,7 @@
 pub mod catalog;
 mod check;
 pub mod diagnostic;
+pub mod generative;
 pub mod load;
 pub mod matrix;
 pub mod paths;

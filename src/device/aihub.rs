@@ -742,6 +742,7 @@ pub fn profile_result(m: &ProfileMeasurements, job: JobLink) -> ProfileResult {
         }),
         model_size_bytes: None,
         jobs: vec![job],
+        generation: None,
     }
 }
 

@@ -77,6 +77,8 @@ pub struct ProfileResult {
     pub layers: Option<LayerCounts>,
     pub model_size_bytes: Option<u64>,
     pub jobs: Vec<JobLink>,
+    /// Generation timings, for a generative model on the local device.
+    pub generation: Option<crate::generate::device::GenerationTimes>,
 }
 
 /// What an inference over all cases produced.

@@ -234,10 +234,17 @@ pub async fn run(
         job_timeout: req.job_timeout.unwrap_or(run_timeout).min(run_timeout),
     };
     let mut hub: Option<Hub> = None;
+    let generative = crate::generate::GenerativeSpec::for_project(project);
     let mut tasks = Vec::with_capacity(plan.devices.len());
     for dp in &plan.devices {
         let device: Arc<dyn Device> = match &dp.target {
-            Target::Local => Arc::new(LocalDevice::new(&dp.name)),
+            Target::Local => match &generative {
+                Some(g) => Arc::new(crate::generate::device::GenerativeDevice::new(
+                    &dp.name,
+                    g.clone(),
+                )),
+                None => Arc::new(LocalDevice::new(&dp.name)),
+            },
             Target::Aihub(target) => {
                 let connected = match hub.take() {
                     Some(h) => h,
@@ -383,7 +390,8 @@ fn evaluate_device(
             p.cases
                 .iter()
                 .map(|c| {
-                    if let Some(reason) = c.skip_text() {
+                    if let Some(reason) = c.skip_text_for(project.config.model.tokenizer.is_some())
+                    {
                         return eval::skipped_case(c, reason, ctx);
                     }
                     let out = run

@@ -56,6 +56,14 @@ pub fn device_metrics(
         if let Some(ms) = p.load_time_ms {
             put(Metric::LoadTimeMs, ms, None, Vec::new());
         }
+        if let Some(g) = &p.generation {
+            for (metric, samples) in [(Metric::TtftMs, &g.ttft_ms), (Metric::Tps, &g.tps)] {
+                let s: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
+                if let Some(m) = median(&s) {
+                    put(metric, m, percentile(&s, 90.0), s);
+                }
+            }
+        }
         if let Some(b) = p.peak_memory_bytes {
             put(Metric::PeakMemoryMb, b as f64 / MIB, None, Vec::new());
         }
@@ -86,6 +94,9 @@ pub fn device_metrics(
             None,
             Vec::new(),
         );
+    }
+    if let Some(g) = profile.and_then(|p| p.generation.as_ref()) {
+        crate::generate::device::extra_metrics(&mut out, g);
     }
     out
 }
@@ -191,6 +202,7 @@ mod tests {
             }),
             model_size_bytes: Some(5 * 1024 * 1024 / 2),
             jobs: Vec::new(),
+            generation: None,
         };
         let prepared = Prepared {
             target_id: "t".into(),
