@@ -48,7 +48,7 @@ pub fn generate(req: &GenerateRequest) -> i32 {
     };
     let Some(spec) = GenerativeSpec::for_project(&project) else {
         eprintln!(
-            "error: {} does not describe a generative model\nhelp: add `model.tokenizer` (the model's tokenizer.json); see docs/generative.md",
+            "error: {} does not describe a generative model\nhelp: add `model.tokenizer` (the model's tokenizer.json); see the README, \"Generative models on the host\"",
             req.config.display()
         );
         return exit::INVALID_INPUT;

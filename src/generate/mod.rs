@@ -253,7 +253,7 @@ impl Decoder {
             .step(&mut session, "pre-flight", &[0], 0, None)
             .map_err(|e| {
                 OnnxError::InvalidModel(format!(
-                    "{shown}: the engine (tract) could not run one decoding step on this graph: {e}; re-export the decoder (see docs/generative.md), or run it on AI Hub"
+                    "{shown}: the engine (tract) could not run one decoding step on this graph: {e}; re-export the decoder (see the README, \"Generative models on the host\"), or run it on AI Hub"
                 ))
             })?;
         Ok(decoder)
