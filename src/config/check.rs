@@ -367,7 +367,7 @@ impl Checker {
                 {
                     let why = match g.metric {
                         super::types::Metric::TtftMs | super::types::Metric::Tps => {
-                            crate::generate::check::unmeasurable(metric, &d.name, d.provider)
+                            super::measurable::unmeasurable(metric, &d.name, d.provider)
                         }
                         _ => format!(
                             "device `{}` runs on the local CPU, which has no NPU/GPU layer placement to measure `{metric}`",
@@ -376,7 +376,7 @@ impl Checker {
                     };
                     let help = match g.metric {
                         super::types::Metric::TtftMs | super::types::Metric::Tps => {
-                            crate::generate::check::UNMEASURABLE_HELP
+                            super::measurable::UNMEASURABLE_HELP
                         }
                         _ => "remove the gate, or scope it with `devices:` to AI Hub devices",
                     };

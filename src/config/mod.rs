@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod generative;
 pub mod load;
 pub mod matrix;
+pub mod measurable;
 pub mod paths;
 pub mod pattern;
 pub mod promptpack;

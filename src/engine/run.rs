@@ -239,7 +239,7 @@ pub async fn run(
     for dp in &plan.devices {
         let device: Arc<dyn Device> = match &dp.target {
             Target::Local => match &generative {
-                Some(g) => Arc::new(crate::generate::device::GenerativeDevice::new(
+                Some(g) => Arc::new(crate::device::generative::GenerativeDevice::new(
                     &dp.name,
                     g.clone(),
                 )),

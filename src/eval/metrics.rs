@@ -96,9 +96,34 @@ pub fn device_metrics(
         );
     }
     if let Some(g) = profile.and_then(|p| p.generation.as_ref()) {
-        crate::generate::device::extra_metrics(&mut out, g);
+        prefill_rate(&mut out, g);
     }
     out
+}
+
+/// Name of the prompt-processing rate in a device's metrics (reported, not a gate metric).
+pub const PREFILL_TPS: &str = "prefill_tps";
+
+/// Adds `prefill_tps`, a generative model's prompt-processing rate (prompt tokens / time to
+/// first token, median over generations), which no gate takes.
+fn prefill_rate(out: &mut BTreeMap<String, MetricValue>, g: &crate::generate::GenerationTimes) {
+    let samples: Vec<f64> = g
+        .prefill_tps
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    if let Some(m) = median(&samples) {
+        out.insert(
+            PREFILL_TPS.to_string(),
+            MetricValue {
+                value: m,
+                unit: "tokens/s".into(),
+                p90: percentile(&samples, 90.0).filter(|p| p.is_finite()),
+                samples,
+            },
+        );
+    }
 }
 
 /// The median, averaging the two middle values of an even count; NaN values are ignored.

@@ -18,9 +18,6 @@
 //! - tokens/s: the tokens after the first over the time from the first token to the last;
 //! - prompt tokens/s: prompt tokens over `ttft_ms` (the prompt-processing rate).
 
-pub mod check;
-pub mod device;
-
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -94,6 +91,20 @@ impl Generation {
     pub fn prefill_tps(&self) -> Option<f64> {
         (self.ttft_ms > 0.0).then(|| self.prompt_tokens as f64 / (self.ttft_ms / 1e3))
     }
+}
+
+/// What the timed generations of a profile measured, one sample per generation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GenerationTimes {
+    /// Time to first token, ms (tokenization included, model load excluded).
+    pub ttft_ms: Vec<f64>,
+    /// Tokens after the first per second (generations of two tokens or more).
+    pub tps: Vec<f64>,
+    /// Prompt tokens per second of time to first token.
+    pub prefill_tps: Vec<f64>,
+    /// Whether the model reuses a KV cache (otherwise each step recomputes the whole sequence,
+    /// and tokens/s is not what a cached runtime would reach).
+    pub kv_cache: bool,
 }
 
 /// A KV-cache input and the output that feeds it on the next step.

@@ -282,3 +282,27 @@ fn a_huge_max_new_tokens_is_refused_by_the_schema() {
         printed(&out)
     );
 }
+
+#[test]
+fn a_decoder_whose_positions_come_from_range_is_refused_naming_it() {
+    let sb = example();
+    sb.write(
+        "range_decoder.onnx",
+        std::fs::read(repo().join("tests/fixtures/llm/range_decoder.onnx")).expect("fixture"),
+    );
+    let config = std::fs::read_to_string(sb.path().join("edgegate.yaml")).expect("config");
+    sb.write(
+        "range.yaml",
+        config.replace("path: model.onnx", "path: range_decoder.onnx"),
+    );
+    let out = run(&sb, "range.yaml", &[]);
+    out.code(2);
+    let all = printed(&out);
+    assert!(all.contains("Range"), "{all}");
+    assert!(all.contains("known limit of the engine"), "{all}");
+    assert!(all.contains("position_ids"), "{all}");
+    assert!(
+        !all.contains("host: profile done"),
+        "refused before anything ran: {all}"
+    );
+}

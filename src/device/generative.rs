@@ -10,37 +10,21 @@
 //!
 //! Blocking work runs on a blocking thread, cancelled between steps when the run stops.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_trait::async_trait;
 
-use super::{Decoder, GenerativeSpec};
-use crate::config::ModelKind;
-use crate::device::local::peak_rss_bytes;
-use crate::device::{
+use super::local::peak_rss_bytes;
+use super::{
     CaseInputs, CaseOutput, Device, DeviceError, InferResult, ModelArtifact, Prepared,
     ProfileResult, RunSettings,
 };
-use crate::eval::metrics::{median, percentile};
-use crate::results::{JobKind, JobLink, MetricValue};
+use crate::config::ModelKind;
+use crate::generate::{Decoder, GenerationTimes, GenerativeSpec};
+use crate::results::{JobKind, JobLink};
 use crate::tensor::{Tensor, Values};
-
-/// What the timed generations of a profile measured, one sample per generation.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GenerationTimes {
-    /// Time to first token, ms (tokenization included, model load excluded).
-    pub ttft_ms: Vec<f64>,
-    /// Tokens after the first per second (generations of two tokens or more).
-    pub tps: Vec<f64>,
-    /// Prompt tokens per second of time to first token.
-    pub prefill_tps: Vec<f64>,
-    /// Whether the model reuses a KV cache (otherwise each step recomputes the whole sequence,
-    /// and tokens/s is not what a cached runtime would reach).
-    pub kv_cache: bool,
-}
 
 /// A `provider: local` device running a generative model.
 pub struct GenerativeDevice {
@@ -259,31 +243,6 @@ impl Device for GenerativeDevice {
             outputs,
             jobs: vec![self.job(false)],
         })
-    }
-}
-
-/// Name of the prompt-processing rate in a device's metrics (reported, not a gate metric).
-pub const PREFILL_TPS: &str = "prefill_tps";
-
-/// Adds the generation figures that are not gate metrics to a device's metrics: `prefill_tps`,
-/// the prompt-processing rate (prompt tokens / time to first token), median over generations.
-pub fn extra_metrics(out: &mut BTreeMap<String, MetricValue>, g: &GenerationTimes) {
-    let samples: Vec<f64> = g
-        .prefill_tps
-        .iter()
-        .copied()
-        .filter(|x| x.is_finite())
-        .collect();
-    if let Some(m) = median(&samples) {
-        out.insert(
-            PREFILL_TPS.to_string(),
-            MetricValue {
-                value: m,
-                unit: "tokens/s".into(),
-                p90: percentile(&samples, 90.0).filter(|p| p.is_finite()),
-                samples,
-            },
-        );
     }
 }
 

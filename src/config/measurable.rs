@@ -1,6 +1,7 @@
-//! What validation says about `ttft_ms` and `tps` gates that no device can measure.
+//! What validation says about `ttft_ms` and `tps` gates that a device cannot measure (only a
+//! generative model, `model.tokenizer`, on the local device measures them).
 
-use crate::config::Provider;
+use super::types::Provider;
 
 /// The help of a refused `ttft_ms`/`tps` gate.
 pub const UNMEASURABLE_HELP: &str = "give the model a `tokenizer:` (a causal decoder in ONNX with its tokenizer.json) and run it on a `provider: local` device, or scope the gate with `devices:` to local devices";
