@@ -407,7 +407,17 @@ impl Decoder {
             } else {
                 (&all[all.len() - 1..], all.len() - 1)
             };
-            let (next, present) = self.step(session, case, new, past_len, past.as_deref())?;
+            let (next, present) = self
+                .step(session, case, new, past_len, past.as_deref())
+                .map_err(|e| match e {
+                    OnnxError::Run(m) => OnnxError::Run(format!(
+                        "{m} (at {} tokens: {} of prompt, {} generated; a sequence longer than the model's context fails like this: shorten the prompt or lower `max_new_tokens`)",
+                        all.len(),
+                        prompt_ids.len(),
+                        tokens.len()
+                    )),
+                    other => other,
+                })?;
             steps += 1;
             let now = Instant::now();
             if first_at.is_none() {
@@ -520,6 +530,55 @@ mod tests {
         assert_eq!(g.prefill_tps(), Some(500.0));
         let one = Generation { steps: 1, ..g };
         assert_eq!(one.tps(), None);
+    }
+
+    fn example(settings: GenerationSpec) -> Decoder {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/llm");
+        let spec = GenerativeSpec::new(dir.join("tokenizer.json"), settings);
+        Decoder::load(&dir.join("model.onnx"), &spec).unwrap()
+    }
+
+    #[test]
+    fn stops_by_string_by_token_id_and_by_count() {
+        let prompt = "the capital of france is";
+        let by_string = example(GenerationSpec {
+            stop: vec!["\n".into()],
+            ..GenerationSpec::default()
+        });
+        let mut s = by_string.session().unwrap();
+        let g = by_string.generate(&mut s, "c", prompt).unwrap();
+        assert_eq!(g.text, " paris.");
+        assert_eq!(g.tokens, [288, 64, 81, 72, 82, 13, 198]);
+        assert_eq!(g.steps, 7);
+        assert_eq!(g.prompt_tokens, 8);
+        assert!(by_string.has_kv_cache());
+
+        let by_id = example(GenerationSpec {
+            stop_token_ids: vec![198],
+            ..GenerationSpec::default()
+        });
+        let mut s = by_id.session().unwrap();
+        let g = by_id.generate(&mut s, "c", prompt).unwrap();
+        assert_eq!(g.text, " paris.");
+        assert_eq!(
+            g.tokens,
+            [288, 64, 81, 72, 82, 13],
+            "the stop id is not kept"
+        );
+        assert_eq!(g.steps, 7, "the stop token was computed");
+
+        let capped = example(GenerationSpec {
+            max_new_tokens: 2,
+            ..GenerationSpec::default()
+        });
+        let mut s = capped.session().unwrap();
+        let g = capped.generate(&mut s, "c", prompt).unwrap();
+        assert_eq!(g.tokens, [288, 64]);
+        let e = capped.generate(&mut s, "c", "").unwrap_err().to_string();
+        assert!(e.contains("no tokens"), "{e}");
+        let long = "the sky is ".repeat(30);
+        let e = capped.generate(&mut s, "c", &long).unwrap_err().to_string();
+        assert!(e.contains("longer than the model's context"), "{e}");
     }
 
     #[test]
