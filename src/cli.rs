@@ -63,6 +63,13 @@ pub enum Command {
     Merge(MergeArgs),
     /// List Qualcomm AI Hub devices (filter by name or attributes).
     Devices(DevicesArgs),
+    /// Print what a generative model (`model.tokenizer`) says to each prompt on this CPU.
+    ///
+    /// Greedy decoding with the config's `generation` settings, exactly as `run` does on the
+    /// host device; one JSON line per generation: case_id, prompt, prompt_tokens, tokens (the
+    /// generated ids), text, ttft_ms, tps, prefill_tps, kv_cache. Checks no expectation and no
+    /// gate. Exit codes: 0 done; 2 the config or model is unusable; 3 a generation failed.
+    Generate(GenerateArgs),
     /// Serve a local AI Hub simulator on loopback, for tests and demos.
     #[command(name = "hub-sim")]
     HubSim(HubSimArgs),
@@ -140,6 +147,41 @@ pub enum SchemaKind {
     Promptpack,
     /// results.json written by `edgegate run`
     Results,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The config file.
+    #[arg(default_value = "edgegate.yaml")]
+    pub config: PathBuf,
+    /// A prompt to use instead of the promptpack's cases (repeatable).
+    #[arg(long = "prompt", value_name = "TEXT")]
+    pub prompts: Vec<String>,
+    /// Untimed generations of each prompt before the timed ones.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub warmup: u32,
+    /// Timed generations of each prompt (each prints a line).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeats: u32,
+    /// Accept paths in the config that lead outside the project. Only for configs you trust.
+    #[arg(long)]
+    pub allow_outside_project: bool,
+}
+
+impl From<GenerateArgs> for commands::GenerateRequest {
+    fn from(a: GenerateArgs) -> Self {
+        Self {
+            config: a.config,
+            prompts: a.prompts,
+            warmup: a.warmup,
+            repeats: a.repeats,
+            outside: if a.allow_outside_project {
+                crate::config::OutsideProject::Allowed
+            } else {
+                crate::config::OutsideProject::Refused
+            },
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -456,6 +498,7 @@ pub fn main() -> i32 {
         Command::Report(args) => commands::report(&args.into()),
         Command::Merge(args) => commands::merge(&args.into()),
         Command::Devices(args) => commands::devices(&args.into()),
+        Command::Generate(args) => commands::generate(&args.into()),
         Command::HubSim(args) => match commands::HubSimRequest::try_from(args) {
             Ok(req) => commands::hub_sim(&req),
             Err(e) => commands::invalid_arguments(&e),

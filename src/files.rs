@@ -36,6 +36,8 @@ pub const IMAGE_LIMIT: u64 = 256 * MIB;
 pub const MODEL_LIMIT: u64 = 64 * GIB;
 /// An ONNX model loaded by the local CPU engine (protobuf cannot hold more than 2 GiB).
 pub const ONNX_LIMIT: u64 = 2 * GIB;
+/// A generative model's `tokenizer.json`.
+pub const TOKENIZER_LIMIT: u64 = 64 * MIB;
 /// An AI Hub dataset (HDF5) handed to libhdf5.
 pub const DATASET_LIMIT: u64 = 8 * GIB;
 

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod eval;
 pub mod exit;
 pub mod files;
+pub mod generate;
 pub mod http;
 pub mod hub;
 pub mod onnx;

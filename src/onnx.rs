@@ -256,6 +256,15 @@ impl OnnxModel {
         &self.path
     }
 
+    /// Each input's name, element type (`None` when EdgeGate has no such type) and dimensions
+    /// (`None` where symbolic), in the model's order.
+    pub fn input_sigs(&self) -> Vec<(String, Option<DType>, Vec<Option<usize>>)> {
+        self.inputs
+            .iter()
+            .map(|i| (i.name.clone(), i.dtype, i.dims.clone()))
+            .collect()
+    }
+
     /// Output names, in the model's order.
     pub fn output_names(&self) -> &[String] {
         &self.outputs

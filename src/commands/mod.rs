@@ -4,6 +4,7 @@
 
 mod devices;
 mod error;
+mod generate;
 mod hub_sim;
 mod init;
 mod merge;
@@ -17,6 +18,7 @@ mod verdict;
 
 pub use devices::{DevicesRequest, devices, list as list_devices};
 pub use error::{invalid_arguments, print_error, with_causes};
+pub use generate::{GenerateRequest, generate};
 pub use hub_sim::{HubSimRequest, hub_sim};
 pub use init::{InitRequest, init, starter_files};
 pub use merge::{MergeRequest, merge};

@@ -54,6 +54,8 @@ pub(super) struct Checker {
     pub(super) diags: Vec<Diagnostic>,
     /// The rule every path named in the config or promptpack goes through.
     pub(super) paths: PathPolicy,
+    /// Whether the config's model is generative (`model.tokenizer`): its cases run on prompts.
+    pub(super) generative: bool,
     /// Regexes already checked, with their error (cases often repeat them).
     checked_patterns: HashMap<String, Option<String>>,
     /// Paths already resolved, by folder and name: cases often name the same input files, and
@@ -67,6 +69,7 @@ impl Checker {
         Self {
             diags: Vec::new(),
             paths,
+            generative: false,
             checked_patterns: HashMap::new(),
             resolved: HashMap::new(),
         }
@@ -168,6 +171,7 @@ impl Checker {
             .kind
             .or_else(|| ModelKind::from_path(&config.model.path));
         let Some(kind) = kind else {
+            self.check_generative(config, site, None);
             self.diags.push(
                 site.error(
                     "/model/path",
@@ -180,6 +184,7 @@ impl Checker {
             );
             return None;
         };
+        self.check_generative(config, site, Some(kind));
         if kind == ModelKind::Torchscript && config.model.input_specs.is_empty() {
             self.diags.push(
                 site.error("/model", "a TorchScript model needs `input_specs`")
@@ -386,22 +391,27 @@ impl Checker {
                 None => scoped.extend(config.device_matrix.iter().filter(|d| d.enabled)),
             }
             for d in scoped.iter().filter(|d| d.enabled) {
-                if !g.metric.measurable_by(d.provider) {
+                if !g
+                    .metric
+                    .measurable_by_model(d.provider, config.model.tokenizer.is_some())
+                {
                     let why = match g.metric {
                         super::types::Metric::TtftMs | super::types::Metric::Tps => {
-                            format!(
-                                "`{metric}` needs a generative (token-streaming) run, which no device provider measures yet"
-                            )
+                            super::measurable::unmeasurable(metric, &d.name, d.provider)
                         }
                         _ => format!(
                             "device `{}` runs on the local CPU, which has no NPU/GPU layer placement to measure `{metric}`",
                             d.name
                         ),
                     };
+                    let help = match g.metric {
+                        super::types::Metric::TtftMs | super::types::Metric::Tps => {
+                            super::measurable::UNMEASURABLE_HELP
+                        }
+                        _ => "remove the gate, or scope it with `devices:` to AI Hub devices",
+                    };
                     self.diags
-                        .push(site.error(&format!("{at}/metric"), why).with_help(
-                            "remove the gate, or scope it with `devices:` to AI Hub devices",
-                        ));
+                        .push(site.error(&format!("{at}/metric"), why).with_help(help));
                     break;
                 }
             }
@@ -418,10 +428,11 @@ impl Checker {
                 );
             } else if g.metric == super::types::Metric::Accuracy
                 && let Some(pack) = pack
-                && pack
-                    .cases
-                    .iter()
-                    .all(|c| matches!(c.expected, Expected::None {}) || c.skip_reason().is_some())
+                && pack.cases.iter().all(|c| {
+                    matches!(c.expected, Expected::None {})
+                        || c.skip_reason_for(config.model.tokenizer.is_some())
+                            .is_some()
+                })
             {
                 self.diags.push(
                     site.warning(&format!("{at}/metric"), "`accuracy` will not be measured: every case with an expectation will be skipped (no `inputs:`), so this gate is an error, never a pass")
@@ -708,7 +719,7 @@ impl Checker {
             }
             Expected::Exact { .. } | Expected::Contains { .. } | Expected::None {} => {}
         }
-        if let Some(why) = case.skip_reason() {
+        if let Some(why) = case.skip_reason_for(self.generative) {
             self.diags.push(
                 site.warning(
                     &at.pointer(),

@@ -5,8 +5,10 @@
 pub mod catalog;
 mod check;
 pub mod diagnostic;
+pub mod generative;
 pub mod load;
 pub mod matrix;
+pub mod measurable;
 pub mod paths;
 pub mod pattern;
 pub mod promptpack;

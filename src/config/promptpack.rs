@@ -85,7 +85,13 @@ impl Case {
     /// Why this case cannot be given to the model, so it is skipped rather than sent to a device:
     /// every model kind today takes tensors, and a case without `inputs:` has none to give.
     pub fn skip_reason(&self) -> Option<&'static str> {
-        if !self.inputs.is_empty() {
+        self.skip_reason_for(false)
+    }
+
+    /// `skip_reason` for a model that is `generative` (`model.tokenizer`): such a model takes
+    /// the `prompt`, so a case with a prompt runs without `inputs:`.
+    pub fn skip_reason_for(&self, generative: bool) -> Option<&'static str> {
+        if !self.inputs.is_empty() || (generative && self.prompt.is_some()) {
             return None;
         }
         Some(match self.prompt {
@@ -96,7 +102,12 @@ impl Case {
 
     /// The reason a skipped case carries in results.json and every report.
     pub fn skip_text(&self) -> Option<String> {
-        self.skip_reason()
+        self.skip_text_for(false)
+    }
+
+    /// `skip_text` for a model that is `generative` or not (see `skip_reason_for`).
+    pub fn skip_text_for(&self, generative: bool) -> Option<String> {
+        self.skip_reason_for(generative)
             .map(|r| format!("not run: {r}; {SKIPPED_CASE_HELP}"))
     }
 }

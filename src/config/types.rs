@@ -56,6 +56,46 @@ pub struct ModelSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub baseline_path: Option<String>,
+    /// Makes the model generative: a Hugging Face `tokenizer.json` (read offline), relative to this config file and inside the project. The ONNX model must be a causal decoder taking `input_ids` and giving `logits` (a KV cache is used when its inputs are named `past_*` and its outputs `present_*`). On `provider: local` devices each case's `prompt` is tokenized and decoded greedily, text expectations check the generated text, and `ttft_ms` and `tps` are measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub tokenizer: Option<String>,
+    /// How a generative model generates (needs `tokenizer`). Decoding is always greedy: the most likely token at every step, no sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<GenerationSpec>,
+}
+
+/// Generation settings of a generative model. Decoding is greedy (argmax at every step); there is no temperature or sampling, so a run is reproducible.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationSpec {
+    /// The most tokens generated for one case (default 64).
+    #[serde(default = "default_max_new_tokens")]
+    #[schemars(range(min = 1, max = 4096))]
+    pub max_new_tokens: u32,
+    /// Generation stops once the generated text contains one of these strings; the text checked ends before it. Example: `["\n"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    /// Generation stops at any of these token ids (an end-of-sequence token); the stop token is not part of the text checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop_token_ids: Vec<u32>,
+}
+
+/// `max_new_tokens` when `generation` does not give it.
+pub const DEFAULT_MAX_NEW_TOKENS: u32 = 64;
+
+fn default_max_new_tokens() -> u32 {
+    DEFAULT_MAX_NEW_TOKENS
+}
+
+impl Default for GenerationSpec {
+    fn default() -> Self {
+        Self {
+            max_new_tokens: DEFAULT_MAX_NEW_TOKENS,
+            stop: Vec::new(),
+            stop_token_ids: Vec::new(),
+        }
+    }
 }
 
 /// A model file format.
@@ -386,10 +426,17 @@ impl Metric {
         }
     }
 
-    /// Whether a device of this provider can measure the metric.
+    /// Whether a device of this provider can measure the metric; `ttft_ms` and `tps` only for a
+    /// generative model (`model.tokenizer`) on the local device.
     pub fn measurable_by(self, provider: Provider) -> bool {
+        self.measurable_by_model(provider, false)
+    }
+
+    /// Whether a device of this provider can measure the metric for a model that is generative
+    /// (`model.tokenizer` set) or not.
+    pub fn measurable_by_model(self, provider: Provider, generative: bool) -> bool {
         match self {
-            Metric::TtftMs | Metric::Tps => false,
+            Metric::TtftMs | Metric::Tps => generative && provider == Provider::Local,
             Metric::NpuComputePercent | Metric::GpuComputePercent | Metric::CpuComputePercent => {
                 provider == Provider::Aihub
             }

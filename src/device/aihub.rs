@@ -765,6 +765,7 @@ pub fn profile_result(m: &ProfileMeasurements, job: JobLink, warmup: u32) -> Pro
         }),
         model_size_bytes: None,
         jobs: vec![job],
+        generation: None,
     }
 }
 

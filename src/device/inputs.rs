@@ -186,7 +186,10 @@ pub fn load_case_inputs(
         .ok_or(InputError::NoPromptpack)?;
     pack.cases
         .iter()
-        .filter(|case| case.skip_reason().is_none())
+        .filter(|case| {
+            case.skip_reason_for(project.config.model.tokenizer.is_some())
+                .is_none()
+        })
         .map(|case| {
             let mut tensors = Vec::with_capacity(case.inputs.len());
             let mut files = Vec::with_capacity(case.inputs.len());

@@ -228,6 +228,7 @@ impl Device for LocalDevice {
             layers: None,
             model_size_bytes: Some(loaded.model.size_bytes()),
             jobs: vec![self.job(false)],
+            generation: None,
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod aihub;
 pub mod cache;
+pub mod generative;
 pub mod inputs;
 pub mod local;
 
@@ -83,6 +84,8 @@ pub struct ProfileResult {
     pub layers: Option<LayerCounts>,
     pub model_size_bytes: Option<u64>,
     pub jobs: Vec<JobLink>,
+    /// Generation timings, for a generative model on the local device.
+    pub generation: Option<crate::generate::GenerationTimes>,
 }
 
 /// What an inference over all cases produced.

@@ -276,10 +276,11 @@ pub fn build_paired(
         .iter()
         .flat_map(|p| &p.cases)
         .filter_map(|c| {
-            c.skip_text().map(|reason| SkippedCase {
-                case_id: c.case_id.clone(),
-                reason,
-            })
+            c.skip_text_for(config.model.tokenizer.is_some())
+                .map(|reason| SkippedCase {
+                    case_id: c.case_id.clone(),
+                    reason,
+                })
         })
         .collect();
     let cases = all_cases - skipped_cases.len();

@@ -305,15 +305,25 @@ pub async fn run(
             .collect()
     };
     let mut hub: Option<Hub> = None;
+    let generative = crate::generate::GenerativeSpec::for_project(project);
     let mut tasks = Vec::with_capacity(plan.devices.len());
     for dp in &plan.devices {
         let mut base_device: Option<Arc<dyn Device>> = None;
         let device: Arc<dyn Device> = match &dp.target {
             Target::Local => {
+                let make = || -> Arc<dyn Device> {
+                    match &generative {
+                        Some(g) => Arc::new(crate::device::generative::GenerativeDevice::new(
+                            &dp.name,
+                            g.clone(),
+                        )),
+                        None => Arc::new(LocalDevice::new(&dp.name)),
+                    }
+                };
                 if paired {
-                    base_device = Some(Arc::new(LocalDevice::new(&dp.name)));
+                    base_device = Some(make());
                 }
-                Arc::new(LocalDevice::new(&dp.name))
+                make()
             }
             Target::Aihub(target) => {
                 let connected = match hub.take() {
@@ -569,7 +579,8 @@ fn evaluate_device(
             p.cases
                 .iter()
                 .map(|c| {
-                    if let Some(reason) = c.skip_text() {
+                    if let Some(reason) = c.skip_text_for(project.config.model.tokenizer.is_some())
+                    {
                         return eval::skipped_case(c, reason, ctx);
                     }
                     let out = run

@@ -135,6 +135,38 @@ pub fn device_metrics(
             );
         }
     }
+    // A generative model's figures: each run's median, and the median of those.
+    for metric in [Metric::TtftMs, Metric::Tps] {
+        let per: Vec<Vec<f64>> = profiles
+            .iter()
+            .filter_map(|p| p.generation.as_ref())
+            .map(|g| {
+                let s = if metric == Metric::TtftMs {
+                    &g.ttft_ms
+                } else {
+                    &g.tps
+                };
+                s.iter().copied().filter(|x| x.is_finite()).collect()
+            })
+            .collect();
+        let all: Vec<f64> = per.iter().flatten().copied().collect();
+        let medians: Vec<f64> = per.iter().filter_map(|s| median(s)).collect();
+        if let Some(m) = median(&medians) {
+            let runs = if many {
+                per.iter()
+                    .filter_map(|s| {
+                        median(s).map(|value| RunValue {
+                            value,
+                            samples: s.clone(),
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            put(metric, m, percentile(&all, 90.0), all, runs);
+        }
+    }
     let size = profiles
         .iter()
         .find_map(|p| p.model_size_bytes)
@@ -161,7 +193,36 @@ pub fn device_metrics(
             Vec::new(),
         );
     }
+    if let Some(g) = profiles.iter().find_map(|p| p.generation.as_ref()) {
+        prefill_rate(&mut out, g);
+    }
     out
+}
+
+/// Name of the prompt-processing rate in a device's metrics (reported, not a gate metric).
+pub const PREFILL_TPS: &str = "prefill_tps";
+
+/// Adds `prefill_tps`, a generative model's prompt-processing rate (prompt tokens / time to
+/// first token, median over generations), which no gate takes.
+fn prefill_rate(out: &mut BTreeMap<String, MetricValue>, g: &crate::generate::GenerationTimes) {
+    let samples: Vec<f64> = g
+        .prefill_tps
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    if let Some(m) = median(&samples) {
+        out.insert(
+            PREFILL_TPS.to_string(),
+            MetricValue {
+                value: m,
+                unit: "tokens/s".into(),
+                p90: percentile(&samples, 90.0).filter(|p| p.is_finite()),
+                samples,
+                runs: Vec::new(),
+            },
+        );
+    }
 }
 
 /// The median, averaging the two middle values of an even count; NaN values are ignored.
@@ -265,6 +326,7 @@ mod tests {
             }),
             model_size_bytes: Some(5 * 1024 * 1024 / 2),
             jobs: Vec::new(),
+            generation: None,
         };
         let prepared = Prepared {
             target_id: "t".into(),

@@ -11,7 +11,7 @@ use crate::support::repo;
 /// Modules of one rank above the bottom may not use each other (device and sim stay apart).
 const LAYERS: &[&[&str]] = &[
     &[
-        "results", "ci", "config", "tensor", "onnx", "files", "http", "dtype", "exit",
+        "results", "ci", "config", "tensor", "onnx", "files", "http", "dtype", "exit", "generate",
     ],
     &["hub"],
     &["device", "sim"],

@@ -12,6 +12,7 @@ mod guide;
 mod hub_client;
 mod ignored_input;
 mod layers;
+mod llm;
 mod local;
 mod paths;
 mod pinned;

@@ -1,0 +1,279 @@
+//! The local `host` device for a generative model: the same `Device` as `device::local`, but a
+//! case is its `prompt`, decoded greedily by [`Decoder`], and its output is the generated text.
+//!
+//! - `infer`: one generation per case; outputs `text` (uint8, the UTF-8 bytes the text
+//!   expectations read) and `tokens` (int64, the generated ids); a case without a `prompt` gets
+//!   no output (an error in its row).
+//! - `profile`: for each case with a prompt, `warmup_runs` untimed generations then
+//!   `measurement_repeats` timed ones; `inference_ms` holds each timed generation's wall clock,
+//!   and [`GenerationTimes`] its time to first token, tokens/s and prompt tokens/s.
+//!
+//! Blocking work runs on a blocking thread, cancelled between steps when the run stops.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use async_trait::async_trait;
+
+use super::local::peak_rss_bytes;
+use super::{
+    CaseInputs, CaseOutput, Device, DeviceError, InferResult, ModelArtifact, Prepared,
+    ProfileResult, RunSettings,
+};
+use crate::config::ModelKind;
+use crate::generate::{Decoder, GenerationTimes, GenerativeSpec};
+use crate::results::{JobKind, JobLink};
+use crate::tensor::{Tensor, Values};
+
+/// A `provider: local` device running a generative model.
+pub struct GenerativeDevice {
+    name: String,
+    spec: GenerativeSpec,
+    loaded: Mutex<Option<Arc<(String, Decoder)>>>,
+    run_lock: tokio::sync::Mutex<()>,
+    runs: AtomicU64,
+}
+
+impl std::fmt::Debug for GenerativeDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenerativeDevice")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GenerativeDevice {
+    /// A local device called `name` generating with `spec`'s tokenizer and settings.
+    pub fn new(name: &str, spec: GenerativeSpec) -> Self {
+        Self {
+            name: name.to_owned(),
+            spec,
+            loaded: Mutex::new(None),
+            run_lock: tokio::sync::Mutex::new(()),
+            runs: AtomicU64::new(0),
+        }
+    }
+
+    fn job(&self, start: bool) -> JobLink {
+        let n = if start {
+            self.runs.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.runs.load(Ordering::Relaxed)
+        };
+        JobLink {
+            kind: JobKind::Local,
+            id: format!("local-{}-{n}", self.name),
+            url: None,
+            reused: false,
+        }
+    }
+
+    fn loaded_for(&self, prepared: &Prepared) -> Result<Arc<(String, Decoder)>, DeviceError> {
+        self.loaded
+            .lock()
+            .ok()
+            .and_then(|g| g.clone())
+            .filter(|l| l.0 == prepared.target_id)
+            .ok_or_else(|| {
+                DeviceError::Other(format!(
+                    "device `{}` has not prepared model {}; call prepare first",
+                    self.name, prepared.target_id
+                ))
+            })
+    }
+}
+
+/// The prompts of the cases that have one, with their case ids.
+fn prompts(cases: &[CaseInputs]) -> Vec<(String, String)> {
+    cases
+        .iter()
+        .filter_map(|c| c.prompt.clone().map(|p| (c.case_id.clone(), p)))
+        .collect()
+}
+
+#[async_trait]
+impl Device for GenerativeDevice {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn prepare(&self, model: &ModelArtifact) -> Result<Prepared, DeviceError> {
+        if model.kind != ModelKind::Onnx {
+            return Err(DeviceError::InvalidModel(format!(
+                "{} is a {} model, but generative models run on the local device as ONNX only",
+                model.path.display(),
+                model.kind.as_str()
+            )));
+        }
+        let target_id = format!("local-gen-{}", model.sha256);
+        let cached = self
+            .loaded
+            .lock()
+            .ok()
+            .and_then(|g| g.clone())
+            .filter(|l| l.0 == target_id);
+        let loaded = match cached {
+            Some(l) => l,
+            None => {
+                let path = model.path.clone();
+                let spec = self.spec.clone();
+                let decoder = tokio::task::spawn_blocking(move || Decoder::load(&path, &spec))
+                    .await
+                    .map_err(|e| {
+                        DeviceError::InvalidModel(format!(
+                            "the engine crashed loading {}: {e}; run this model on AI Hub, or re-export it",
+                            model.path.display()
+                        ))
+                    })??;
+                let loaded = Arc::new((target_id.clone(), decoder));
+                if let Ok(mut g) = self.loaded.lock() {
+                    *g = Some(loaded.clone());
+                }
+                loaded
+            }
+        };
+        Ok(Prepared {
+            target_id,
+            jobs: vec![self.job(true)],
+            model_size_bytes: Some(loaded.1.size_bytes()),
+        })
+    }
+
+    async fn profile(
+        &self,
+        prepared: &Prepared,
+        cases: &[CaseInputs],
+        settings: &RunSettings,
+    ) -> Result<ProfileResult, DeviceError> {
+        let loaded = self.loaded_for(prepared)?;
+        let prompts = prompts(cases);
+        if prompts.is_empty() {
+            return Err(DeviceError::InvalidInput(
+                "a generative model is measured on the cases' prompts, and no case has a `prompt`; give the cases prompts".into(),
+            ));
+        }
+        let (warmup, repeats) = (settings.warmup_runs, settings.measurement_repeats.max(1));
+        let _guard = self.run_lock.lock().await;
+        let cancel = CancelOnDrop::default();
+        let flag = cancel.0.clone();
+        let l = loaded.clone();
+        let work = tokio::task::spawn_blocking(move || {
+            let decoder = &l.1;
+            let mut session = decoder.session()?;
+            let mut total = Vec::new();
+            let mut times = GenerationTimes {
+                kv_cache: decoder.has_kv_cache(),
+                ..GenerationTimes::default()
+            };
+            for (case, prompt) in &prompts {
+                for _ in 0..warmup {
+                    check_cancel(&flag)?;
+                    decoder.generate(&mut session, case, prompt)?;
+                }
+                for _ in 0..repeats {
+                    check_cancel(&flag)?;
+                    let t = Instant::now();
+                    let g = decoder.generate(&mut session, case, prompt)?;
+                    total.push(t.elapsed().as_secs_f64() * 1e3);
+                    times.ttft_ms.push(g.ttft_ms);
+                    times.tps.extend(g.tps());
+                    times.prefill_tps.extend(g.prefill_tps());
+                }
+            }
+            Ok::<_, DeviceError>((total, times, peak_rss_bytes()))
+        });
+        let (total, times, peak) = tokio::time::timeout(settings.job_timeout, work)
+            .await
+            .map_err(|_| DeviceError::Timeout {
+                what: "the generation run on the local CPU".into(),
+                after: settings.job_timeout,
+            })?
+            .map_err(|e| DeviceError::Other(format!("the generation run crashed: {e}")))??;
+        drop(cancel);
+        Ok(ProfileResult {
+            inference_ms: total,
+            load_time_ms: Some(loaded.1.load_time_ms()),
+            peak_memory_bytes: peak,
+            layers: None,
+            model_size_bytes: Some(loaded.1.size_bytes()),
+            jobs: vec![self.job(false)],
+            generation: Some(times),
+        })
+    }
+
+    async fn infer(
+        &self,
+        prepared: &Prepared,
+        cases: &[CaseInputs],
+        settings: &RunSettings,
+    ) -> Result<InferResult, DeviceError> {
+        let loaded = self.loaded_for(prepared)?;
+        let prompts = prompts(cases);
+        let _guard = self.run_lock.lock().await;
+        let cancel = CancelOnDrop::default();
+        let flag = cancel.0.clone();
+        let l = loaded.clone();
+        let work = tokio::task::spawn_blocking(move || {
+            let decoder = &l.1;
+            let mut session = decoder.session()?;
+            let mut outputs = Vec::with_capacity(prompts.len());
+            for (case, prompt) in prompts {
+                check_cancel(&flag)?;
+                let t = Instant::now();
+                let g = decoder.generate(&mut session, &case, &prompt)?;
+                let ms = t.elapsed().as_secs_f64() * 1e3;
+                outputs.push(CaseOutput {
+                    case_id: case,
+                    outputs: generation_outputs(&g.text, &g.tokens)?,
+                    latency_ms: Some(ms),
+                });
+            }
+            Ok::<_, DeviceError>(outputs)
+        });
+        let outputs = tokio::time::timeout(settings.job_timeout, work)
+            .await
+            .map_err(|_| DeviceError::Timeout {
+                what: "the generation run on the local CPU".into(),
+                after: settings.job_timeout,
+            })?
+            .map_err(|e| DeviceError::Other(format!("the generation run crashed: {e}")))??;
+        drop(cancel);
+        Ok(InferResult {
+            outputs,
+            jobs: vec![self.job(false)],
+        })
+    }
+}
+
+/// A generation as named outputs: `text` (uint8 UTF-8 bytes) and `tokens` (int64 ids).
+pub fn generation_outputs(
+    text: &str,
+    tokens: &[u32],
+) -> Result<Vec<(String, Tensor)>, DeviceError> {
+    let bytes = text.as_bytes().to_vec();
+    let text_t = Tensor::from_values(vec![bytes.len()], Values::U8(bytes))
+        .map_err(|e| DeviceError::Other(e.to_string()))?;
+    let ids: Vec<i64> = tokens.iter().map(|&t| i64::from(t)).collect();
+    let tokens_t = Tensor::from_values(vec![ids.len()], Values::I64(ids))
+        .map_err(|e| DeviceError::Other(e.to_string()))?;
+    Ok(vec![("text".into(), text_t), ("tokens".into(), tokens_t)])
+}
+
+/// Tells a blocking run to stop when the future waiting for it is dropped (timeout, Ctrl-C).
+#[derive(Default)]
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+fn check_cancel(flag: &AtomicBool) -> Result<(), DeviceError> {
+    if flag.load(Ordering::Relaxed) {
+        Err(DeviceError::Interrupted)
+    } else {
+        Ok(())
+    }
+}
