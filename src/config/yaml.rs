@@ -207,13 +207,9 @@ fn events(text: &str) -> impl Iterator<Item = Item> + '_ {
                 done = true;
                 // Something left open at the end of the text (a `[`, a quote) is reported
                 // where the text's last line ends, not on the empty line after it.
-                let pos = if e.marker().index() >= text.trim_end().chars().count() {
-                    end_of(text.trim_end())
-                } else {
-                    Pos {
-                        line: e.marker().line().max(1) as u32,
-                        col: e.marker().col() as u32 + 1,
-                    }
+                let pos = match text.char_indices().nth(e.marker().index()) {
+                    Some((at, _)) if !text[at..].trim().is_empty() => end_of(&text[..at]),
+                    _ => end_of(text.trim_end()),
                 };
                 Err(SyntaxError {
                     pos,
@@ -238,6 +234,16 @@ fn events(text: &str) -> impl Iterator<Item = Item> + '_ {
 /// from them, in batches. The two halves cost about the same, so a promptpack of thousands of
 /// cases is ready in little more than the time the parser alone takes.
 pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !printable(c)) {
+        return Err(SyntaxError {
+            pos: end_of(&text[..at]),
+            message: format!(
+                "the text holds a control character (U+{:04X}), which YAML does not allow",
+                u32::from(c)
+            ),
+            help: Some("remove it: a YAML file is printable text (tabs and line breaks are fine)"),
+        });
+    }
     if text.len() < PIPELINE_BYTES {
         return build(events(text));
     }
@@ -271,6 +277,11 @@ pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
 /// Documents with at least this many top-level values (cases, roughly) are large: checked and
 /// freed on more than one thread.
 const LARGE_DOC_VALUES: usize = 1000;
+
+/// Whether YAML 1.2 allows `c` in a stream (its `c-printable`, with a byte order mark).
+fn printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
 
 /// Texts this long or longer are parsed on two threads (see [`parse`]).
 const PIPELINE_BYTES: usize = 64 * 1024;
@@ -670,6 +681,16 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_are() {
+        let e = parse("a: 1\nb: x\0y\n").unwrap_err();
+        assert_eq!((e.pos.line, e.pos.col), (2, 5));
+        assert!(e.message.contains("U+0000"), "{e:?}");
+        let e = parse("{\u{7}").unwrap_err();
+        assert_eq!((e.pos.line, e.pos.col), (1, 2));
+        assert!(parse("a: \"\u{85}é\u{FEFF}\"\n").is_ok());
     }
 
     #[test]
