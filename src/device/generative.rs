@@ -23,7 +23,7 @@ use super::{
 };
 use crate::config::ModelKind;
 use crate::generate::{Decoder, GenerationTimes, GenerativeSpec};
-use crate::results::{JobKind, JobLink};
+use crate::results::JobLink;
 use crate::tensor::{Tensor, Values};
 
 /// A `provider: local` device running a generative model.
@@ -56,17 +56,7 @@ impl GenerativeDevice {
     }
 
     fn job(&self, start: bool) -> JobLink {
-        let n = if start {
-            self.runs.fetch_add(1, Ordering::Relaxed) + 1
-        } else {
-            self.runs.load(Ordering::Relaxed)
-        };
-        JobLink {
-            kind: JobKind::Local,
-            id: format!("local-{}-{n}", self.name),
-            url: None,
-            reused: false,
-        }
+        super::local::local_job(&self.name, &self.runs, start)
     }
 
     fn loaded_for(&self, prepared: &Prepared) -> Result<Arc<(String, Decoder)>, DeviceError> {

@@ -73,17 +73,7 @@ impl LocalDevice {
     /// The job of the current local run: `prepare` starts the next one, and its profile and
     /// inference belong to it, so one local run (the plan's `local_run`) is one job.
     fn job(&self, start: bool) -> JobLink {
-        let n = if start {
-            self.runs.fetch_add(1, Ordering::Relaxed) + 1
-        } else {
-            self.runs.load(Ordering::Relaxed)
-        };
-        JobLink {
-            kind: JobKind::Local,
-            id: format!("local-{}-{n}", self.name),
-            url: None,
-            reused: false,
-        }
+        local_job(&self.name, &self.runs, start)
     }
 
     fn cached(&self) -> Option<Arc<Loaded>> {
@@ -338,6 +328,22 @@ pub fn peak_rss_bytes() -> Option<u64> {
         .parse()
         .ok()?;
     Some(kb * 1024)
+}
+
+/// The job of a local device's current run, counted in `runs`: `prepare` starts the next one
+/// (`start`), and its profile and inference belong to it. Shared with the generative device.
+pub(super) fn local_job(name: &str, runs: &AtomicU64, start: bool) -> JobLink {
+    let n = if start {
+        runs.fetch_add(1, Ordering::Relaxed) + 1
+    } else {
+        runs.load(Ordering::Relaxed)
+    };
+    JobLink {
+        kind: JobKind::Local,
+        id: format!("local-{name}-{n}"),
+        url: None,
+        reused: false,
+    }
 }
 
 #[cfg(test)]
