@@ -272,6 +272,9 @@ pub struct MetricValue {
     /// With `run_policy.runs` above 1: each independent run's value and samples, in order; `value` is the median of the run values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<RunValue>,
+    /// Set when the value is an estimate derived from other measurements rather than measured itself (`ttft_ms` and `tps` of a generative model on AI Hub): the formula, with the figures it used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<String>,
 }
 
 /// One independent run of a metric.
@@ -369,6 +372,9 @@ pub struct GateResult {
     /// True when the interval contained the threshold after every extra run; `status` then follows `run_policy.on_inconclusive`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inconclusive: bool,
+    /// Set when `actual` is an estimate derived from other measurements, not a measurement (`ttft_ms` and `tps` of a generative model on AI Hub): the formula with its figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<String>,
 }
 
 /// The estimated regression of a relative gate, in percent (positive = worse).

@@ -395,21 +395,10 @@ impl Checker {
                     .metric
                     .measurable_by_model(d.provider, config.model.tokenizer.is_some())
                 {
-                    let why = match g.metric {
-                        super::types::Metric::TtftMs | super::types::Metric::Tps => {
-                            super::measurable::unmeasurable(metric, &d.name, d.provider)
-                        }
-                        _ => format!(
-                            "device `{}` runs on the local CPU, which has no NPU/GPU layer placement to measure `{metric}`",
-                            d.name
-                        ),
-                    };
-                    let help = match g.metric {
-                        super::types::Metric::TtftMs | super::types::Metric::Tps => {
-                            super::measurable::UNMEASURABLE_HELP
-                        }
-                        _ => "remove the gate, or scope it with `devices:` to AI Hub devices",
-                    };
+                    let generative = config.model.tokenizer.is_some();
+                    let why =
+                        super::measurable::unmeasurable(g.metric, &d.name, d.provider, generative);
+                    let help = super::measurable::help(g.metric);
                     self.diags
                         .push(site.error(&format!("{at}/metric"), why).with_help(help));
                     break;

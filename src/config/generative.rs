@@ -22,14 +22,24 @@ impl Checker {
         let model = &config.model;
         self.generative = model.tokenizer.is_some();
         let Some(tokenizer) = &model.tokenizer else {
-            if model.generation.is_some() {
-                self.diags.push(
-                    site.error_at_key("/model/generation", "`generation` needs `model.tokenizer`")
-                        .with_help("add `tokenizer: tokenizer.json` (the model's Hugging Face tokenizer file) beside `path:`, or remove `generation`"),
-                );
+            for (key, what) in [
+                ("/model/generation", "generation"),
+                ("/model/graphs", "graphs"),
+            ] {
+                let given = match what {
+                    "generation" => model.generation.is_some(),
+                    _ => model.graphs.is_some(),
+                };
+                if given {
+                    self.diags.push(
+                        site.error_at_key(key, format!("`{what}` needs `model.tokenizer`"))
+                            .with_help(format!("add `tokenizer: tokenizer.json` (the model's Hugging Face tokenizer file) beside `path:`, or remove `{what}`")),
+                    );
+                }
             }
             return;
         };
+        self.check_graphs(config, site);
         if let Some(kind) = kind
             && kind != ModelKind::Onnx
         {
@@ -72,6 +82,51 @@ impl Checker {
                         "an empty stop string would stop before the first token",
                     )
                     .with_help("remove it, or give the text that ends an answer, e.g. \"\\n\""),
+                );
+            }
+        }
+    }
+}
+
+impl Checker {
+    /// `model.graphs`: both files ONNX, inside the project and present; required when an AI Hub
+    /// device runs a generative model (AI Hub runs the two graphs, not the whole decoder).
+    fn check_graphs(&mut self, config: &Config, site: &Site) {
+        let model = &config.model;
+        let Some(graphs) = &model.graphs else {
+            if let Some(d) = config
+                .device_matrix
+                .iter()
+                .find(|d| d.enabled && d.provider == super::types::Provider::Aihub)
+            {
+                self.diags.push(
+                    site.error("/model/tokenizer", format!("device `{}` runs on AI Hub, which runs a generative model as two graphs, and `model.graphs` is missing", d.name))
+                        .with_help("add `graphs: { prefill: prefill.onnx, decode: decode.onnx }` (the prompt processor with N tokens and the token generator with 1 token and the KV cache; see examples/llm/make_graphs.py), or disable the AI Hub devices"),
+                );
+            }
+            return;
+        };
+        let base_dir = site.file.parent().unwrap_or(Path::new(""));
+        for (key, file) in [
+            ("/model/graphs/prefill", &graphs.prefill),
+            ("/model/graphs/decode", &graphs.decode),
+        ] {
+            if ModelKind::from_path(file) != Some(ModelKind::Onnx) {
+                self.diags.push(
+                    site.error(key, format!("`{file}` is not an `.onnx` file"))
+                        .with_help("export each graph to ONNX with fixed shapes (see examples/llm/make_graphs.py)"),
+                );
+                continue;
+            }
+            if let Some(path) = self.resolve(site, key, base_dir, file, "graph file")
+                && !path.is_file()
+            {
+                self.diags.push(
+                    site.error(key, format!("graph file `{file}` does not exist"))
+                        .with_help(format!(
+                            "the path is relative to the config file's folder (looked for `{}`)",
+                            path.display()
+                        )),
                 );
             }
         }

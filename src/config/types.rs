@@ -63,6 +63,21 @@ pub struct ModelSpec {
     /// How a generative model generates (needs `tokenizer`). Decoding is always greedy: the most likely token at every step, no sampling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<GenerationSpec>,
+    /// A generative model on AI Hub devices: the two graphs an on-device LLM runtime runs (needs `tokenizer`). AI Hub profiles each graph and reports `prefill_ms` and `decode_ms` as measured, and `ttft_ms` and `tps` as estimates derived from them (labelled so everywhere); correctness is checked by one inference job of the prefill graph that feeds each prompt followed by its `exact` answer and checks every next-token argmax (teacher forcing). `path:` stays the model the `host` device generates with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graphs: Option<LlmGraphs>,
+}
+
+/// The two graphs of a generative model for AI Hub: a prompt processor and a token generator, both ONNX with fixed shapes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LlmGraphs {
+    /// The prompt processor: `input_ids` [1, N] (N tokens at once; a prompt is padded on the right) → `logits` [1, N, vocab] (and its KV cache). Relative to this config file and inside the project.
+    #[schemars(length(min = 1))]
+    pub prefill: String,
+    /// The token generator: `input_ids` [1, 1] plus the KV cache → `logits` [1, 1, vocab]; profiled for the time of one decoding step. Relative to this config file and inside the project.
+    #[schemars(length(min = 1))]
+    pub decode: String,
 }
 
 /// Generation settings of a generative model. Decoding is greedy (argmax at every step); there is no temperature or sampling, so a run is reproducible.
@@ -370,10 +385,14 @@ pub enum Metric {
     LoadTimeMs,
     /// Size of the model file that runs on the device, MiB.
     ModelSizeMb,
-    /// Time to first token, milliseconds (generative models).
+    /// Time to first token, milliseconds (generative models; an estimate on AI Hub).
     TtftMs,
-    /// Tokens per second (generative models).
+    /// Tokens per second (generative models; an estimate on AI Hub).
     Tps,
+    /// One inference of the prefill graph (`model.graphs.prefill`), milliseconds: measured on AI Hub.
+    PrefillMs,
+    /// One inference of the decode graph (`model.graphs.decode`), one token with the KV cache, milliseconds: measured on AI Hub.
+    DecodeMs,
     /// Fraction of cases whose expectation holds, 0 to 1.
     Accuracy,
 }
@@ -387,7 +406,7 @@ pub enum Better {
 
 impl Metric {
     /// Every metric, in documentation order.
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 12] = [
         Metric::InferenceTimeMs,
         Metric::PeakMemoryMb,
         Metric::NpuComputePercent,
@@ -397,6 +416,8 @@ impl Metric {
         Metric::ModelSizeMb,
         Metric::TtftMs,
         Metric::Tps,
+        Metric::PrefillMs,
+        Metric::DecodeMs,
         Metric::Accuracy,
     ];
 
@@ -412,6 +433,8 @@ impl Metric {
             Metric::ModelSizeMb => "model_size_mb",
             Metric::TtftMs => "ttft_ms",
             Metric::Tps => "tps",
+            Metric::PrefillMs => "prefill_ms",
+            Metric::DecodeMs => "decode_ms",
             Metric::Accuracy => "accuracy",
         }
     }
@@ -426,17 +449,21 @@ impl Metric {
         }
     }
 
-    /// Whether a device of this provider can measure the metric; `ttft_ms` and `tps` only for a
-    /// generative model (`model.tokenizer`) on the local device.
+    /// Whether a device of this provider can measure the metric for a model that is not
+    /// generative (see `measurable_by_model`).
     pub fn measurable_by(self, provider: Provider) -> bool {
         self.measurable_by_model(provider, false)
     }
 
     /// Whether a device of this provider can measure the metric for a model that is generative
-    /// (`model.tokenizer` set) or not.
+    /// (`model.tokenizer` set) or not. A generative model runs on AI Hub as two graphs
+    /// (`model.graphs`): `prefill_ms` and `decode_ms` are measured there, `ttft_ms` and `tps`
+    /// estimated from them, and there is no single `inference_time_ms`.
     pub fn measurable_by_model(self, provider: Provider, generative: bool) -> bool {
         match self {
-            Metric::TtftMs | Metric::Tps => generative && provider == Provider::Local,
+            Metric::TtftMs | Metric::Tps => generative,
+            Metric::PrefillMs | Metric::DecodeMs => generative && provider == Provider::Aihub,
+            Metric::InferenceTimeMs => !(generative && provider == Provider::Aihub),
             Metric::NpuComputePercent | Metric::GpuComputePercent | Metric::CpuComputePercent => {
                 provider == Provider::Aihub
             }

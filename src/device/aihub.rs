@@ -548,6 +548,7 @@ impl Device for AihubDevice {
                     return Ok(InferResult {
                         outputs,
                         jobs: vec![self.link(JobKind::Inference, &hit.id, true)],
+                        notes: Vec::new(),
                     });
                 }
                 Err(e) => {
@@ -571,6 +572,7 @@ impl Device for AihubDevice {
         Ok(InferResult {
             outputs,
             jobs: vec![self.link(JobKind::Inference, &job_id, false)],
+            notes: Vec::new(),
         })
     }
 }
@@ -766,6 +768,7 @@ pub fn profile_result(m: &ProfileMeasurements, job: JobLink, warmup: u32) -> Pro
         model_size_bytes: None,
         jobs: vec![job],
         generation: None,
+        graphs: None,
     }
 }
 

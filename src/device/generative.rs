@@ -189,6 +189,7 @@ impl Device for GenerativeDevice {
             model_size_bytes: Some(loaded.1.size_bytes()),
             jobs: vec![self.job(false)],
             generation: Some(times),
+            graphs: None,
         })
     }
 
@@ -232,6 +233,7 @@ impl Device for GenerativeDevice {
         Ok(InferResult {
             outputs,
             jobs: vec![self.job(false)],
+            notes: Vec::new(),
         })
     }
 }

@@ -219,6 +219,7 @@ impl Device for LocalDevice {
             model_size_bytes: Some(loaded.model.size_bytes()),
             jobs: vec![self.job(false)],
             generation: None,
+            graphs: None,
         })
     }
 
@@ -267,6 +268,7 @@ impl Device for LocalDevice {
         Ok(InferResult {
             outputs,
             jobs: vec![self.job(false)],
+            notes: Vec::new(),
         })
     }
 }

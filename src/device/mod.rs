@@ -2,6 +2,7 @@
 //! whether it drives Qualcomm AI Hub or this machine's CPU. Backends live beside this file.
 
 pub mod aihub;
+pub mod aihub_llm;
 pub mod cache;
 pub mod generative;
 pub mod inputs;
@@ -86,6 +87,22 @@ pub struct ProfileResult {
     pub jobs: Vec<JobLink>,
     /// Generation timings, for a generative model on the local device.
     pub generation: Option<crate::generate::GenerationTimes>,
+    /// The two graphs of a generative model on AI Hub, each profiled on its own.
+    pub graphs: Option<GraphTimes>,
+}
+
+/// What AI Hub measured of a generative model's two graphs (`model.graphs`), and what the
+/// estimates of time to first token and tokens/s are derived from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GraphTimes {
+    /// Timed iterations of the prefill graph (N tokens at once), ms.
+    pub prefill_ms: Vec<f64>,
+    /// Timed iterations of the decode graph (one token with the KV cache), ms.
+    pub decode_ms: Vec<f64>,
+    /// N: the tokens the prefill graph takes at once.
+    pub prefill_tokens: usize,
+    /// The prompt's tokens of each case with a prompt, in case order.
+    pub prompt_tokens: Vec<usize>,
 }
 
 /// What an inference over all cases produced.
@@ -93,6 +110,9 @@ pub struct ProfileResult {
 pub struct InferResult {
     pub outputs: Vec<CaseOutput>,
     pub jobs: Vec<JobLink>,
+    /// Per case (by id), what the device adds to its row: why a case was not run (it is then
+    /// skipped with this reason), or how a failed check came about.
+    pub notes: Vec<(String, String)>,
 }
 
 /// Why a device could not deliver a measurement.

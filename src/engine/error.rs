@@ -54,6 +54,19 @@ pub enum RunError {
         theirs: &'static str,
         ours: &'static str,
     },
+    /// A file of `model.graphs` points where the path policy forbids.
+    #[error("model.graphs.{which} {source}\nhelp: {help}")]
+    GraphPath {
+        which: &'static str,
+        #[source]
+        source: PathError,
+        help: String,
+    },
+    /// Paired mode asked for a generative model on AI Hub, which runs two graphs.
+    #[error(
+        "paired mode (--baseline-model, model.baseline_path) is not available for a generative model on AI Hub devices: it runs two graphs (`model.graphs`), and there is no baseline pair of them; compare against a stored baseline (--baseline) instead"
+    )]
+    PairedGraphs,
     /// `report.json` of the config would be written where the path policy forbids.
     #[error("report file {source}\nhelp: {help}")]
     ResultsPath {

@@ -409,6 +409,7 @@ mod tests {
                     })
                     .collect(),
                 jobs: vec![],
+                notes: Vec::new(),
             })
         }
     }
@@ -601,6 +602,7 @@ mod tests {
                     url: None,
                     reused: false,
                 }],
+                notes: Vec::new(),
             })
         }
     }

@@ -102,6 +102,23 @@ pub enum JobPlan {
     },
     /// Inference over every case in one dataset.
     Inference { cases: usize },
+    /// A generative model on AI Hub: upload its two graphs (once per run, shared).
+    UploadGraphs,
+    /// A generative model on AI Hub: compile the prefill and the decode graph (two jobs).
+    CompileGraphs {
+        runtime: &'static str,
+        options: Option<String>,
+    },
+    /// A generative model on AI Hub: profile the prefill and the decode graph, one job each per
+    /// run; `prefill_ms` and `decode_ms` are measured, `ttft_ms` and `tps` estimated from them.
+    ProfileGraphs {
+        iterations: u32,
+        #[serde(skip_serializing_if = "is_one")]
+        runs: u32,
+    },
+    /// A generative model on AI Hub: one inference job of the prefill graph over every case with
+    /// an `exact` answer, each prompt followed by its answer (teacher forcing).
+    TeacherForced { cases: usize },
     /// Local CPU run: load once, warm-up, timed repeats per case.
     LocalRun {
         warmup_runs: u32,
@@ -132,6 +149,10 @@ pub struct DevicePlan {
     /// Jobs a finished earlier run left in the job cache; they are re-read, not submitted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reused: Vec<ReusedJob>,
+    /// Cases this device skips although the run gives them to others (a generative model on
+    /// AI Hub checks `exact` answers only), with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_cases: Vec<SkippedCase>,
     /// How the device is reached (AI Hub device, runtime and options, or the local CPU).
     #[serde(skip)]
     pub target: Target,
@@ -140,9 +161,12 @@ pub struct DevicePlan {
 impl DevicePlan {
     /// Whether the plan measures on this device: an AI Hub profile job or a local run.
     pub fn profiles(&self) -> bool {
-        self.jobs
-            .iter()
-            .any(|j| matches!(j, JobPlan::Profile { .. } | JobPlan::LocalRun { .. }))
+        self.jobs.iter().any(|j| {
+            matches!(
+                j,
+                JobPlan::Profile { .. } | JobPlan::ProfileGraphs { .. } | JobPlan::LocalRun { .. }
+            )
+        })
     }
 
     /// The cases the plan runs inference over on this device (0: no inference).
@@ -150,7 +174,9 @@ impl DevicePlan {
         self.jobs
             .iter()
             .map(|j| match j {
-                JobPlan::Inference { cases } | JobPlan::LocalRun { cases, .. } => *cases,
+                JobPlan::Inference { cases }
+                | JobPlan::TeacherForced { cases }
+                | JobPlan::LocalRun { cases, .. } => *cases,
                 _ => 0,
             })
             .max()
@@ -284,6 +310,8 @@ pub fn build_paired(
         })
         .collect();
     let cases = all_cases - skipped_cases.len();
+    // A generative model runs on AI Hub as its two graphs (`model.graphs`).
+    let llm = config.model.tokenizer.is_some() && config.model.graphs.is_some();
     let mut devices = Vec::new();
     let mut first_hub = true;
     let shard_info = shard.map(|s| ShardInfo {
@@ -307,6 +335,7 @@ pub fn build_paired(
         let mut jobs = Vec::new();
         let mut hub_jobs = 0;
         let mut minutes = 0.0;
+        let mut device_skips = Vec::new();
         match &d.target {
             Target::Local => jobs.push(JobPlan::LocalRun {
                 warmup_runs: policy.warmup_runs,
@@ -315,6 +344,48 @@ pub fn build_paired(
                 runs,
                 paired,
             }),
+            Target::Aihub(hub) if llm => {
+                let forced = project
+                    .promptpack
+                    .iter()
+                    .flat_map(|p| &p.cases)
+                    .filter(|c| c.prompt.is_some() && matches!(c.expected, Expected::Exact { .. }))
+                    .count();
+                device_skips = project
+                    .promptpack
+                    .iter()
+                    .flat_map(|p| &p.cases)
+                    .filter(|c| c.prompt.is_some() && !matches!(c.expected, Expected::Exact { .. }))
+                    .map(|c| SkippedCase {
+                        case_id: c.case_id.clone(),
+                        reason: crate::device::aihub_llm::NEEDS_EXACT.to_string(),
+                    })
+                    .collect();
+                if first_hub {
+                    jobs.push(JobPlan::UploadGraphs);
+                    if forced > 0 {
+                        jobs.push(JobPlan::UploadDataset { cases: forced });
+                    }
+                    first_hub = false;
+                }
+                jobs.push(JobPlan::CompileGraphs {
+                    runtime: hub.runtime.as_str(),
+                    options: hub.compile_options.clone(),
+                });
+                hub_jobs += 2;
+                jobs.push(JobPlan::ProfileGraphs {
+                    iterations: policy.warmup_runs + policy.measurement_repeats,
+                    runs,
+                });
+                hub_jobs += 2 * runs;
+                minutes += 2.0 * EST_PROFILE_MINUTES * f64::from(runs);
+                extra_minutes += 2.0 * EST_PROFILE_MINUTES * f64::from(extra);
+                if forced > 0 {
+                    jobs.push(JobPlan::TeacherForced { cases: forced });
+                    hub_jobs += 1;
+                    minutes += EST_INFERENCE_MINUTES + EST_MINUTES_PER_CASE * forced as f64;
+                }
+            }
             Target::Aihub(hub) => {
                 if first_hub {
                     jobs.push(JobPlan::UploadModel);
@@ -355,6 +426,7 @@ pub fn build_paired(
             hub_jobs,
             estimated_device_minutes: minutes,
             reused: Vec::new(),
+            skipped_cases: device_skips,
             target: d.target.clone(),
         });
     }
@@ -446,6 +518,12 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                     None => continue,
                 },
                 JobPlan::Profile { .. } | JobPlan::LocalRun { .. } => continue,
+                // The graphs' jobs are keyed by each graph's sha256; the plan does not look
+                // them up (the run does, and reuses them).
+                JobPlan::UploadGraphs
+                | JobPlan::CompileGraphs { .. }
+                | JobPlan::ProfileGraphs { .. }
+                | JobPlan::TeacherForced { .. } => continue,
             };
             if let Some(hit) = lookup.cache.get(&key) {
                 reused.push(ReusedJob { kind, id: hit.id });
@@ -548,6 +626,20 @@ impl Plan {
                 (Provider::Aihub, None) => "AI Hub".to_string(),
             };
             let _ = writeln!(o, "\n  device {} ({target})", d.name);
+            if !d.skipped_cases.is_empty() {
+                let _ = writeln!(
+                    o,
+                    "    skips {} case{} here: {}",
+                    d.skipped_cases.len(),
+                    if d.skipped_cases.len() == 1 { "" } else { "s" },
+                    d.skipped_cases
+                        .iter()
+                        .map(|c| c.case_id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let _ = writeln!(o, "      ({})", d.skipped_cases[0].reason);
+            }
             for (i, j) in d.jobs.iter().enumerate() {
                 let reused = d.reused.iter().find(|r| r.kind == job_kind(j));
                 match reused {
@@ -641,12 +733,36 @@ fn job_kind(j: &JobPlan) -> &'static str {
         JobPlan::Profile { .. } => "profile",
         JobPlan::Inference { .. } => "inference",
         JobPlan::LocalRun { .. } => "local_run",
+        JobPlan::UploadGraphs => "upload_graphs",
+        JobPlan::CompileGraphs { .. } => "compile_graphs",
+        JobPlan::ProfileGraphs { .. } => "profile_graphs",
+        JobPlan::TeacherForced { .. } => "teacher_forced",
     }
 }
 
 fn job_text(j: &JobPlan) -> String {
     match j {
         JobPlan::UploadModel => "upload model (once, shared by all AI Hub devices)".into(),
+        JobPlan::UploadGraphs => {
+            "upload the prefill and decode graphs (once, shared by all AI Hub devices)".into()
+        }
+        JobPlan::CompileGraphs { runtime, options } => match options {
+            Some(o) => format!("compile the prefill and decode graphs for {runtime} ({o}): 2 jobs"),
+            None => format!("compile the prefill and decode graphs for {runtime}: 2 jobs"),
+        },
+        JobPlan::ProfileGraphs { iterations, runs } => format!(
+            "profile the prefill and decode graphs ({iterations} iterations each{}): {} jobs; prefill_ms and decode_ms measured, ttft_ms and tps estimated from them",
+            if *runs > 1 {
+                format!(", × {runs} runs")
+            } else {
+                String::new()
+            },
+            2 * runs
+        ),
+        JobPlan::TeacherForced { cases } => format!(
+            "inference of the prefill graph over {cases} case{}, each prompt followed by its `exact` answer (teacher forcing)",
+            if *cases == 1 { "" } else { "s" }
+        ),
         JobPlan::UploadDataset { cases } => format!(
             "upload inputs of {cases} case{} as one dataset (once, shared)",
             if *cases == 1 { "" } else { "s" }

@@ -4,6 +4,7 @@
 //! jobs and cases, and its policy gives the limits. Printing and exit codes are the command's
 //! business; this returns data or a typed [`RunError`].
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -19,6 +20,7 @@ use super::progress::{Event, Progress, ProgressMode};
 use crate::config::types::Metric;
 use crate::config::{Project, PromptpackOrigin, Target};
 use crate::device::aihub::{AihubDevice, HubContext, Notify, chain};
+use crate::device::aihub_llm::{AihubLlmDevice, GraphFiles};
 use crate::device::cache::JobCache;
 use crate::device::local::LocalDevice;
 use crate::device::{CaseInputs, Device, DeviceError, ModelArtifact, RunSettings};
@@ -210,8 +212,17 @@ fn hub_device(
     dp: &DevicePlan,
     target: &crate::config::HubTarget,
     hub: &Hub,
+    llm: Option<&LlmOnHub>,
 ) -> Arc<dyn Device> {
     match hub {
+        Hub::Ready(ctx) if let Some(llm) = llm => Arc::new(AihubLlmDevice::new(
+            Arc::clone(ctx),
+            &dp.name,
+            target,
+            Arc::clone(&llm.files),
+            llm.spec.clone(),
+            Arc::clone(&llm.answers),
+        )),
         Hub::Ready(ctx) => {
             let sized = dp
                 .gates
@@ -227,6 +238,65 @@ fn hub_device(
             why: why.clone(),
         }),
     }
+}
+
+/// What the AI Hub devices of a generative model share: its two graphs, hashed, its tokenizer
+/// and settings, and the `exact` answer of each case.
+struct LlmOnHub {
+    files: Arc<GraphFiles>,
+    spec: crate::generate::GenerativeSpec,
+    answers: Arc<HashMap<String, String>>,
+}
+
+/// The two graphs of a generative model, when the plan runs it on AI Hub.
+fn llm_on_hub(project: &Project, plan: &Plan) -> Result<Option<LlmOnHub>, RunError> {
+    let model = &project.config.model;
+    let (Some(graphs), Some(spec)) = (
+        &model.graphs,
+        crate::generate::GenerativeSpec::for_project(project),
+    ) else {
+        return Ok(None);
+    };
+    if !plan
+        .devices
+        .iter()
+        .any(|d| matches!(d.target, Target::Aihub(_)))
+    {
+        return Ok(None);
+    }
+    let artifact = |which: &'static str, file: &str| -> Result<ModelArtifact, RunError> {
+        let path = project
+            .config_file(file)
+            .map_err(|source| RunError::GraphPath {
+                which,
+                source,
+                help: project.paths.help(),
+            })?;
+        let mut a = artifact_at(project, &path)?;
+        a.kind = crate::config::ModelKind::Onnx;
+        a.input_specs = Default::default();
+        Ok(a)
+    };
+    let files = GraphFiles {
+        prefill: artifact("prefill", &graphs.prefill)?,
+        decode: artifact("decode", &graphs.decode)?,
+    };
+    let answers = project
+        .promptpack
+        .iter()
+        .flat_map(|p| &p.cases)
+        .filter_map(|c| match &c.expected {
+            crate::config::promptpack::Expected::Exact { text, .. } => {
+                Some((c.case_id.clone(), text.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    Ok(Some(LlmOnHub {
+        files: Arc::new(files),
+        spec,
+        answers: Arc::new(answers),
+    }))
 }
 
 /// Executes `plan` (built by [`super::plan::build`] from `project`) to completion, or until
@@ -306,6 +376,10 @@ pub async fn run(
     };
     let mut hub: Option<Hub> = None;
     let generative = crate::generate::GenerativeSpec::for_project(project);
+    let llm = llm_on_hub(project, plan)?;
+    if paired && llm.is_some() {
+        return Err(RunError::PairedGraphs);
+    }
     let mut tasks = Vec::with_capacity(plan.devices.len());
     for dp in &plan.devices {
         let mut base_device: Option<Arc<dyn Device>> = None;
@@ -336,9 +410,9 @@ pub async fn run(
                         }
                     },
                 };
-                let device = hub_device(project, dp, target, &connected);
+                let device = hub_device(project, dp, target, &connected, llm.as_ref());
                 if paired {
-                    base_device = Some(hub_device(project, dp, target, &connected));
+                    base_device = Some(hub_device(project, dp, target, &connected, None));
                 }
                 hub = Some(connected);
                 device
@@ -583,11 +657,34 @@ fn evaluate_device(
                     {
                         return eval::skipped_case(c, reason, ctx);
                     }
+                    if let Some(s) = device.skipped_cases.iter().find(|s| s.case_id == c.case_id) {
+                        return eval::skipped_case(c, s.reason.clone(), ctx);
+                    }
                     let out = run
                         .infer
                         .as_ref()
                         .and_then(|i| i.outputs.iter().find(|o| o.case_id == c.case_id));
-                    eval::check_case(c, out, ctx)
+                    let note = run.infer.as_ref().and_then(|i| {
+                        i.notes
+                            .iter()
+                            .find(|(id, _)| *id == c.case_id)
+                            .map(|(_, n)| n.clone())
+                    });
+                    match (out, note) {
+                        (None, Some(note)) => eval::skipped_case(c, note, ctx),
+                        (out, note) => {
+                            let mut r = eval::check_case(c, out, ctx);
+                            if let Some(note) = note
+                                && r.status != crate::results::CaseStatus::Passed
+                            {
+                                r.reason = Some(match r.reason.take() {
+                                    Some(why) => format!("{why}; {note}"),
+                                    None => note,
+                                });
+                            }
+                            r
+                        }
+                    }
                 })
                 .collect::<Vec<_>>()
         })

@@ -503,6 +503,7 @@ mod tests {
                     p90: None,
                     samples: Vec::new(),
                     runs: Vec::new(),
+                    estimate: None,
                 },
             );
         }

@@ -96,7 +96,11 @@ fn join_unit(number: String, unit: &str, percent: &str) -> String {
 /// The unit a metric is reported in, as stored in `MetricValue::unit`: the one unit table.
 pub fn unit(metric: Metric) -> &'static str {
     match metric {
-        Metric::InferenceTimeMs | Metric::LoadTimeMs | Metric::TtftMs => "ms",
+        Metric::InferenceTimeMs
+        | Metric::LoadTimeMs
+        | Metric::TtftMs
+        | Metric::PrefillMs
+        | Metric::DecodeMs => "ms",
         Metric::PeakMemoryMb | Metric::ModelSizeMb => "MiB",
         Metric::NpuComputePercent | Metric::GpuComputePercent | Metric::CpuComputePercent => "%",
         Metric::Tps => "tokens/s",

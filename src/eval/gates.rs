@@ -79,6 +79,7 @@ pub fn evaluate_gates(
                 message: String::new(),
                 interval: None,
                 inconclusive: false,
+                estimate: None,
             };
             let measured = measured(gate.metric, metrics, device_error);
             if let Ok(v) = measured {
@@ -103,6 +104,14 @@ pub fn evaluate_gates(
                         gate.metric.as_str()
                     );
                 }
+            }
+            if r.actual.is_some()
+                && let Some(formula) = metrics
+                    .get(gate.metric.as_str())
+                    .and_then(|m| m.estimate.clone())
+            {
+                r.message.push_str(&format!(" ({formula})"));
+                r.estimate = Some(formula);
             }
             r
         })
@@ -291,6 +300,9 @@ fn measured(
 fn not_measured_reason(metric: Metric) -> &'static str {
     match metric {
         Metric::TtftMs | Metric::Tps => "this backend does not measure generative-model timings",
+        Metric::PrefillMs | Metric::DecodeMs => {
+            "only AI Hub devices profiling the two graphs of `model.graphs` report it"
+        }
         Metric::NpuComputePercent | Metric::GpuComputePercent | Metric::CpuComputePercent => {
             "the device did not report layer placement"
         }
@@ -747,6 +759,7 @@ mod tests {
                         p90: None,
                         samples: Vec::new(),
                         runs: Vec::new(),
+                        estimate: None,
                     },
                 )
             })

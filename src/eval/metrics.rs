@@ -8,7 +8,7 @@ use crate::config::Metric;
 use crate::device::{Prepared, ProfileResult};
 use crate::results::{CaseResult, CaseStatus, MetricValue, RunValue};
 
-use super::format::unit;
+use super::format::{num, unit};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -36,6 +36,7 @@ pub fn device_metrics(
                         p90: p90.filter(|p| p.is_finite()),
                         samples,
                         runs,
+                        estimate: None,
                     },
                 );
             }
@@ -141,30 +142,15 @@ pub fn device_metrics(
             .iter()
             .filter_map(|p| p.generation.as_ref())
             .map(|g| {
-                let s = if metric == Metric::TtftMs {
-                    &g.ttft_ms
+                if metric == Metric::TtftMs {
+                    g.ttft_ms.clone()
                 } else {
-                    &g.tps
-                };
-                s.iter().copied().filter(|x| x.is_finite()).collect()
+                    g.tps.clone()
+                }
             })
             .collect();
-        let all: Vec<f64> = per.iter().flatten().copied().collect();
-        let medians: Vec<f64> = per.iter().filter_map(|s| median(s)).collect();
-        if let Some(m) = median(&medians) {
-            let runs = if many {
-                per.iter()
-                    .filter_map(|s| {
-                        median(s).map(|value| RunValue {
-                            value,
-                            samples: s.clone(),
-                        })
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            put(metric, m, percentile(&all, 90.0), all, runs);
+        if let Some(v) = series(per, many) {
+            put(metric, v.value, v.p90, v.samples, v.runs);
         }
     }
     let size = profiles
@@ -196,7 +182,81 @@ pub fn device_metrics(
     if let Some(g) = profiles.iter().find_map(|p| p.generation.as_ref()) {
         prefill_rate(&mut out, g);
     }
+    graph_metrics(&mut out, profiles);
     out
+}
+
+/// A generative model's two graphs on AI Hub: `prefill_ms` and `decode_ms` as measured (each
+/// run's median, the median of those), and `ttft_ms` and `tps` derived from them, marked as
+/// estimates with their formula: TTFT ≈ ⌈prompt tokens / N⌉ × prefill_ms (the median over the
+/// cases' prompts of the prefill passes they need), tokens/s ≈ 1000 / decode_ms.
+fn graph_metrics(out: &mut BTreeMap<String, MetricValue>, profiles: &[ProfileResult]) {
+    let graphs: Vec<&crate::device::GraphTimes> =
+        profiles.iter().filter_map(|p| p.graphs.as_ref()).collect();
+    let Some(first) = graphs.first() else {
+        return;
+    };
+    let many = graphs.len() > 1;
+    let series = |pick: &dyn Fn(&crate::device::GraphTimes) -> Vec<f64>,
+                  f: &dyn Fn(f64) -> f64|
+     -> Option<MetricValue> {
+        series(
+            graphs
+                .iter()
+                .map(|g| pick(g).into_iter().map(f).collect())
+                .collect(),
+            many,
+        )
+    };
+    let mut put = |metric: Metric, v: Option<MetricValue>, estimate: Option<String>| {
+        if let Some(mut v) = v {
+            v.unit = unit(metric).to_string();
+            v.estimate = estimate;
+            out.insert(metric.as_str().to_string(), v);
+        }
+    };
+    let prefill = series(&|g| g.prefill_ms.clone(), &|x| x);
+    let decode = series(&|g| g.decode_ms.clone(), &|x| x);
+    let n = first.prefill_tokens.max(1);
+    let passes: Vec<f64> = first
+        .prompt_tokens
+        .iter()
+        .map(|&t| t.div_ceil(n).max(1) as f64)
+        .collect();
+    if let (Some(p), Some(chunks)) = (&prefill, median(&passes)) {
+        let (lo, hi) = (
+            first.prompt_tokens.iter().min().copied().unwrap_or(0),
+            first.prompt_tokens.iter().max().copied().unwrap_or(0),
+        );
+        let formula = format!(
+            "estimate, not measured: ⌈prompt tokens / {n}⌉ × prefill_ms = {} × {} ms (median over {} prompts of {lo}–{hi} tokens); the runtime's own overhead, tokenization and sampling are not included",
+            num(chunks),
+            num(p.value),
+            passes.len()
+        );
+        put(
+            Metric::TtftMs,
+            series(&|g| g.prefill_ms.clone(), &|x| x * chunks),
+            Some(formula),
+        );
+    }
+    if let Some(d) = &decode
+        && d.value > 0.0
+    {
+        let formula = format!(
+            "estimate, not measured: 1000 / decode_ms = 1000 / {} ms (one decoding step with a full KV cache); the runtime's own overhead and sampling are not included",
+            num(d.value)
+        );
+        put(
+            Metric::Tps,
+            series(&|g| g.decode_ms.clone(), &|x| {
+                if x > 0.0 { 1e3 / x } else { f64::NAN }
+            }),
+            Some(formula),
+        );
+    }
+    put(Metric::PrefillMs, prefill, None);
+    put(Metric::DecodeMs, decode, None);
 }
 
 /// Name of the prompt-processing rate in a device's metrics (reported, not a gate metric).
@@ -220,9 +280,43 @@ fn prefill_rate(out: &mut BTreeMap<String, MetricValue>, g: &crate::generate::Ge
                 p90: percentile(&samples, 90.0).filter(|p| p.is_finite()),
                 samples,
                 runs: Vec::new(),
+                estimate: None,
             },
         );
     }
+}
+
+/// One metric over runs, from each run's samples (non-finite ones dropped): the median of the
+/// run medians, p90 and every sample, and each run's median and samples when there are several
+/// runs. `None` when no run has a finite sample. The unit is left empty for the caller.
+fn series(per_run: Vec<Vec<f64>>, many: bool) -> Option<MetricValue> {
+    let per: Vec<Vec<f64>> = per_run
+        .into_iter()
+        .map(|s| s.into_iter().filter(|x| x.is_finite()).collect())
+        .collect();
+    let medians: Vec<f64> = per.iter().filter_map(|s| median(s)).collect();
+    let value = median(&medians)?;
+    let all: Vec<f64> = per.iter().flatten().copied().collect();
+    let runs = if many {
+        per.iter()
+            .filter_map(|s| {
+                median(s).map(|value| RunValue {
+                    value,
+                    samples: s.clone(),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some(MetricValue {
+        value,
+        unit: String::new(),
+        p90: percentile(&all, 90.0).filter(|p| p.is_finite()),
+        samples: all,
+        runs,
+        estimate: None,
+    })
 }
 
 /// The median, averaging the two middle values of an even count; NaN values are ignored.
@@ -327,6 +421,7 @@ mod tests {
             model_size_bytes: Some(5 * 1024 * 1024 / 2),
             jobs: Vec::new(),
             generation: None,
+            graphs: None,
         };
         let prepared = Prepared {
             target_id: "t".into(),
@@ -424,5 +519,39 @@ mod tests {
         assert_eq!(value(&m, Metric::Accuracy), Some(0.0));
         let m = device_metrics(&[], None, &[case(CaseStatus::Passed)]);
         assert_eq!(value(&m, Metric::Accuracy), Some(1.0));
+    }
+
+    #[test]
+    fn two_graphs_give_measured_times_and_labelled_estimates() {
+        let profile = ProfileResult {
+            graphs: Some(crate::device::GraphTimes {
+                prefill_ms: vec![10.0, 12.0, 11.0],
+                decode_ms: vec![4.0, 5.0, 5.0],
+                prefill_tokens: 32,
+                prompt_tokens: vec![6, 40, 70],
+            }),
+            ..ProfileResult::default()
+        };
+        let m = device_metrics(std::slice::from_ref(&profile), None, &[]);
+        assert_eq!(value(&m, Metric::PrefillMs), Some(11.0));
+        assert_eq!(value(&m, Metric::DecodeMs), Some(5.0));
+        assert!(m["prefill_ms"].estimate.is_none() && m["decode_ms"].estimate.is_none());
+        // The median prompt (40 tokens) needs two passes of 32 tokens.
+        assert_eq!(value(&m, Metric::TtftMs), Some(22.0));
+        assert_eq!(m["ttft_ms"].samples, vec![20.0, 24.0, 22.0]);
+        assert!(
+            m["ttft_ms"]
+                .estimate
+                .as_deref()
+                .is_some_and(|f| f.contains("⌈prompt tokens / 32⌉ × prefill_ms = 2 × 11 ms"))
+        );
+        assert_eq!(value(&m, Metric::Tps), Some(200.0));
+        assert!(
+            m["tps"]
+                .estimate
+                .as_deref()
+                .is_some_and(|f| f.contains("1000 / decode_ms = 1000 / 5 ms"))
+        );
+        assert_eq!(value(&m, Metric::InferenceTimeMs), None);
     }
 }

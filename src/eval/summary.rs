@@ -80,6 +80,7 @@ mod tests {
                     message: String::new(),
                     interval: None,
                     inconclusive: false,
+                    estimate: None,
                 })
                 .collect(),
             verdict,

@@ -18,6 +18,8 @@
 //! - tokens/s: the tokens after the first over the time from the first token to the last;
 //! - prompt tokens/s: prompt tokens over `ttft_ms` (the prompt-processing rate).
 
+pub mod graph_inputs;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -475,7 +477,7 @@ fn present_name(past: &str) -> String {
 }
 
 /// The index of the highest score; the lowest index on a tie, NaN never (unless all are NaN).
-fn argmax(scores: &[f64]) -> usize {
+pub(crate) fn argmax(scores: &[f64]) -> usize {
     let mut best = 0;
     let mut best_v = f64::NEG_INFINITY;
     for (i, &v) in scores.iter().enumerate() {

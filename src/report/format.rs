@@ -150,6 +150,22 @@ pub fn job_kind(kind: JobKind) -> &'static str {
     }
 }
 
+/// The values of a run that are estimates, not measurements: (device, metric, formula), once
+/// per device and metric, in device and gate order.
+pub fn estimates(r: &Results) -> Vec<(&str, Metric, &str)> {
+    let mut out: Vec<(&str, Metric, &str)> = Vec::new();
+    for d in &r.devices {
+        for g in &d.gates {
+            if let Some(f) = &g.estimate
+                && !out.iter().any(|(n, m, _)| *n == d.name && *m == g.metric)
+            {
+                out.push((d.name.as_str(), g.metric, f.as_str()));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +187,7 @@ mod tests {
             message: String::new(),
             interval: None,
             inconclusive: false,
+            estimate: None,
         }
     }
 

@@ -118,6 +118,9 @@ fn suite(results: &Results, device: &DeviceResult, classname: &str) -> TestSuite
         if gate.status == GateStatus::Passed {
             tc.set_system_out(clean(&gate_out(gate, device)));
         }
+        if let Some(formula) = &gate.estimate {
+            tc.add_property(Property::new("estimate", clean(formula)));
+        }
         suite.add_test_case(tc);
     }
     for case in &device.cases {

@@ -238,6 +238,8 @@ struct View {
     /// Set when the config has relative gates but the run had no `--baseline`: says plainly that
     /// those gates were not measured (exit 3), never passed.
     no_baseline: Option<String>,
+    /// Values that are estimates, not measurements: "device `metric`: formula".
+    estimates: Vec<String>,
     /// Caveats of the verdict from results.json `warnings`.
     warnings: Vec<String>,
     ci: CiView,
@@ -412,6 +414,7 @@ impl View {
                 size: size(r.model.size_bytes),
             },
             no_baseline: no_baseline_note(r),
+            estimates: estimate_notes(r),
             warnings: r.warnings.iter().map(|w| clip(w)).collect(),
             baseline: r.baseline.as_ref().map(|b| BaselineView {
                 path: b.path.clone(),
@@ -569,6 +572,14 @@ fn gate_rows(r: &Results) -> Vec<GateRow> {
         .collect()
 }
 
+/// One line per device and metric whose value is an estimate: "**device** `metric`: formula".
+fn estimate_notes(r: &Results) -> Vec<String> {
+    format::estimates(r)
+        .into_iter()
+        .map(|(d, m, f)| format!("**{d}** `{}`: {f}", m.as_str()))
+        .collect()
+}
+
 /// The relative gate checks that could not be compared because the run had no baseline at all.
 fn unbaselined_checks(r: &Results) -> usize {
     if r.baseline.is_some() {
@@ -605,6 +616,9 @@ fn gate_cell(g: &crate::results::GateResult, d: &DeviceResult, no_baseline: bool
         GateStatus::Error => "⚠️",
     };
     let actual = match g.actual {
+        Some(a) if g.estimate.is_some() => {
+            format!("≈ {} (estimate)", Digits::REPORT.with_unit(a, unit))
+        }
         Some(a) => Digits::REPORT.with_unit(a, unit),
         None => "not measured".into(),
     };

@@ -68,6 +68,16 @@ pub fn render(results: &Results) -> String {
             v
         })
         .collect();
+    let estimates: Vec<String> = super::format::estimates(results)
+        .into_iter()
+        .map(|(d, m, f)| format!("≈ {d} {}: {f}", m.as_str()))
+        .collect();
+    if !estimates.is_empty() {
+        let _ = writeln!(o);
+        for e in estimates {
+            let _ = writeln!(o, "{e}");
+        }
+    }
     if !problems.is_empty() {
         let _ = writeln!(o);
         for p in problems {
@@ -102,9 +112,14 @@ fn cell(g: &GateResult) -> String {
         GateStatus::Failed => "✗",
         GateStatus::Error => "⚠",
     };
+    let approx = if g.estimate.is_some() { "≈" } else { "" };
     match (g.actual, g.delta_pct) {
-        (Some(a), Some(d)) => format!("{mark} {} ({})", Digits::Column.num(a), delta_pct(d)),
-        (Some(a), None) => format!("{mark} {}", Digits::Column.num(a)),
+        (Some(a), Some(d)) => format!(
+            "{mark} {approx}{} ({})",
+            Digits::Column.num(a),
+            delta_pct(d)
+        ),
+        (Some(a), None) => format!("{mark} {approx}{}", Digits::Column.num(a)),
         (None, _) => format!("{mark} n/a"),
     }
 }
@@ -149,6 +164,7 @@ mod tests {
             message: msg.into(),
             interval: None,
             inconclusive: false,
+            estimate: None,
         }
     }
 

@@ -630,10 +630,12 @@ fn engine_error(e: RunError) -> ExecuteError {
         | RunError::Inputs(_)
         | RunError::Labels(_)
         | RunError::BaselineModelPath { .. }
-        | RunError::BaselineModelKind { .. } => ExecuteError::NotMeasured(message),
+        | RunError::BaselineModelKind { .. }
+        | RunError::PairedGraphs => ExecuteError::NotMeasured(message),
         RunError::Model(_)
         | RunError::ModelRead { .. }
         | RunError::HubUrl(_)
+        | RunError::GraphPath { .. }
         | RunError::ResultsPath { .. } => ExecuteError::Failed(message),
     }
 }

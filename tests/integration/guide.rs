@@ -25,7 +25,7 @@ fn aihub_example() -> Sandbox {
     sb
 }
 
-fn case<'a>(device: &'a Value, id: &str) -> &'a Value {
+pub(crate) fn case<'a>(device: &'a Value, id: &str) -> &'a Value {
     device["cases"]
         .as_array()
         .and_then(|c| c.iter().find(|c| c["case_id"] == id))

@@ -210,7 +210,9 @@ fn speed_gates_are_refused_for_models_that_do_not_generate() {
     let out = edgegate(&sb, &["validate", "aihub.yaml"]);
     out.code(2);
     assert!(
-        printed(&out).contains("device `s24` runs on AI Hub, whose jobs do not measure `tps`"),
+        printed(&out).contains(
+            "device `s24` runs on AI Hub, which runs a generative model as two graphs, and `model.graphs` is missing"
+        ),
         "{}",
         printed(&out)
     );
@@ -305,4 +307,267 @@ fn a_decoder_whose_positions_come_from_range_is_refused_naming_it() {
         !all.contains("host: profile done"),
         "refused before anything ran: {all}"
     );
+}
+
+/// The AI Hub example (`edgegate-aihub.yaml`) against hub-sim, with its results.json.
+fn on_hub_sim(sb: &Sandbox, sim: &crate::run::Sim, config: &str) -> (crate::support::Run, Value) {
+    let out = crate::support::Run::from(
+        crate::run::command_for(
+            sb.path(),
+            &sim.url(),
+            config,
+            &[
+                "--json",
+                "r.json",
+                "--junit",
+                "junit.xml",
+                "--markdown",
+                "report.md",
+                "--no-cache",
+            ],
+        )
+        .output()
+        .expect("edgegate runs"),
+    );
+    let r = std::fs::read_to_string(sb.path().join("r.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    (out, r)
+}
+
+use crate::guide::case;
+use crate::run::device;
+
+#[test]
+fn on_ai_hub_the_two_graphs_are_profiled_and_ttft_and_tps_are_labelled_estimates() {
+    let sim = crate::run::Sim::start("pass.yaml");
+    let sb = example();
+    let (out, r) = on_hub_sim(&sb, &sim, "edgegate-aihub.yaml");
+    out.code(0);
+    let s24 = device(&r, "s24");
+    assert_eq!(s24["verdict"], "passed", "{s24:#}");
+    let (compile, profile, inference) = sim.jobs();
+    assert_eq!(
+        (compile, profile, inference),
+        (2, 2, 1),
+        "a compile and a profile job per graph, one teacher-forced inference"
+    );
+    let m = &s24["metrics"];
+    for measured in ["prefill_ms", "decode_ms"] {
+        assert!(
+            m[measured]["value"].as_f64().is_some_and(|v| v > 0.0),
+            "{m:#}"
+        );
+        assert!(
+            m[measured].get("estimate").is_none(),
+            "{measured} is measured"
+        );
+    }
+    assert!(
+        m.get("inference_time_ms").is_none(),
+        "no single inference time: {m:#}"
+    );
+    let decode = m["decode_ms"]["value"].as_f64().expect("decode");
+    let prefill = m["prefill_ms"]["value"].as_f64().expect("prefill");
+    let tps = &m["tps"];
+    assert!(
+        (tps["value"].as_f64().expect("tps") - 1000.0 / decode).abs()
+            < 1e-6 * tps["value"].as_f64().unwrap_or(1.0),
+        "{tps:#}"
+    );
+    let formula = tps["estimate"].as_str().expect("tps is an estimate");
+    assert!(
+        formula.starts_with("estimate, not measured: 1000 / decode_ms"),
+        "{formula}"
+    );
+    let ttft = &m["ttft_ms"];
+    assert_eq!(
+        ttft["value"].as_f64(),
+        Some(prefill),
+        "every prompt fits one prefill pass of 32 tokens"
+    );
+    let formula = ttft["estimate"].as_str().expect("ttft is an estimate");
+    assert!(
+        formula.contains("⌈prompt tokens / 32⌉ × prefill_ms"),
+        "{formula}"
+    );
+    let host = device(&r, "host");
+    assert!(
+        host["metrics"]["ttft_ms"].get("estimate").is_none(),
+        "the host measures ttft"
+    );
+    for g in s24["gates"].as_array().expect("gates") {
+        let estimated = matches!(g["metric"].as_str(), Some("ttft_ms" | "tps"));
+        assert_eq!(g.get("estimate").is_some(), estimated, "{g:#}");
+    }
+    // Correctness on the device: the two `exact` answers, teacher-forced; the other checks
+    // are skipped here with the reason (and run on the host).
+    let france = case(s24, "capital_france");
+    assert_eq!(
+        (&france["status"], &france["actual"]),
+        (&Value::from("passed"), &Value::from(" paris.")),
+        "{france:#}"
+    );
+    assert_eq!(case(s24, "capital_japan")["status"], "passed");
+    let regex = case(s24, "boiling_point");
+    assert_eq!(regex["status"], "skipped");
+    assert!(
+        regex["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("teacher forcing")),
+        "{regex:#}"
+    );
+    assert_eq!(case(host, "boiling_point")["status"], "passed");
+    // Every report says which values are estimates.
+    let junit = std::fs::read_to_string(sb.path().join("junit.xml")).expect("junit");
+    assert!(
+        junit.contains(
+            r#"<property name="estimate" value="estimate, not measured: 1000 / decode_ms"#
+        ),
+        "{junit}"
+    );
+    let md = std::fs::read_to_string(sb.path().join("report.md")).expect("markdown");
+    assert!(
+        md.contains("(estimate)") && md.contains("Estimates, not measurements"),
+        "{md}"
+    );
+    assert!(
+        out.stdout.contains("≈ s24 tps: estimate, not measured"),
+        "{}",
+        out.stdout
+    );
+    // The plan says the same before anything runs.
+    let plan = crate::support::Run::from(
+        crate::run::command_for(
+            sb.path(),
+            &sim.url(),
+            "edgegate-aihub.yaml",
+            &["--dry-run", "--format", "json"],
+        )
+        .output()
+        .expect("plan"),
+    );
+    plan.code(0);
+    let plan: Value = serde_json::from_str(&plan.stdout).expect("plan is json");
+    let kinds: Vec<&str> = plan["devices"][1]["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|j| j["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "upload_graphs",
+            "upload_dataset",
+            "compile_graphs",
+            "profile_graphs",
+            "teacher_forced"
+        ]
+    );
+    assert_eq!(plan["devices"][1]["hub_jobs"], 5);
+    assert_eq!(
+        plan["devices"][1]["skipped_cases"].as_array().map(Vec::len),
+        Some(6)
+    );
+}
+
+#[test]
+fn the_teacher_forced_check_fails_when_one_expected_token_is_changed() {
+    let sim = crate::run::Sim::start("pass.yaml");
+    let sb = example();
+    let pack = std::fs::read_to_string(sb.path().join("promptpack.yaml")).expect("pack");
+    sb.write(
+        "promptpack.yaml",
+        pack.replace("text: paris.", "text: parts."),
+    );
+    let (out, r) = on_hub_sim(&sb, &sim, "edgegate-aihub.yaml");
+    out.code(1);
+    let s24 = device(&r, "s24");
+    let france = case(s24, "capital_france");
+    assert_eq!(france["status"], "failed", "{france:#}");
+    assert_eq!(
+        france["actual"], " pari",
+        "what greedy decoding produces up to the first wrong token"
+    );
+    let reason = france["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("teacher forcing on AI Hub: answer token 4 of 6 is `t`")
+            && reason.contains("most likely next token there is `i`"),
+        "{reason}"
+    );
+    assert_eq!(case(s24, "capital_japan")["status"], "passed");
+    let accuracy = s24["gates"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["metric"] == "accuracy"))
+        .expect("gate");
+    assert_eq!(accuracy["status"], "failed");
+}
+
+#[test]
+fn a_prefill_graph_without_a_fixed_token_count_is_refused_before_any_job() {
+    let sim = crate::run::Sim::start("pass.yaml");
+    let sb = example();
+    let config = std::fs::read_to_string(sb.path().join("edgegate-aihub.yaml")).expect("config");
+    sb.write(
+        "dynamic.yaml",
+        config.replace("prefill: prefill.onnx", "prefill: model.onnx"),
+    );
+    let (out, r) = on_hub_sim(&sb, &sim, "dynamic.yaml");
+    assert_ne!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let s24 = device(&r, "s24");
+    assert_eq!(s24["verdict"], "error", "{s24:#}");
+    let error = s24["error"].as_str().expect("error");
+    assert!(
+        error.contains("must have the fixed shape [1, N]"),
+        "{error}"
+    );
+    assert_eq!(sim.jobs(), (0, 0, 0), "nothing submitted");
+}
+
+#[test]
+fn generative_configs_for_ai_hub_that_cannot_work_are_refused_by_validate() {
+    let sb = example();
+    let config = std::fs::read_to_string(sb.path().join("edgegate-aihub.yaml")).expect("config");
+    let refused = |name: &str, text: String, expect: &str| {
+        sb.write(name, text);
+        let out = edgegate(&sb, &["validate", name]);
+        out.code(2);
+        assert!(printed(&out).contains(expect), "{name}: {}", printed(&out));
+    };
+    refused(
+        "no-tokenizer.yaml",
+        config.replace("  tokenizer: tokenizer.json\n", ""),
+        "`graphs` needs `model.tokenizer`",
+    );
+    refused(
+        "missing-graph.yaml",
+        config.replace("decode: decode.onnx", "decode: nowhere.onnx"),
+        "graph file `nowhere.onnx` does not exist",
+    );
+    refused(
+        "not-onnx.yaml",
+        config.replace("decode: decode.onnx", "decode: decode.tflite"),
+        "`decode.tflite` is not an `.onnx` file",
+    );
+    refused(
+        "outside.yaml",
+        config.replace("prefill: prefill.onnx", "prefill: ../../etc/prefill.onnx"),
+        "/model/graphs/prefill",
+    );
+    refused(
+        "prefill-on-host.yaml",
+        config.replace(
+            "    devices: [s24]\n    description: one pass",
+            "    description: one pass",
+        ),
+        "`prefill_ms` is measured on AI Hub",
+    );
+    refused(
+        "latency-on-hub.yaml",
+        config.replace("metric: prefill_ms", "metric: inference_time_ms"),
+        "there is no single `inference_time_ms`",
+    );
+    edgegate(&sb, &["validate", "edgegate-aihub.yaml"]).code(0);
 }

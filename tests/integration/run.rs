@@ -134,7 +134,7 @@ fn results(dir: &Path, name: &str) -> Value {
     serde_json::from_str(&text).expect("results are json")
 }
 
-fn device<'a>(r: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn device<'a>(r: &'a Value, name: &str) -> &'a Value {
     r["devices"]
         .as_array()
         .and_then(|d| d.iter().find(|d| d["name"] == name))

@@ -122,7 +122,10 @@ fn latency_charts(results: &Results) -> Vec<String> {
                         Mark::Passed
                     };
                     Bar {
-                        label: d.name.clone(),
+                        label: match value.and_then(|v| v.estimate.as_ref()) {
+                            Some(_) => format!("{} (≈ estimate)", d.name),
+                            None => d.name.clone(),
+                        },
                         value: value.map(|v| v.value),
                         p90: value.and_then(|v| v.p90),
                         threshold: gates.iter().find_map(|g| g.threshold),
