@@ -294,6 +294,7 @@ impl Checker {
     }
 
     pub(super) fn check_gates(&mut self, config: &Config, site: &Site, pack: Option<&Promptpack>) {
+        self.check_hub_skips(config, site, pack);
         let names: Vec<String> = config
             .device_matrix
             .iter()

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::check::{Checker, Site};
+use super::promptpack::{Expected, Promptpack};
 use super::types::{Config, ModelKind};
 
 /// Most stop strings and stop token ids, each.
@@ -130,5 +131,51 @@ impl Checker {
                 );
             }
         }
+    }
+}
+
+impl Checker {
+    /// A generative model on AI Hub is checked by teacher forcing, which needs `exact` answers:
+    /// one warning naming the cases those devices skip (the host still checks them).
+    pub(super) fn check_hub_skips(
+        &mut self,
+        config: &Config,
+        site: &Site,
+        pack: Option<&Promptpack>,
+    ) {
+        let (Some(_), Some(_), Some(pack)) = (&config.model.tokenizer, &config.model.graphs, pack)
+        else {
+            return;
+        };
+        let hub: Vec<&str> = config
+            .device_matrix
+            .iter()
+            .filter(|d| d.enabled && d.provider == super::types::Provider::Aihub)
+            .map(|d| d.name.as_str())
+            .collect();
+        let skipped: Vec<&str> = pack
+            .cases
+            .iter()
+            .filter(|c| c.prompt.is_some() && !matches!(c.expected, Expected::Exact { .. }))
+            .map(|c| c.case_id.as_str())
+            .collect();
+        if hub.is_empty() || skipped.is_empty() {
+            return;
+        }
+        let shown: Vec<&str> = skipped.iter().take(8).copied().collect();
+        self.diags.push(
+            site.warning(
+                "/model/graphs",
+                format!(
+                    "{} of {} cases will be skipped on AI Hub ({}): a generative model is checked there by teacher forcing, which needs an `exact` answer ({}{})",
+                    skipped.len(),
+                    pack.cases.len(),
+                    hub.join(", "),
+                    shown.join(", "),
+                    if skipped.len() > shown.len() { ", …" } else { "" }
+                ),
+            )
+            .with_help("the host device checks them; give a case `expected: { type: exact, text: … }` to check it on AI Hub too"),
+        );
     }
 }

@@ -569,5 +569,11 @@ fn generative_configs_for_ai_hub_that_cannot_work_are_refused_by_validate() {
         config.replace("metric: prefill_ms", "metric: inference_time_ms"),
         "there is no single `inference_time_ms`",
     );
-    edgegate(&sb, &["validate", "edgegate-aihub.yaml"]).code(0);
+    let ok = edgegate(&sb, &["validate", "edgegate-aihub.yaml"]);
+    ok.code(0);
+    assert!(
+        printed(&ok).contains("6 of 8 cases will be skipped on AI Hub (s24)"),
+        "{}",
+        printed(&ok)
+    );
 }
