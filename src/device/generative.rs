@@ -10,7 +10,7 @@
 //!
 //! Blocking work runs on a blocking thread, cancelled between steps when the run stops.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use super::local::peak_rss_bytes;
 use super::{
     CaseInputs, CaseOutput, Device, DeviceError, InferResult, ModelArtifact, Prepared,
-    ProfileResult, RunSettings,
+    ProfileResult, RunSettings, blocking,
 };
 use crate::config::ModelKind;
 use crate::generate::{Decoder, GenerationTimes, GenerativeSpec};
@@ -145,42 +145,37 @@ impl Device for GenerativeDevice {
         }
         let (warmup, repeats) = (settings.warmup_runs, settings.measurement_repeats.max(1));
         let _guard = self.run_lock.lock().await;
-        let cancel = CancelOnDrop::default();
-        let flag = cancel.0.clone();
         let l = loaded.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            let decoder = &l.1;
-            let mut session = decoder.session()?;
-            let mut total = Vec::new();
-            let mut times = GenerationTimes {
-                kv_cache: decoder.has_kv_cache(),
-                ..GenerationTimes::default()
-            };
-            for (case, prompt) in &prompts {
-                for _ in 0..warmup {
-                    check_cancel(&flag)?;
-                    decoder.generate(&mut session, case, prompt)?;
+        let (total, times, peak) = blocking::run(
+            "the generation run on the local CPU",
+            settings.job_timeout,
+            move |cancel| {
+                let decoder = &l.1;
+                let mut session = decoder.session()?;
+                let mut total = Vec::new();
+                let mut times = GenerationTimes {
+                    kv_cache: decoder.has_kv_cache(),
+                    ..GenerationTimes::default()
+                };
+                for (case, prompt) in &prompts {
+                    for _ in 0..warmup {
+                        cancel.check()?;
+                        decoder.generate(&mut session, case, prompt)?;
+                    }
+                    for _ in 0..repeats {
+                        cancel.check()?;
+                        let t = Instant::now();
+                        let g = decoder.generate(&mut session, case, prompt)?;
+                        total.push(t.elapsed().as_secs_f64() * 1e3);
+                        times.ttft_ms.push(g.ttft_ms);
+                        times.tps.extend(g.tps());
+                        times.prefill_tps.extend(g.prefill_tps());
+                    }
                 }
-                for _ in 0..repeats {
-                    check_cancel(&flag)?;
-                    let t = Instant::now();
-                    let g = decoder.generate(&mut session, case, prompt)?;
-                    total.push(t.elapsed().as_secs_f64() * 1e3);
-                    times.ttft_ms.push(g.ttft_ms);
-                    times.tps.extend(g.tps());
-                    times.prefill_tps.extend(g.prefill_tps());
-                }
-            }
-            Ok::<_, DeviceError>((total, times, peak_rss_bytes()))
-        });
-        let (total, times, peak) = tokio::time::timeout(settings.job_timeout, work)
-            .await
-            .map_err(|_| DeviceError::Timeout {
-                what: "the generation run on the local CPU".into(),
-                after: settings.job_timeout,
-            })?
-            .map_err(|e| DeviceError::Other(format!("the generation run crashed: {e}")))??;
-        drop(cancel);
+                Ok::<_, DeviceError>((total, times, peak_rss_bytes()))
+            },
+        )
+        .await?;
         Ok(ProfileResult {
             inference_ms: total,
             load_time_ms: Some(loaded.1.load_time_ms()),
@@ -202,34 +197,29 @@ impl Device for GenerativeDevice {
         let loaded = self.loaded_for(prepared)?;
         let prompts = prompts(cases);
         let _guard = self.run_lock.lock().await;
-        let cancel = CancelOnDrop::default();
-        let flag = cancel.0.clone();
         let l = loaded.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            let decoder = &l.1;
-            let mut session = decoder.session()?;
-            let mut outputs = Vec::with_capacity(prompts.len());
-            for (case, prompt) in prompts {
-                check_cancel(&flag)?;
-                let t = Instant::now();
-                let g = decoder.generate(&mut session, &case, &prompt)?;
-                let ms = t.elapsed().as_secs_f64() * 1e3;
-                outputs.push(CaseOutput {
-                    case_id: case,
-                    outputs: generation_outputs(&g.text, &g.tokens)?,
-                    latency_ms: Some(ms),
-                });
-            }
-            Ok::<_, DeviceError>(outputs)
-        });
-        let outputs = tokio::time::timeout(settings.job_timeout, work)
-            .await
-            .map_err(|_| DeviceError::Timeout {
-                what: "the generation run on the local CPU".into(),
-                after: settings.job_timeout,
-            })?
-            .map_err(|e| DeviceError::Other(format!("the generation run crashed: {e}")))??;
-        drop(cancel);
+        let outputs = blocking::run(
+            "the generation run on the local CPU",
+            settings.job_timeout,
+            move |cancel| {
+                let decoder = &l.1;
+                let mut session = decoder.session()?;
+                let mut outputs = Vec::with_capacity(prompts.len());
+                for (case, prompt) in prompts {
+                    cancel.check()?;
+                    let t = Instant::now();
+                    let g = decoder.generate(&mut session, &case, &prompt)?;
+                    let ms = t.elapsed().as_secs_f64() * 1e3;
+                    outputs.push(CaseOutput {
+                        case_id: case,
+                        outputs: generation_outputs(&g.text, &g.tokens)?,
+                        latency_ms: Some(ms),
+                    });
+                }
+                Ok::<_, DeviceError>(outputs)
+            },
+        )
+        .await?;
         Ok(InferResult {
             outputs,
             jobs: vec![self.job(false)],
@@ -250,22 +240,4 @@ pub fn generation_outputs(
     let tokens_t = Tensor::from_values(vec![ids.len()], Values::I64(ids))
         .map_err(|e| DeviceError::Other(e.to_string()))?;
     Ok(vec![("text".into(), text_t), ("tokens".into(), tokens_t)])
-}
-
-/// Tells a blocking run to stop when the future waiting for it is dropped (timeout, Ctrl-C).
-#[derive(Default)]
-struct CancelOnDrop(Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
-fn check_cancel(flag: &AtomicBool) -> Result<(), DeviceError> {
-    if flag.load(Ordering::Relaxed) {
-        Err(DeviceError::Interrupted)
-    } else {
-        Ok(())
-    }
 }

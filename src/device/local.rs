@@ -20,7 +20,7 @@
 //! Loading and running the model is `crate::onnx`, shared with the simulator; this file adds the
 //! device: timing, cancellation, peak memory. It never reaches into the simulator.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -28,7 +28,7 @@ use async_trait::async_trait;
 
 use super::{
     CaseInputs, CaseOutput, Device, DeviceError, InferResult, ModelArtifact, Prepared,
-    ProfileResult, RunSettings,
+    ProfileResult, RunSettings, blocking,
 };
 use crate::config::ModelKind;
 use crate::onnx::{InputSpec, OnnxError, OnnxModel};
@@ -179,38 +179,33 @@ impl Device for LocalDevice {
         };
         let (warmup, repeats) = (settings.warmup_runs, settings.measurement_repeats.max(1));
         let _guard = self.run_lock.lock().await;
-        let cancel = CancelOnDrop::default();
-        let flag = cancel.0.clone();
         let l = loaded.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            let reset = reset_peak_rss();
-            let mut session = l.model.session()?;
-            let mut samples = Vec::with_capacity(feeds.len() * repeats as usize);
-            for feed in feeds {
-                let inputs = feed.into_inputs();
-                for _ in 0..warmup {
-                    check_cancel(&flag)?;
-                    session.run(&inputs)?;
+        let (samples, peak, _reset) = blocking::run(
+            "the profile run on the local CPU",
+            settings.job_timeout,
+            move |cancel| {
+                let reset = reset_peak_rss();
+                let mut session = l.model.session()?;
+                let mut samples = Vec::with_capacity(feeds.len() * repeats as usize);
+                for feed in feeds {
+                    let inputs = feed.into_inputs();
+                    for _ in 0..warmup {
+                        cancel.check()?;
+                        session.run(&inputs)?;
+                    }
+                    for _ in 0..repeats {
+                        cancel.check()?;
+                        let t = Instant::now();
+                        let out = session.run(&inputs);
+                        let ms = t.elapsed().as_secs_f64() * 1e3;
+                        out?;
+                        samples.push(ms);
+                    }
                 }
-                for _ in 0..repeats {
-                    check_cancel(&flag)?;
-                    let t = Instant::now();
-                    let out = session.run(&inputs);
-                    let ms = t.elapsed().as_secs_f64() * 1e3;
-                    out?;
-                    samples.push(ms);
-                }
-            }
-            Ok::<_, DeviceError>((samples, peak_rss_bytes(), reset))
-        });
-        let (samples, peak, _reset) = tokio::time::timeout(settings.job_timeout, work)
-            .await
-            .map_err(|_| DeviceError::Timeout {
-                what: "the profile run on the local CPU".into(),
-                after: settings.job_timeout,
-            })?
-            .map_err(|e| DeviceError::Other(format!("the profile run panicked: {e}")))??;
-        drop(cancel);
+                Ok::<_, DeviceError>((samples, peak_rss_bytes(), reset))
+            },
+        )
+        .await?;
         Ok(ProfileResult {
             inference_ms: samples,
             load_time_ms: Some(loaded.model.load_time_ms()),
@@ -235,36 +230,31 @@ impl Device for LocalDevice {
             .map(|c| loaded.model.feed(&c.case_id, &c.tensors))
             .collect::<Result<Vec<_>, _>>()?;
         let _guard = self.run_lock.lock().await;
-        let cancel = CancelOnDrop::default();
-        let flag = cancel.0.clone();
         let l = loaded.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            let mut session = l.model.session()?;
-            let mut outputs = Vec::with_capacity(feeds.len());
-            for feed in feeds {
-                check_cancel(&flag)?;
-                let case = feed.case().to_owned();
-                let inputs = feed.into_inputs();
-                let t = Instant::now();
-                let out = session.run(&inputs);
-                let ms = t.elapsed().as_secs_f64() * 1e3;
-                let named = l.model.read_outputs(&case, out?)?;
-                outputs.push(CaseOutput {
-                    case_id: case,
-                    outputs: named,
-                    latency_ms: Some(ms),
-                });
-            }
-            Ok::<_, DeviceError>(outputs)
-        });
-        let outputs = tokio::time::timeout(settings.job_timeout, work)
-            .await
-            .map_err(|_| DeviceError::Timeout {
-                what: "the inference run on the local CPU".into(),
-                after: settings.job_timeout,
-            })?
-            .map_err(|e| DeviceError::Other(format!("the inference run panicked: {e}")))??;
-        drop(cancel);
+        let outputs = blocking::run(
+            "the inference run on the local CPU",
+            settings.job_timeout,
+            move |cancel| {
+                let mut session = l.model.session()?;
+                let mut outputs = Vec::with_capacity(feeds.len());
+                for feed in feeds {
+                    cancel.check()?;
+                    let case = feed.case().to_owned();
+                    let inputs = feed.into_inputs();
+                    let t = Instant::now();
+                    let out = session.run(&inputs);
+                    let ms = t.elapsed().as_secs_f64() * 1e3;
+                    let named = l.model.read_outputs(&case, out?)?;
+                    outputs.push(CaseOutput {
+                        case_id: case,
+                        outputs: named,
+                        latency_ms: Some(ms),
+                    });
+                }
+                Ok::<_, DeviceError>(outputs)
+            },
+        )
+        .await?;
         Ok(InferResult {
             outputs,
             jobs: vec![self.job(false)],
@@ -292,24 +282,6 @@ impl From<OnnxError> for DeviceError {
             OnnxError::InvalidInput(m) => DeviceError::InvalidInput(m),
             OnnxError::Run(m) => DeviceError::Other(m),
         }
-    }
-}
-
-/// Tells a blocking run to stop when the future that waits for it is dropped (timeout, Ctrl-C).
-#[derive(Default)]
-struct CancelOnDrop(Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
-fn check_cancel(flag: &AtomicBool) -> Result<(), DeviceError> {
-    if flag.load(Ordering::Relaxed) {
-        Err(DeviceError::Interrupted)
-    } else {
-        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod aihub;
 pub mod aihub_llm;
+mod blocking;
 pub mod cache;
 pub mod generative;
 pub mod inputs;
