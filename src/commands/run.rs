@@ -177,6 +177,24 @@ fn mark_cached(plan: &mut plan::Plan, project: &Project, req: &DryRunRequest) {
         .ok()
         .map(|c| crate::device::aihub::digest_inputs(&c));
     let hub_url = hub.api_url.to_string();
+    // A generative model on AI Hub: its jobs are keyed by each graph's sha256 and the
+    // teacher-forced inputs.
+    let graphs = crate::engine::run::llm_on_hub(project, plan)
+        .ok()
+        .flatten()
+        .map(|llm| {
+            let cases = crate::engine::run::case_inputs(project, &model).unwrap_or_default();
+            plan::GraphLookup {
+                prefill_sha256: llm.files.prefill.sha256.clone(),
+                decode_sha256: llm.files.decode.sha256.clone(),
+                inputs_sha256: crate::device::aihub_llm::forced_inputs_digest(
+                    &llm.files,
+                    &llm.spec,
+                    &llm.answers,
+                    &cases,
+                ),
+            }
+        });
     plan::mark_reused(
         plan,
         project,
@@ -185,6 +203,7 @@ fn mark_cached(plan: &mut plan::Plan, project: &Project, req: &DryRunRequest) {
             hub_url: &hub_url,
             model_sha256: &model.sha256,
             inputs_sha256: inputs.as_deref(),
+            graphs: graphs.as_ref(),
         },
     );
 }

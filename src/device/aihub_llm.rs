@@ -294,6 +294,20 @@ impl Device for AihubLlmDevice {
     }
 }
 
+/// The digest of the teacher-forced inputs a run would upload for `cases` (the inference job's
+/// cache key), or `None` when they cannot be built (the plan then leaves the job as new).
+pub fn forced_inputs_digest(
+    files: &GraphFiles,
+    spec: &GenerativeSpec,
+    answers: &HashMap<String, String>,
+    cases: &[CaseInputs],
+) -> Option<String> {
+    let shape = prefill_shape(&files.prefill.path).ok()?;
+    let tokenizer = crate::generate::load_tokenizer(spec.tokenizer.as_ref().ok()?).ok()?;
+    let forced = teacher_forced(cases, answers, &tokenizer, shape).ok()?;
+    Some(super::aihub::digest_inputs(&forced.samples))
+}
+
 /// The cases to teacher-force, their samples (one per answer candidate) and the notes of the
 /// cases left out.
 struct Forced {

@@ -187,10 +187,14 @@ impl DevicePlan {
 /// A job of the plan that the job cache already holds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReusedJob {
-    /// `upload_model`, `compile`, `profile` or `inference`.
+    /// `upload_model`, `compile`, `profile` or `inference` (`compile_graphs`, `profile_graphs`,
+    /// `teacher_forced` for a generative model's graphs).
     pub kind: &'static str,
-    /// The AI Hub job id (the model id for an upload).
+    /// The AI Hub job id (the model id for an upload; for two graphs, the ids found, named).
     pub id: String,
+    /// How many AI Hub jobs it stands for (two graphs: 1 or 2).
+    #[serde(skip)]
+    pub jobs: u32,
 }
 
 /// What the job cache lookup of a plan needs.
@@ -203,6 +207,16 @@ pub struct CacheLookup<'a> {
     pub model_sha256: &'a str,
     /// sha256 of the case inputs, when they could be read.
     pub inputs_sha256: Option<&'a str>,
+    /// A generative model on AI Hub: what its graphs' jobs are keyed by.
+    pub graphs: Option<&'a GraphLookup>,
+}
+
+/// What the jobs of a generative model's two graphs are keyed by.
+pub struct GraphLookup {
+    pub prefill_sha256: String,
+    pub decode_sha256: String,
+    /// The digest of the teacher-forced inputs, when they could be built.
+    pub inputs_sha256: Option<String>,
 }
 
 /// A gate as it applies to one device.
@@ -464,6 +478,96 @@ pub fn build_paired(
     }
 }
 
+/// The cached jobs of a generative model's graphs that stand in for `job`: both graphs' compile
+/// or profile jobs (those found), or the teacher-forced inference job.
+fn graph_hits(
+    job: &JobPlan,
+    g: &GraphLookup,
+    parts: &crate::device::cache::JobKeyParts<'_>,
+    hub: &crate::config::HubTarget,
+    cache: &crate::device::cache::JobCache,
+) -> Option<ReusedJob> {
+    use crate::device::cache::{
+        CachedKind, JobKeyParts, inference_options, job_key, profile_options,
+    };
+    fn graph<'b>(parts: &JobKeyParts<'b>, sha: &'b str) -> JobKeyParts<'b> {
+        JobKeyParts {
+            hub_url: parts.hub_url,
+            model_sha256: sha,
+            model_kind: crate::config::ModelKind::Onnx,
+            hub_device: parts.hub_device,
+            runtime: parts.runtime,
+            compile_options: parts.compile_options,
+        }
+    }
+    let (kind, keys) = match job {
+        JobPlan::CompileGraphs { .. } => (
+            "compile_graphs",
+            vec![
+                (
+                    "prefill",
+                    job_key(
+                        &graph(parts, &g.prefill_sha256),
+                        CachedKind::Compile,
+                        "",
+                        "",
+                    ),
+                ),
+                (
+                    "decode",
+                    job_key(&graph(parts, &g.decode_sha256), CachedKind::Compile, "", ""),
+                ),
+            ],
+        ),
+        JobPlan::ProfileGraphs {
+            iterations,
+            runs: 1,
+        } => {
+            let o = profile_options(*iterations, hub.profile_options.as_deref());
+            (
+                "profile_graphs",
+                vec![
+                    (
+                        "prefill",
+                        job_key(
+                            &graph(parts, &g.prefill_sha256),
+                            CachedKind::Profile,
+                            &o,
+                            "",
+                        ),
+                    ),
+                    (
+                        "decode",
+                        job_key(&graph(parts, &g.decode_sha256), CachedKind::Profile, &o, ""),
+                    ),
+                ],
+            )
+        }
+        JobPlan::TeacherForced { .. } => (
+            "teacher_forced",
+            vec![(
+                "prefill",
+                job_key(
+                    &graph(parts, &g.prefill_sha256),
+                    CachedKind::Inference,
+                    &inference_options(hub.profile_options.as_deref()),
+                    g.inputs_sha256.as_deref()?,
+                ),
+            )],
+        ),
+        _ => return None,
+    };
+    let hits: Vec<String> = keys
+        .iter()
+        .filter_map(|(name, key)| cache.get(key).map(|h| format!("{name} {}", h.id)))
+        .collect();
+    (!hits.is_empty()).then(|| ReusedJob {
+        kind,
+        jobs: hits.len() as u32,
+        id: hits.join(", "),
+    })
+}
+
 /// Marks the jobs the job cache already holds, and takes them out of the job and minute counts.
 pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>) {
     use crate::device::cache::{
@@ -518,19 +622,37 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                     None => continue,
                 },
                 JobPlan::Profile { .. } | JobPlan::LocalRun { .. } => continue,
-                // The graphs' jobs are keyed by each graph's sha256; the plan does not look
-                // them up (the run does, and reuses them).
-                JobPlan::UploadGraphs
-                | JobPlan::CompileGraphs { .. }
+                JobPlan::UploadGraphs => continue,
+                JobPlan::CompileGraphs { .. }
                 | JobPlan::ProfileGraphs { .. }
-                | JobPlan::TeacherForced { .. } => continue,
+                | JobPlan::TeacherForced { .. } => {
+                    if let Some(g) = lookup.graphs
+                        && let Some(hit) = graph_hits(job, g, &parts, hub, lookup.cache)
+                    {
+                        reused.push(hit);
+                    }
+                    continue;
+                }
             };
             if let Some(hit) = lookup.cache.get(&key) {
-                reused.push(ReusedJob { kind, id: hit.id });
+                reused.push(ReusedJob {
+                    kind,
+                    id: hit.id,
+                    jobs: 1,
+                });
             }
         }
         for r in &reused {
             match r.kind {
+                "compile_graphs" => dp.hub_jobs = dp.hub_jobs.saturating_sub(r.jobs),
+                "profile_graphs" => {
+                    dp.hub_jobs = dp.hub_jobs.saturating_sub(r.jobs);
+                    dp.estimated_device_minutes -= EST_PROFILE_MINUTES * f64::from(r.jobs);
+                }
+                "teacher_forced" => {
+                    dp.hub_jobs = dp.hub_jobs.saturating_sub(1);
+                    dp.estimated_device_minutes -= EST_INFERENCE_MINUTES;
+                }
                 "compile" => dp.hub_jobs = dp.hub_jobs.saturating_sub(1),
                 "profile" => {
                     dp.hub_jobs = dp.hub_jobs.saturating_sub(1);
@@ -955,6 +1077,7 @@ mod tests {
                 hub_url: "http://h/",
                 model_sha256: "abc",
                 inputs_sha256: None,
+                graphs: None,
             },
         );
         let s24 = &plan.devices[0];
@@ -963,11 +1086,13 @@ mod tests {
             vec![
                 ReusedJob {
                     kind: "compile",
-                    id: "jc".into()
+                    id: "jc".into(),
+                    jobs: 1,
                 },
                 ReusedJob {
                     kind: "profile",
-                    id: "jp".into()
+                    id: "jp".into(),
+                    jobs: 1,
                 }
             ]
         );

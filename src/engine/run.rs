@@ -242,14 +242,14 @@ fn hub_device(
 
 /// What the AI Hub devices of a generative model share: its two graphs, hashed, its tokenizer
 /// and settings, and the `exact` answer of each case.
-struct LlmOnHub {
-    files: Arc<GraphFiles>,
-    spec: crate::generate::GenerativeSpec,
-    answers: Arc<HashMap<String, String>>,
+pub struct LlmOnHub {
+    pub files: Arc<GraphFiles>,
+    pub spec: crate::generate::GenerativeSpec,
+    pub answers: Arc<HashMap<String, String>>,
 }
 
 /// The two graphs of a generative model, when the plan runs it on AI Hub.
-fn llm_on_hub(project: &Project, plan: &Plan) -> Result<Option<LlmOnHub>, RunError> {
+pub fn llm_on_hub(project: &Project, plan: &Plan) -> Result<Option<LlmOnHub>, RunError> {
     let model = &project.config.model;
     let (Some(graphs), Some(spec)) = (
         &model.graphs,

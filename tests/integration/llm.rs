@@ -577,3 +577,72 @@ fn generative_configs_for_ai_hub_that_cannot_work_are_refused_by_validate() {
         printed(&ok)
     );
 }
+
+#[test]
+fn after_a_run_an_answer_change_plans_and_runs_only_the_teacher_forced_job() {
+    let sim = crate::run::Sim::start("pass.yaml");
+    let sb = example();
+    let run_cached = || {
+        crate::support::Run::from(
+            crate::run::command_for(
+                sb.path(),
+                &sim.url(),
+                "edgegate-aihub.yaml",
+                &["--json", "r.json"],
+            )
+            .output()
+            .expect("edgegate runs"),
+        )
+    };
+    let plan = || -> Value {
+        let out = crate::support::Run::from(
+            crate::run::command_for(
+                sb.path(),
+                &sim.url(),
+                "edgegate-aihub.yaml",
+                &["--dry-run", "--format", "json"],
+            )
+            .output()
+            .expect("plan"),
+        );
+        out.code(0);
+        serde_json::from_str(&out.stdout).expect("plan is json")
+    };
+    let reused = |p: &Value| -> Vec<String> {
+        p["devices"][1]["reused"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|j| j["kind"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    run_cached().code(0);
+    assert_eq!(sim.jobs(), (2, 2, 1));
+    let p = plan();
+    assert_eq!(
+        reused(&p),
+        ["compile_graphs", "profile_graphs", "teacher_forced"],
+        "{p:#}"
+    );
+    assert_eq!(p["devices"][1]["hub_jobs"], 0);
+
+    let pack = std::fs::read_to_string(sb.path().join("promptpack.yaml")).expect("pack");
+    sb.write(
+        "promptpack.yaml",
+        pack.replace("text: tokyo.", "text: kyoto."),
+    );
+    let p = plan();
+    assert_eq!(reused(&p), ["compile_graphs", "profile_graphs"], "{p:#}");
+    assert_eq!(
+        p["devices"][1]["hub_jobs"], 1,
+        "the teacher-forced inference only"
+    );
+    run_cached().code(1);
+    assert_eq!(
+        sim.jobs(),
+        (2, 2, 2),
+        "no compile or profile job submitted again"
+    );
+}
