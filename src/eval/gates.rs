@@ -205,7 +205,8 @@ fn show_baseline(r: &mut GateResult, baseline: &BaselineView<'_>) {
 }
 
 /// The warning a relative gate deserves when its threshold is within about three times the noise
-/// of the compared estimate, or when it rests on one run per side.
+/// of the compared estimate, or when it rests on one run per side. A noisy estimate whose
+/// interval still lay wholly on one side of the threshold decided the gate anyway: no warning.
 pub fn noise_warning(device: &str, g: &GateResult) -> Option<String> {
     let i = g.interval.as_ref()?;
     let max = g.max_regression_pct?;
@@ -222,7 +223,8 @@ pub fn noise_warning(device: &str, g: &GateResult) -> Option<String> {
         "unpaired" => spread * (1.0 / i.runs as f64 + 1.0 / i.baseline_runs.max(1) as f64).sqrt(),
         _ => return None,
     };
-    (max < 3.0 * noise).then(|| {
+    let decisive = !g.inconclusive && (i.high_pct <= max || i.low_pct > max);
+    (max < 3.0 * noise && !decisive).then(|| {
         format!(
             "device `{device}`: the relative gate on `{name}` allows {}% but the compared estimate is noisy: run-to-run spread {}% over {} run{} ({}% after averaging); a threshold below about 3× that ({}%) is often inconclusive; raise `run_policy.runs` or the threshold",
             num(max),
@@ -1345,5 +1347,16 @@ mod tests {
             OnInconclusive::Error,
         );
         assert_eq!(noise_warning("s24", &r), None);
+        let r = paired_one(
+            &[20.0, 24.0, 18.0],
+            &[10.0, 10.0, 10.0],
+            OnInconclusive::Error,
+        );
+        assert_eq!(r.status, GateStatus::Failed, "{}", r.message);
+        assert_eq!(
+            noise_warning("s24", &r),
+            None,
+            "noisy, but its interval lies wholly above the threshold: the verdict stands"
+        );
     }
 }
