@@ -177,6 +177,16 @@ fn mark_cached(plan: &mut plan::Plan, project: &Project, req: &DryRunRequest) {
         .ok()
         .map(|c| crate::device::aihub::digest_inputs(&c));
     let hub_url = hub.api_url.to_string();
+    // Paired mode: the baseline model's compile jobs are keyed by its own sha256.
+    let baseline = req
+        .baseline_model
+        .clone()
+        .or_else(|| {
+            let named = project.config.model.baseline_path.as_ref()?;
+            project.config_file(named).ok()
+        })
+        .and_then(|p| crate::engine::run::artifact_at(project, &p).ok())
+        .map(|a| a.sha256);
     // A generative model on AI Hub: its jobs are keyed by each graph's sha256 and the
     // teacher-forced inputs.
     let graphs = crate::engine::run::llm_on_hub(project, plan)
@@ -204,6 +214,7 @@ fn mark_cached(plan: &mut plan::Plan, project: &Project, req: &DryRunRequest) {
             model_sha256: &model.sha256,
             inputs_sha256: inputs.as_deref(),
             graphs: graphs.as_ref(),
+            baseline_sha256: baseline.as_deref(),
         },
     );
 }

@@ -209,6 +209,8 @@ pub struct CacheLookup<'a> {
     pub inputs_sha256: Option<&'a str>,
     /// A generative model on AI Hub: what its graphs' jobs are keyed by.
     pub graphs: Option<&'a GraphLookup>,
+    /// Paired mode: sha256 of the baseline model file, whose compile jobs are cached too.
+    pub baseline_sha256: Option<&'a str>,
 }
 
 /// What the jobs of a generative model's two graphs are keyed by.
@@ -634,17 +636,34 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                     continue;
                 }
             };
-            if let Some(hit) = lookup.cache.get(&key) {
+            let mut ids: Vec<String> = lookup.cache.get(&key).map(|h| h.id).into_iter().collect();
+            // Paired mode compiles the baseline model too.
+            if kind == "compile"
+                && let Some(base) = lookup.baseline_sha256
+            {
+                let base_parts = JobKeyParts {
+                    model_sha256: base,
+                    ..parts
+                };
+                if let Some(hit) =
+                    lookup
+                        .cache
+                        .get(&job_key(&base_parts, CachedKind::Compile, "", ""))
+                {
+                    ids.push(format!("baseline {}", hit.id));
+                }
+            }
+            if !ids.is_empty() {
                 reused.push(ReusedJob {
                     kind,
-                    id: hit.id,
-                    jobs: 1,
+                    jobs: ids.len() as u32,
+                    id: ids.join(", "),
                 });
             }
         }
         for r in &reused {
             match r.kind {
-                "compile_graphs" => dp.hub_jobs = dp.hub_jobs.saturating_sub(r.jobs),
+                "compile_graphs" | "compile" => dp.hub_jobs = dp.hub_jobs.saturating_sub(r.jobs),
                 "profile_graphs" => {
                     dp.hub_jobs = dp.hub_jobs.saturating_sub(r.jobs);
                     dp.estimated_device_minutes -= EST_PROFILE_MINUTES * f64::from(r.jobs);
@@ -653,7 +672,6 @@ pub fn mark_reused(plan: &mut Plan, project: &Project, lookup: &CacheLookup<'_>)
                     dp.hub_jobs = dp.hub_jobs.saturating_sub(1);
                     dp.estimated_device_minutes -= EST_INFERENCE_MINUTES;
                 }
-                "compile" => dp.hub_jobs = dp.hub_jobs.saturating_sub(1),
                 "profile" => {
                     dp.hub_jobs = dp.hub_jobs.saturating_sub(1);
                     dp.estimated_device_minutes -= EST_PROFILE_MINUTES;
@@ -1078,6 +1096,7 @@ mod tests {
                 model_sha256: "abc",
                 inputs_sha256: None,
                 graphs: None,
+                baseline_sha256: None,
             },
         );
         let s24 = &plan.devices[0];

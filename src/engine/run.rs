@@ -105,7 +105,8 @@ pub fn baseline_model(
     artifact_at(project, &path).map(Some)
 }
 
-fn artifact_at(project: &Project, path: &Path) -> Result<ModelArtifact, RunError> {
+/// The model file at `path`, hashed from disk in bounded chunks.
+pub fn artifact_at(project: &Project, path: &Path) -> Result<ModelArtifact, RunError> {
     let path = &path.to_path_buf();
     let mut reader =
         crate::files::reader(path, "model", crate::files::MODEL_LIMIT).map_err(RunError::Model)?;

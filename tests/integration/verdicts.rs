@@ -436,3 +436,48 @@ fn validate_refuses_a_history_threshold_on_an_absolute_gate() {
         out.stderr
     );
 }
+
+#[test]
+fn after_a_paired_run_dry_run_counts_both_compile_jobs_as_reused() {
+    let sim = NoisySim::start(&scenario(5, 1.0, ""));
+    let sb = Sandbox::new();
+    project(&sb, ", runs: 2, max_extra_runs: 0");
+    run(
+        sb.path(),
+        &sim,
+        &["--baseline-model", "base.onnx", "--json", "r.json"],
+    );
+    let out = Run::from(
+        command_for(
+            sb.path(),
+            &sim.handle.url(),
+            "edgegate.yaml",
+            &[
+                "--dry-run",
+                "--format",
+                "json",
+                "--baseline-model",
+                "base.onnx",
+            ],
+        )
+        .output()
+        .expect("plan"),
+    );
+    out.code(0);
+    let plan: Value = serde_json::from_str(&out.stdout).expect("plan is json");
+    let s24 = &plan["devices"][0];
+    let compile = s24["reused"]
+        .as_array()
+        .and_then(|r| r.iter().find(|j| j["kind"] == "compile"))
+        .unwrap_or_else(|| panic!("compile reused in {s24:#}"));
+    assert!(
+        compile["id"]
+            .as_str()
+            .is_some_and(|id| id.contains(", baseline ")),
+        "both models' compile jobs: {compile:#}"
+    );
+    assert_eq!(
+        s24["hub_jobs"], 4,
+        "2 runs × 2 profile jobs (the prompt-only case runs no inference), no compile: {s24:#}"
+    );
+}
