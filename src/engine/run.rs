@@ -352,6 +352,16 @@ pub async fn run(
             }
         }
     }
+    if paired {
+        for (i, g) in config.gates.iter().enumerate() {
+            if g.history.is_some() {
+                warnings.push(format!(
+                    "gate {i} (`{}`): its `history:` threshold is not used in paired mode; the paired A/B runs of this run decide it (history applies when comparing with stored results, `--baseline`)",
+                    g.metric.as_str()
+                ));
+            }
+        }
+    }
     let inputs = case_inputs(project, &model)?;
     let ctx = match &project.promptpack {
         Some(pack) => {

@@ -481,3 +481,29 @@ fn after_a_paired_run_dry_run_counts_both_compile_jobs_as_reused() {
         "2 runs × 2 profile jobs (the prompt-only case runs no inference), no compile: {s24:#}"
     );
 }
+
+#[test]
+fn a_history_threshold_in_paired_mode_is_named_as_unused() {
+    let sim = NoisySim::start(&scenario(7, 1.0, ""));
+    let sb = Sandbox::new();
+    project(&sb, ", runs: 2, max_extra_runs: 0");
+    let config = std::fs::read_to_string(sb.path().join("edgegate.yaml")).expect("config");
+    sb.write(
+        "edgegate.yaml",
+        config.replace(
+            "max_regression_pct: 10 }",
+            "max_regression_pct: 10, history: { method: t } }",
+        ),
+    );
+    run(
+        sb.path(),
+        &sim,
+        &["--baseline-model", "base.onnx", "--json", "r.json"],
+    );
+    let r = results(sb.path(), "r.json");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("its `history:` threshold is not used in paired mode"),
+        "{r:#}"
+    );
+}
