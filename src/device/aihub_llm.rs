@@ -45,11 +45,33 @@ pub struct GraphFiles {
     pub decode: ModelArtifact,
 }
 
-/// What the prefill graph takes: N tokens of this integer type.
-#[derive(Debug, Clone, Copy)]
+/// What the prefill graph takes: N tokens of this integer type, and the inputs besides
+/// `input_ids` (which the teacher-forced check cannot feed).
+#[derive(Debug, Clone)]
 struct PrefillShape {
     tokens: usize,
     dtype: DType,
+    other_inputs: Vec<String>,
+}
+
+/// Why no case is teacher-forced on a prefill graph with inputs besides `input_ids`, or `None`.
+pub fn unforceable(path: &Path) -> Option<String> {
+    let shape = prefill_shape(path).ok()?;
+    forcing_blocked(&shape)
+}
+
+fn forcing_blocked(shape: &PrefillShape) -> Option<String> {
+    (!shape.other_inputs.is_empty()).then(|| {
+        format!(
+            "not run on AI Hub: the prefill graph also takes {}, which the teacher-forced check cannot feed (it feeds `input_ids` only, right-padded); the graphs are still profiled, and the host checks this case",
+            shape
+                .other_inputs
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// The most tokens a prefill graph may take at once.
@@ -163,13 +185,15 @@ fn prefill_shape(path: &Path) -> Result<PrefillShape, DeviceError> {
             )));
         }
     };
-    if let Some(other) = inputs.iter().find(|i| i.name != "input_ids") {
-        return Err(DeviceError::InvalidModel(format!(
-            "{shown}: the prefill graph also takes `{}`; the teacher-forced check feeds `input_ids` only (a prefill graph with an empty KV cache and positions built in, as examples/llm/make_graphs.py exports it)",
-            other.name
-        )));
-    }
-    Ok(PrefillShape { tokens, dtype })
+    Ok(PrefillShape {
+        tokens,
+        dtype,
+        other_inputs: inputs
+            .iter()
+            .filter(|i| i.name != "input_ids")
+            .map(|i| i.name.clone())
+            .collect(),
+    })
 }
 
 #[async_trait]
@@ -339,10 +363,15 @@ fn teacher_forced(
         notes: Vec::new(),
     };
     let n = shape.tokens;
+    let blocked = forcing_blocked(&shape);
     for c in cases {
         let Some(prompt) = c.prompt.as_deref() else {
             continue;
         };
+        if let Some(why) = &blocked {
+            forced.notes.push((c.case_id.clone(), why.clone()));
+            continue;
+        }
         let Some(answer) = answers.get(&c.case_id) else {
             forced
                 .notes
@@ -428,11 +457,14 @@ fn next_tokens(
     prompt_len: usize,
     answer_len: usize,
 ) -> Result<Vec<u32>, DeviceError> {
+    // `logits`; a compiler may rename it (`logits_0`, `output_logits`), so else the first
+    // output of rank 3 ([1, N, vocab]), never a KV-cache output (rank 4).
     let (name, logits) = out
         .outputs
         .iter()
         .find(|(n, _)| n == "logits")
-        .or_else(|| out.outputs.first())
+        .or_else(|| out.outputs.iter().find(|(n, _)| n.contains("logits")))
+        .or_else(|| out.outputs.iter().find(|(_, t)| t.shape().len() == 3))
         .ok_or_else(|| DeviceError::Other("the prefill graph returned no `logits`".into()))?;
     let shape = logits.shape();
     let vocab = shape.last().copied().unwrap_or(0);
@@ -645,8 +677,9 @@ mod tests {
         let shape = PrefillShape {
             tokens: 32,
             dtype: DType::I64,
+            other_inputs: Vec::new(),
         };
-        let f = teacher_forced(&cases, &answers, &tok, shape).expect("forced");
+        let f = teacher_forced(&cases, &answers, &tok, shape.clone()).expect("forced");
         assert_eq!(f.cases.len(), 1);
         assert_eq!(
             f.cases[0].candidates.len(),

@@ -328,6 +328,14 @@ pub fn build_paired(
     let cases = all_cases - skipped_cases.len();
     // A generative model runs on AI Hub as its two graphs (`model.graphs`).
     let llm = config.model.tokenizer.is_some() && config.model.graphs.is_some();
+    // A prefill graph with inputs besides `input_ids` is profiled but not teacher-forced.
+    let unforceable = config
+        .model
+        .graphs
+        .as_ref()
+        .filter(|_| llm)
+        .and_then(|g| project.config_file(&g.prefill).ok())
+        .and_then(|p| crate::device::aihub_llm::unforceable(&p));
     let mut devices = Vec::new();
     let mut first_hub = true;
     let shard_info = shard.map(|s| ShardInfo {
@@ -361,20 +369,24 @@ pub fn build_paired(
                 paired,
             }),
             Target::Aihub(hub) if llm => {
-                let forced = project
-                    .promptpack
-                    .iter()
-                    .flat_map(|p| &p.cases)
-                    .filter(|c| c.prompt.is_some() && matches!(c.expected, Expected::Exact { .. }))
-                    .count();
-                device_skips = project
-                    .promptpack
-                    .iter()
-                    .flat_map(|p| &p.cases)
-                    .filter(|c| c.prompt.is_some() && !matches!(c.expected, Expected::Exact { .. }))
+                let forceable = |c: &&crate::config::Case| {
+                    unforceable.is_none() && matches!(c.expected, Expected::Exact { .. })
+                };
+                let prompted = || {
+                    project
+                        .promptpack
+                        .iter()
+                        .flat_map(|p| &p.cases)
+                        .filter(|c| c.prompt.is_some())
+                };
+                let forced = prompted().filter(forceable).count();
+                device_skips = prompted()
+                    .filter(|c| !forceable(c))
                     .map(|c| SkippedCase {
                         case_id: c.case_id.clone(),
-                        reason: crate::device::aihub_llm::NEEDS_EXACT.to_string(),
+                        reason: unforceable
+                            .clone()
+                            .unwrap_or_else(|| crate::device::aihub_llm::NEEDS_EXACT.to_string()),
                     })
                     .collect();
                 if first_hub {

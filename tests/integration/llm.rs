@@ -646,3 +646,34 @@ fn after_a_run_an_answer_change_plans_and_runs_only_the_teacher_forced_job() {
         "no compile or profile job submitted again"
     );
 }
+
+#[test]
+fn a_prefill_graph_with_more_inputs_is_profiled_and_its_cases_skipped_with_the_reason() {
+    let sim = crate::run::Sim::start("pass.yaml");
+    let sb = example();
+    let config = std::fs::read_to_string(sb.path().join("edgegate-aihub.yaml")).expect("config");
+    sb.write(
+        "cached.yaml",
+        config.replace("prefill: prefill.onnx", "prefill: decode.onnx"),
+    );
+    let plan = sb.run(&["run", "cached.yaml", "--dry-run"]);
+    plan.code(0);
+    assert!(
+        plan.stdout.contains("skips 8 cases here") && !plan.stdout.contains("teacher forcing)"),
+        "{}",
+        plan.stdout
+    );
+    let (out, r) = on_hub_sim(&sb, &sim, "cached.yaml");
+    out.code(3);
+    let s24 = device(&r, "s24");
+    assert!(s24["metrics"]["prefill_ms"]["value"].is_number(), "{s24:#}");
+    let france = case(s24, "capital_france");
+    assert_eq!(france["status"], "skipped");
+    assert!(
+        france["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("the prefill graph also takes `past_key_0`")),
+        "{france:#}"
+    );
+    assert_eq!(sim.jobs(), (2, 2, 0), "profiled, no inference job");
+}
