@@ -62,7 +62,12 @@ cfg="$dir/edgegate-$variant.yaml"
 "$bin" validate "$cfg" >/dev/null
 echo "$variant: $cases cases, $(wc -c < "$dir/pack-$variant.yaml") bytes"
 if command -v hyperfine >/dev/null 2>&1; then
-  hyperfine --warmup 3 --runs "$runs" "$bin validate $cfg"
+  hyperfine --warmup 3 --runs "$runs" --export-json "$dir/hyperfine-$variant.json" "$bin validate $cfg"
+  python3 - "$dir/hyperfine-$variant.json" "$variant" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print(f"validate ({sys.argv[2]}): median {r['median'] * 1000:.1f} ms, min {r['min'] * 1000:.1f} ms, max {r['max'] * 1000:.1f} ms over {len(r['times'])} runs")
+PY
 else
   python3 - "$bin" "$cfg" "$runs" "$variant" <<'PY'
 import subprocess, sys, time, statistics

@@ -15,7 +15,7 @@ pub struct Pos {
 }
 
 /// Where one value (and, inside a mapping, its key) came from, with its children's positions.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PosNode {
     pub pos: Pos,
     pub key: Option<Pos>,
@@ -25,7 +25,7 @@ pub struct PosNode {
     first: Option<Box<Value>>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 enum PosChildren {
     #[default]
     Leaf,
@@ -55,7 +55,7 @@ impl PosNode {
 }
 
 /// A parsed document: the value, and where each part of it came from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpannedDoc {
     /// The document as plain JSON.
     pub value: Value,
@@ -186,8 +186,9 @@ pub const MAX_DEPTH: usize = 128;
 type Item = Result<(Event, Pos), SyntaxError>;
 
 /// The YAML event stream of `text` (yaml-rust2's parser), with 1-based positions, ending after
-/// the stream's end or the first syntax error.
-fn events(text: &str) -> impl Iterator<Item = Item> + '_ {
+/// the stream's end or the first syntax error. `lines_before` is added to every line: the
+/// number of lines before `text` when it is a part of a larger text (see [`parse_in_parts`]).
+fn events(text: &str, lines_before: u32) -> impl Iterator<Item = Item> + '_ {
     let mut parser = Parser::new_from_str(text);
     let mut done = false;
     std::iter::from_fn(move || {
@@ -198,7 +199,7 @@ fn events(text: &str) -> impl Iterator<Item = Item> + '_ {
             Ok((event, mark)) => {
                 done = event == Event::StreamEnd;
                 let pos = Pos {
-                    line: mark.line().max(1) as u32,
+                    line: mark.line().max(1) as u32 + lines_before,
                     col: mark.col() as u32 + 1,
                 };
                 Ok((event, pos))
@@ -230,11 +231,11 @@ fn events(text: &str) -> impl Iterator<Item = Item> + '_ {
 /// the value and the positions together.
 /// A second document (after `---` or `...`) is an error at its start, never silently ignored.
 ///
-/// A large text is parsed on two threads: one reads the events, the other builds the value
-/// from them, in batches. The two halves cost about the same, so a promptpack of thousands of
-/// cases is ready in little more than the time the parser alone takes.
+/// A large text whose top level ends with a long block sequence (a promptpack's `cases:`) is
+/// parsed in parts, one per core (see [`parse_in_parts`]). Any other large text is parsed on
+/// two threads: one reads the events, the other builds the value from them, in batches.
 pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
-    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !printable(c)) {
+    if let Some((at, c)) = first_unprintable(text) {
         return Err(SyntaxError {
             pos: end_of(&text[..at]),
             message: format!(
@@ -245,7 +246,12 @@ pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
         });
     }
     if text.len() < PIPELINE_BYTES {
-        return build(events(text));
+        return build(events(text, 0), 0).map(|(doc, _)| doc);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts = cores.min(text.len() / PIPELINE_BYTES).min(MAX_PARTS);
+    if let Some(doc) = parse_in_parts(text, parts) {
+        return Ok(doc);
     }
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_IN_FLIGHT);
@@ -253,7 +259,7 @@ pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
             .name("yaml".into())
             .spawn_scoped(s, move || {
                 let mut batch = Vec::with_capacity(BATCH);
-                for item in events(text) {
+                for item in events(text, 0) {
                     let failed = item.is_err();
                     batch.push(item);
                     if batch.len() == BATCH || failed {
@@ -267,11 +273,217 @@ pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
                 let _ = tx.send(batch);
             });
         match reader {
-            Ok(_) => build(rx.into_iter().flatten()),
+            Ok(_) => build(rx.into_iter().flatten(), 0),
             // No thread to be had: parse on this one.
-            Err(_) => build(events(text)),
+            Err(_) => build(events(text, 0), 0),
         }
     })
+    .map(|(doc, _)| doc)
+}
+
+/// The first character YAML does not allow in a stream, with its byte offset. Printable ASCII
+/// is passed over a block at a time: this runs on every byte of every file read.
+fn first_unprintable(text: &str) -> Option<(usize, char)> {
+    const BLOCK: usize = 32;
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + BLOCK).min(bytes.len());
+        let plain = bytes[at..end].iter().fold(true, |all, &b| {
+            all & matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r')
+        });
+        if plain {
+            at = end;
+            continue;
+        }
+        // `at` is at a character boundary: every block passed over was ASCII.
+        let mut next = bytes.len();
+        for (i, c) in text[at..].char_indices() {
+            let i = at + i;
+            if i >= end {
+                next = i;
+                break;
+            }
+            if !printable(c) {
+                return Some((i, c));
+            }
+        }
+        at = next;
+    }
+    None
+}
+
+/// At most this many parts (threads) for [`parse_in_parts`].
+const MAX_PARTS: usize = 8;
+/// How far past the place a part should start its first line is looked for.
+const PART_SEARCH_BYTES: usize = 16 * 1024;
+
+/// Parses a large text in `parts` parts on as many threads, when the text's top level is a
+/// mapping whose last entry is a block sequence holding most of the text (`cases:`). The text
+/// is cut at lines starting an entry of that sequence (`  - `, at the sequence's indentation):
+/// the first part is the text up to the first cut, each other part is a run of entries parsed
+/// on its own as a sequence, and their entries are appended to the first part's sequence.
+///
+/// Returns `None` (the caller parses the whole text instead) unless every part parses and the
+/// cuts provably fall between entries of that one sequence: the first part's last entry is a
+/// block sequence (its `-` at the cut lines' indentation) left open by the end of the part, and
+/// each other part is one block sequence starting at its first line. A cut line can then only
+/// be where the whole text's parser, in the same state, starts the sequence's next entry:
+/// scalars spanning lines, flow collections and quotes left open by a cut make a part fail,
+/// and a plain or block scalar ends before a line indented no deeper than its sequence. An
+/// alias to an anchor in another part is unknown in its part, and fails it. Errors are never
+/// reported from here: a text that fails is parsed whole, and the error is that parse's.
+fn parse_in_parts(text: &str, parts: usize) -> Option<SpannedDoc> {
+    // Directives (`%TAG`) apply to the whole stream: not to the parts parsed alone.
+    if parts < 2 || text.starts_with('%') || text.contains("\n%") || text.contains("\r%") {
+        return None;
+    }
+    let (indent, cuts) = cut_points(text, parts)?;
+    // A document ended (`...`) before the last part: the parts after it are not its entries.
+    let last_cut = cuts[cuts.len() - 1];
+    if text.starts_with("...") || text[..last_cut].contains("\n...") {
+        return None;
+    }
+    let ends = cuts.iter().skip(1).copied().chain([text.len()]);
+    let ranges: Vec<(usize, usize)> = cuts.iter().copied().zip(ends).collect();
+    let parse_part = |(start, end): (usize, usize)| {
+        let lines_before = line_breaks(&text[..start]);
+        // The part's sequence is nested one level deeper in the whole text (in its mapping).
+        build(events(&text[start..end], lines_before), 1).ok()
+    };
+    let (first, others) = std::thread::scope(|s| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&range| {
+                std::thread::Builder::new()
+                    .name("yaml".into())
+                    .spawn_scoped(s, move || parse_part(range))
+            })
+            .collect();
+        let first = build(events(&text[..cuts[0]], 0), 0).ok();
+        let others: Vec<_> = handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                // No thread to be had: the text is parsed whole.
+                Err(_) => None,
+            })
+            .collect();
+        (first, others)
+    });
+    let (mut doc, mut nodes) = first?;
+    let (Value::Object(map), PosChildren::Map(entries)) =
+        (&mut doc.value, &mut doc.positions.children)
+    else {
+        return None;
+    };
+    let key = map.keys().next_back()?.clone();
+    let pointer = format!("/{}", escape_segment(&key));
+    let (Some(Value::Array(items)), Some(node)) = (map.get_mut(&key), entries.last_mut()) else {
+        return None;
+    };
+    let PosChildren::Seq(item_nodes) = &mut node.children else {
+        return None;
+    };
+    let starts_block_sequence = node.pos.col as usize == indent + 1
+        && lines(text)
+            .nth((node.pos.line as usize).checked_sub(1)?)
+            .and_then(|line| line.chars().nth(indent))
+            == Some('-');
+    if !starts_block_sequence
+        || node.first.is_some()
+        // A repeated key is where it first was in the mapping: its last entry may be later.
+        || doc.duplicate_keys.iter().any(|(p, _)| p.rfind('/') == Some(0))
+        || items.len() != item_nodes.len()
+    {
+        return None;
+    }
+    for (part, (start, _)) in others.into_iter().zip(ranges) {
+        let (part, part_nodes) = part?;
+        let at = Pos {
+            line: line_breaks(&text[..start]) + 1,
+            col: indent as u32 + 1,
+        };
+        let (Value::Array(more), PosChildren::Seq(more_nodes)) =
+            (part.value, part.positions.children)
+        else {
+            return None;
+        };
+        if part.positions.pos != at || more.len() != more_nodes.len() {
+            return None;
+        }
+        // The part's own sequence counted once more than the whole text counts it.
+        nodes += part_nodes - 1;
+        if nodes > MAX_NODES {
+            return None;
+        }
+        for (ptr, pos) in part.duplicate_keys {
+            let (i, rest) = ptr.strip_prefix('/')?.split_once('/')?;
+            let i = i.parse::<usize>().ok()? + items.len();
+            doc.duplicate_keys
+                .push((format!("{pointer}/{i}/{rest}"), pos));
+        }
+        items.extend(more);
+        item_nodes.extend(more_nodes);
+    }
+    Some(doc)
+}
+
+/// Where to cut `text` into `parts` parts for [`parse_in_parts`]: the indentation of the lines
+/// cut at and the byte offsets of the lines starting the second part onwards. Each cut is at
+/// the first line, from an even share of the text on, that starts a block sequence entry
+/// (`- ` after spaces) indented the least among the entries in the next few kilobytes.
+fn cut_points(text: &str, parts: usize) -> Option<(usize, Vec<usize>)> {
+    let mut cuts = Vec::with_capacity(parts - 1);
+    let mut indent = None;
+    for i in 1..parts {
+        let from = (text.len() * i / parts).max(cuts.last().map_or(0, |c| c + 1));
+        let window = &text.as_bytes()[from..(from + PART_SEARCH_BYTES).min(text.len())];
+        let mut best: Option<(usize, usize)> = None;
+        for nl in memchr::memchr_iter(b'\n', window) {
+            let start = from + nl + 1;
+            let line = &text.as_bytes()[start..];
+            let spaces = line.iter().take_while(|&&b| b == b' ').count();
+            let entry = line.get(spaces) == Some(&b'-')
+                && matches!(line.get(spaces + 1), Some(b' ' | b'\n' | b'\r'));
+            if entry && best.is_none_or(|(_, s)| spaces < s) && ends_no_block_scalar(&text[..start])
+            {
+                best = Some((start, spaces));
+            }
+        }
+        let (cut, spaces) = best?;
+        if *indent.get_or_insert(spaces) != spaces {
+            return None;
+        }
+        cuts.push(cut);
+    }
+    Some((indent?, cuts))
+}
+
+/// Whether the last line of `text` that is not blank (the last before a cut) is neither a
+/// comment nor a block scalar's header (`|`, `>-`, `|2+`...). yaml-rust2 reads a block scalar
+/// with no content differently at the end of the text than before a less indented line, so a
+/// part must not end with one; a line of content, or any other line, ends it.
+fn ends_no_block_scalar(text: &str) -> bool {
+    let last = text
+        .trim_end_matches([' ', '\t', '\r', '\n'])
+        .rsplit(['\n', '\r'])
+        .next()
+        .unwrap_or_default();
+    !last.is_empty()
+        && !last.contains('#')
+        && !last.ends_with([
+            '|', '>', '+', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+        ])
+}
+
+/// How many line breaks `text` holds, counted as the parser counts them (see [`lines`]).
+fn line_breaks(text: &str) -> u32 {
+    if text.contains('\r') {
+        end_of(text).line - 1
+    } else {
+        memchr::memchr_iter(b'\n', text.as_bytes()).count() as u32
+    }
 }
 
 /// Documents with at least this many top-level values (cases, roughly) are large: checked and
@@ -290,9 +502,16 @@ const BATCH: usize = 1024;
 /// Batches the reading thread may be ahead by.
 const BATCHES_IN_FLIGHT: usize = 8;
 
-/// Builds the document from its event stream.
-fn build(items: impl Iterator<Item = Item>) -> Result<SpannedDoc, SyntaxError> {
-    let mut b = Builder::default();
+/// Builds the document from its event stream, with how many values it holds (aliases
+/// expanded). `depth` is how deep the document sits in a larger one (see [`parse_in_parts`]).
+fn build(
+    items: impl Iterator<Item = Item>,
+    depth: usize,
+) -> Result<(SpannedDoc, usize), SyntaxError> {
+    let mut b = Builder {
+        depth,
+        ..Builder::default()
+    };
     let mut first_done = false;
     let mut items = items.into_iter();
     while let Some(item) = items.next() {
@@ -320,11 +539,12 @@ fn build(items: impl Iterator<Item = Item>) -> Result<SpannedDoc, SyntaxError> {
         first_done = b.event(event, pos)?;
     }
     let (value, positions) = b.root.unwrap_or_default();
-    Ok(SpannedDoc {
+    let doc = SpannedDoc {
         value,
         positions,
         duplicate_keys: b.duplicate_keys,
-    })
+    };
+    Ok((doc, b.nodes))
 }
 
 /// A container being filled.
@@ -353,6 +573,8 @@ struct Builder {
     duplicate_keys: Vec<(String, Pos)>,
     nodes: usize,
     started: bool,
+    /// Containers around the document in a larger one, counted towards [`MAX_DEPTH`].
+    depth: usize,
 }
 
 impl Builder {
@@ -389,7 +611,7 @@ impl Builder {
                         "a mapping key must be a plain value, not a list or mapping".into(),
                     ));
                 }
-                if self.stack.len() >= MAX_DEPTH {
+                if self.stack.len() + self.depth >= MAX_DEPTH {
                     return Err(err(format!("nesting deeper than {MAX_DEPTH} levels")));
                 }
                 self.count(1, pos)?;
@@ -804,6 +1026,147 @@ mod tests {
                 "a second YAML document starts here; the file must hold exactly one"
             );
             assert!(e.help.is_some_and(|h| h.contains("`---`")));
+        }
+    }
+
+    /// The whole text parsed on this thread, in one part.
+    fn whole(text: &str) -> Result<SpannedDoc, SyntaxError> {
+        build(events(text, 0), 0).map(|(doc, _)| doc)
+    }
+
+    fn promptpack(cases: usize) -> String {
+        let mut text = String::from("# a pack\npromptpack_id: p\nversion: 1.0.0\ncases:\n");
+        for i in 0..cases {
+            text.push_str(&format!(
+                "  - case_id: c{i}\n    prompt: \"say\n      {i}\"\n    inputs: {{ x: {{ npy: a.npy }} }}\n    expected:\n      type: regex\n      pattern: '^a|b$'\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn a_long_sequence_is_parsed_in_parts_as_it_is_whole() {
+        let mut text = promptpack(3000);
+        text.push_str("  - case_id: dup\n    name: a\n    name: b\n# the end\n...\n");
+        let want = whole(&text).unwrap();
+        for parts in 2..=5 {
+            let got = parse_in_parts(&text, parts).expect("cut between the cases");
+            assert_eq!(got, want, "{parts} parts");
+        }
+        assert_eq!(
+            want.duplicate_keys,
+            vec![(
+                "/cases/3000/name".to_string(),
+                Pos {
+                    line: 5 + 7 * 3000 + 2,
+                    col: 5
+                }
+            )]
+        );
+        assert_eq!(
+            want.pos_of_value("/cases/2999/expected/pattern"),
+            Pos {
+                line: 5 + 7 * 2999 + 6,
+                col: 16
+            }
+        );
+        assert_eq!(parse(&text).unwrap(), want);
+        let crlf = text.replace('\n', "\r\n");
+        assert_eq!(parse_in_parts(&crlf, 2).unwrap(), whole(&crlf).unwrap());
+    }
+
+    #[test]
+    fn texts_not_cut_between_entries_are_parsed_whole() {
+        let pack = promptpack(400);
+        for (text, why) in [
+            (pack.replace("cases:\n", "cases: [\n"), "a flow sequence"),
+            (
+                pack.replace("  - case_id", "- case_id"),
+                "entries not indented",
+            ),
+            (
+                pack.replacen("cases:\n", "cases:\n  - &a x\n", 1) + "  - *a\n",
+                "an alias",
+            ),
+            (format!("%YAML 1.2\n---\n{pack}"), "a directive"),
+            (pack.clone() + "more: 1\n", "an entry after the sequence"),
+            (
+                pack.replacen("version", "cases: 1\nversion", 1),
+                "a repeated key",
+            ),
+        ] {
+            assert!(parse_in_parts(&text, 2).is_none(), "{why}");
+            assert_eq!(parse(&text), whole(&text), "{why}");
+        }
+    }
+
+    /// Texts where a part once parsed differently than in the whole text (a document ended
+    /// before a cut, an empty block scalar before one, a repeated key after the sequence).
+    #[test]
+    fn parts_that_once_differed_from_the_whole() {
+        for (text, parts) in [
+            (
+                "a: 1\ncases:\nmore:\n  - x\n...\n  - plain\n    continued\n  - |\n    block\n",
+                3,
+            ),
+            ("cases:\n  - |\n    block\n  - |\n\n  - x\n  - &a x\n", 4),
+            (
+                "cases:\n  - x\n  - y\nmore:\n  - x\n  - c\ncases: 2\n  - x\n  - x\n  - y\n  - z\n",
+                2,
+            ),
+        ] {
+            let want = whole(text);
+            if let Some(got) = parse_in_parts(text, parts) {
+                assert_eq!(Ok(got), want, "{text:?}");
+            }
+            assert_eq!(parse(text), want, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        // About one document in ten is cut (the others are refused, or not YAML): enough cases
+        // for a few hundred of them.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Whatever the entries hold (scalars and collections spanning lines, anchors, comments,
+        /// documents ending), the parts make the document the whole text makes, or none at all.
+        #[test]
+        fn parts_parse_as_the_whole_text(
+            head in proptest::sample::select(vec![
+                "cases:\n", "a: 1\ncases:\n", "cases: &c\n", "---\ncases: !!seq\n",
+                "list:\n  - x\ncases:\n", "cases:\n- x\n", "c: \"a\n  - b\"\ncases:\n",
+            ]),
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    // Entries that keep the document valid...
+                    30 => proptest::sample::select(vec![
+                        "  - case_id: c\n    name: x\n", "  - {a: 1,\n    b: 2}\n",
+                        "  - |\n    block\n", "  - |+\n    keep\n\n\n", "  - >-\n    folded\n",
+                        "  - plain\n    continued\n", "  - [&a x, *a]\n", "# comment\n", "\n",
+                        "  # note\n", "  - - nested\n    - seq\n", "  -\n    key: v\n",
+                        "  - a: 1\n    a: 2\n", "  - ? complex\n    : value\n", "  - !!str 5\n",
+                        "  - x # c\n", "  - x\r\n", "  - a:\n    - b\n    - c\n", "  - \"ok\"\n",
+                        "  - 'it''s'\n", "  -  spaced\n", "  - \"two\n    lines\"\n", "  - k: 3\n",
+                        "  - k: |2-\n     x\n", "  - k: >\n\n    y\n\n", "  - x\n\n\n",
+                        "  - \"a # b\"\n", "  - k: v\n    # in\n",
+                    ]),
+                    // ...and anything else.
+                    2 => proptest::sample::select(vec![
+                        "  - \"multi\n", "  - 'quoted\n\n", "  - &a x\n", "  - *a\n", "  - [1,\n",
+                        "  - 2]\n", "---\n", "...\n", "  - \tx\n", "cases: 2\n", "more:\n  - x\n",
+                        "    - deeper\n", "- less\n", "  - key: \"open\n", "  - x\n  y\n",
+                        "   - odd\n", "  - |\n\n", "  - |\n", "  - >+\n  \n", "%TAG ! x\n",
+                    ]),
+                ],
+                0..40,
+            ),
+            parts in 2usize..5,
+        ) {
+            let text = format!("{head}{}", lines.concat());
+            let want = whole(&text);
+            if let Some(got) = parse_in_parts(&text, parts) {
+                proptest::prop_assert_eq!(Ok(got), want.clone(), "{:?}", text);
+            }
+            proptest::prop_assert_eq!(parse(&text), want, "{:?}", text);
         }
     }
 
