@@ -111,16 +111,8 @@ impl Device for LocalDevice {
             Some(l) => l,
             None => {
                 let path = model.path.clone();
-                let keep = (path.clone(), specs_of(model));
-                let specs: Vec<InputSpec> = model
-                    .input_specs
-                    .iter()
-                    .map(|(n, s)| InputSpec {
-                        name: n.clone(),
-                        shape: s.shape.iter().map(|&d| d as usize).collect(),
-                        dtype: s.dtype,
-                    })
-                    .collect();
+                let specs = specs_of(model);
+                let keep = (path.clone(), specs.clone());
                 let onnx = tokio::task::spawn_blocking(move || OnnxModel::load(&path, &specs))
                     .await
                     .map_err(|e| {
