@@ -53,6 +53,55 @@ pub async fn run<T: Send + 'static>(
     out
 }
 
+/// The model a local device loaded last, kept for its profile and inference: `get` returns it
+/// when `key` matches, else loads it on a blocking thread (`what` names the load in a crash).
+pub async fn load_cached<T: Send + Sync + 'static>(
+    slot: &std::sync::Mutex<Option<(String, Arc<T>)>>,
+    key: &str,
+    what: &str,
+    load: impl FnOnce() -> Result<T, DeviceError> + Send + 'static,
+) -> Result<Arc<T>, DeviceError> {
+    if let Some(hit) = cached(slot, key) {
+        return Ok(hit);
+    }
+    let loaded = Arc::new(tokio::task::spawn_blocking(load).await.map_err(|e| {
+        DeviceError::InvalidModel(format!(
+            "{what} crashed the engine (tract): {e}; re-export the model, or run it on AI Hub"
+        ))
+    })??);
+    keep(slot, key, Arc::clone(&loaded));
+    Ok(loaded)
+}
+
+/// The model in `slot` keyed `key`, or the error that `prepare` was not called for it.
+pub fn prepared<T>(
+    slot: &std::sync::Mutex<Option<(String, Arc<T>)>>,
+    device: &str,
+    key: &str,
+) -> Result<Arc<T>, DeviceError> {
+    cached(slot, key).ok_or_else(|| {
+        DeviceError::Other(format!(
+            "device `{device}` has not prepared model {key}; call prepare first"
+        ))
+    })
+}
+
+/// The model in `slot` when it is the one keyed `key`.
+pub fn cached<T>(slot: &std::sync::Mutex<Option<(String, Arc<T>)>>, key: &str) -> Option<Arc<T>> {
+    slot.lock()
+        .ok()?
+        .as_ref()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| Arc::clone(v))
+}
+
+/// Replaces the model in `slot`.
+pub fn keep<T>(slot: &std::sync::Mutex<Option<(String, Arc<T>)>>, key: &str, value: Arc<T>) {
+    if let Ok(mut g) = slot.lock() {
+        *g = Some((key.to_string(), value));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

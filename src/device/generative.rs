@@ -30,7 +30,8 @@ use crate::tensor::{Tensor, Values};
 pub struct GenerativeDevice {
     name: String,
     spec: GenerativeSpec,
-    loaded: Mutex<Option<Arc<(String, Decoder)>>>,
+    /// The last decoder loaded, keyed by its target id.
+    loaded: Mutex<Option<(String, Arc<Decoder>)>>,
     run_lock: tokio::sync::Mutex<()>,
     runs: AtomicU64,
 }
@@ -59,18 +60,8 @@ impl GenerativeDevice {
         super::local::local_job(&self.name, &self.runs, start)
     }
 
-    fn loaded_for(&self, prepared: &Prepared) -> Result<Arc<(String, Decoder)>, DeviceError> {
-        self.loaded
-            .lock()
-            .ok()
-            .and_then(|g| g.clone())
-            .filter(|l| l.0 == prepared.target_id)
-            .ok_or_else(|| {
-                DeviceError::Other(format!(
-                    "device `{}` has not prepared model {}; call prepare first",
-                    self.name, prepared.target_id
-                ))
-            })
+    fn loaded_for(&self, prepared: &Prepared) -> Result<Arc<Decoder>, DeviceError> {
+        super::blocking::prepared(&self.loaded, &self.name, &prepared.target_id)
     }
 }
 
@@ -97,36 +88,19 @@ impl Device for GenerativeDevice {
             )));
         }
         let target_id = format!("local-gen-{}", model.sha256);
-        let cached = self
-            .loaded
-            .lock()
-            .ok()
-            .and_then(|g| g.clone())
-            .filter(|l| l.0 == target_id);
-        let loaded = match cached {
-            Some(l) => l,
-            None => {
-                let path = model.path.clone();
-                let spec = self.spec.clone();
-                let decoder = tokio::task::spawn_blocking(move || Decoder::load(&path, &spec))
-                    .await
-                    .map_err(|e| {
-                        DeviceError::InvalidModel(format!(
-                            "the engine crashed loading {}: {e}; run this model on AI Hub, or re-export it",
-                            model.path.display()
-                        ))
-                    })??;
-                let loaded = Arc::new((target_id.clone(), decoder));
-                if let Ok(mut g) = self.loaded.lock() {
-                    *g = Some(loaded.clone());
-                }
-                loaded
-            }
-        };
+        let path = model.path.clone();
+        let spec = self.spec.clone();
+        let loaded = super::blocking::load_cached(
+            &self.loaded,
+            &target_id,
+            "loading the generative model",
+            move || Ok(Decoder::load(&path, &spec)?),
+        )
+        .await?;
         Ok(Prepared {
             target_id,
             jobs: vec![self.job(true)],
-            model_size_bytes: Some(loaded.1.size_bytes()),
+            model_size_bytes: Some(loaded.size_bytes()),
         })
     }
 
@@ -150,7 +124,7 @@ impl Device for GenerativeDevice {
             "the generation run on the local CPU",
             settings.job_timeout,
             move |cancel| {
-                let decoder = &l.1;
+                let decoder = &*l;
                 let mut session = decoder.session()?;
                 let mut total = Vec::new();
                 let mut times = GenerationTimes {
@@ -178,10 +152,10 @@ impl Device for GenerativeDevice {
         .await?;
         Ok(ProfileResult {
             inference_ms: total,
-            load_time_ms: Some(loaded.1.load_time_ms()),
+            load_time_ms: Some(loaded.load_time_ms()),
             peak_memory_bytes: peak,
             layers: None,
-            model_size_bytes: Some(loaded.1.size_bytes()),
+            model_size_bytes: Some(loaded.size_bytes()),
             jobs: vec![self.job(false)],
             generation: Some(times),
             graphs: None,
@@ -202,7 +176,7 @@ impl Device for GenerativeDevice {
             "the generation run on the local CPU",
             settings.job_timeout,
             move |cancel| {
-                let decoder = &l.1;
+                let decoder = &*l;
                 let mut session = decoder.session()?;
                 let mut outputs = Vec::with_capacity(prompts.len());
                 for (case, prompt) in prompts {

@@ -37,7 +37,8 @@ use crate::results::{JobKind, JobLink};
 /// A `provider: local` device from `device_matrix`.
 pub struct LocalDevice {
     name: String,
-    loaded: Mutex<Option<Arc<Loaded>>>,
+    /// The last model loaded, keyed by its target id.
+    loaded: Mutex<Option<(String, Arc<Loaded>)>>,
     run_lock: tokio::sync::Mutex<()>,
     runs: AtomicU64,
 }
@@ -52,7 +53,6 @@ impl std::fmt::Debug for LocalDevice {
 
 /// A model loaded, optimised and planned once, shared by profile and infer.
 struct Loaded {
-    target_id: String,
     model: OnnxModel,
     /// Where it came from, so a later run can load it afresh.
     path: std::path::PathBuf,
@@ -76,19 +76,8 @@ impl LocalDevice {
         local_job(&self.name, &self.runs, start)
     }
 
-    fn cached(&self) -> Option<Arc<Loaded>> {
-        self.loaded.lock().ok().and_then(|g| g.clone())
-    }
-
     fn loaded_for(&self, prepared: &Prepared) -> Result<Arc<Loaded>, DeviceError> {
-        self.cached()
-            .filter(|l| l.target_id == prepared.target_id)
-            .ok_or_else(|| {
-                DeviceError::Other(format!(
-                    "device `{}` has not prepared model {}; call prepare first",
-                    self.name, prepared.target_id
-                ))
-            })
+        blocking::prepared(&self.loaded, &self.name, &prepared.target_id)
     }
 }
 
@@ -107,31 +96,16 @@ impl Device for LocalDevice {
             )));
         }
         let target_id = format!("local-{}", model.sha256);
-        let loaded = match self.cached().filter(|l| l.target_id == target_id) {
-            Some(l) => l,
-            None => {
-                let path = model.path.clone();
-                let specs = specs_of(model);
-                let keep = (path.clone(), specs.clone());
-                let onnx = tokio::task::spawn_blocking(move || OnnxModel::load(&path, &specs))
-                    .await
-                    .map_err(|e| {
-                        DeviceError::Other(format!("loading the model panicked: {e}"))
-                    })??;
-                let loaded = Arc::new(Loaded {
-                    target_id: target_id.clone(),
-                    model: onnx,
-                    path: keep.0,
-                    specs: keep.1,
-                });
-                if let Ok(mut g) = self.loaded.lock() {
-                    *g = Some(loaded.clone());
-                }
-                loaded
-            }
-        };
+        let path = model.path.clone();
+        let specs = specs_of(model);
+        let loaded =
+            blocking::load_cached(&self.loaded, &target_id, "loading the model", move || {
+                let model = OnnxModel::load(&path, &specs)?;
+                Ok(Loaded { model, path, specs })
+            })
+            .await?;
         Ok(Prepared {
-            target_id: loaded.target_id.clone(),
+            target_id,
             jobs: vec![self.job(true)],
             model_size_bytes: Some(loaded.model.size_bytes()),
         })
@@ -151,14 +125,11 @@ impl Device for LocalDevice {
                 .await
                 .map_err(|e| DeviceError::Other(format!("loading the model panicked: {e}")))??;
             let fresh = Arc::new(Loaded {
-                target_id: loaded.target_id.clone(),
                 model: onnx,
                 path: loaded.path.clone(),
                 specs: loaded.specs.clone(),
             });
-            if let Ok(mut g) = self.loaded.lock() {
-                *g = Some(fresh.clone());
-            }
+            blocking::keep(&self.loaded, &prepared.target_id, Arc::clone(&fresh));
             loaded = fresh;
         }
         let feeds = if cases.is_empty() {
