@@ -9,8 +9,8 @@
 #        BENCH_DIR     keep the generated project there (default: a temporary folder)
 # Wall-clock figures swing with machine load; to compare two binaries on a busy machine, count
 # instructions instead: `valgrind --tool=callgrind BIN validate BENCH_DIR/edgegate-exact.yaml`.
-# A large promptpack is parsed on two threads (events read on one, the value built on the other),
-# its schema compiled and its regexes checked on others: wall time is what a user waits for.
+# A large promptpack's cases are parsed in parts, one per core, its schema compiled and its regexes
+# checked on other threads: wall time is what a user waits for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cases=${1:-5000}

@@ -468,7 +468,7 @@ impl Checker {
         });
         self.check_patterns(pack);
         let mut ids: HashMap<&str, usize> = HashMap::new();
-        let mut checked_files: HashSet<PathBuf> = HashSet::new();
+        let mut checked_files = FilesSeen::default();
         for (i, case) in pack.cases.iter().enumerate() {
             let at = Lazy(move || format!("/cases/{i}"));
             if let Some(first) = ids.insert(case.case_id.as_str(), i) {
@@ -525,22 +525,27 @@ impl Checker {
         }
     }
 
-    fn check_file(
+    fn check_file<'p>(
         &mut self,
         site: &Site,
         rel: impl Pointer,
         dir: &Path,
-        name: &str,
+        name: &'p str,
         what: &str,
-        seen: &mut HashSet<PathBuf>,
+        seen: &mut FilesSeen<'p>,
     ) {
+        // Thousands of cases name the same few files: a name found once is not looked at again
+        // (a name refused is, so that every case naming it is reported).
+        if seen.names.contains(name) {
+            return;
+        }
         let Some(p) = self.resolve(site, &rel, dir, name, what) else {
             return;
         };
-        if seen.contains(&p) {
+        seen.names.insert(name);
+        if !seen.paths.insert(p.clone()) {
             return;
         }
-        seen.insert(p.clone());
         if !p.is_file() {
             self.diags.push(
                 site.error(&rel.pointer(), format!("{what} `{name}` does not exist"))
@@ -552,13 +557,13 @@ impl Checker {
         }
     }
 
-    fn check_case_inputs(
+    fn check_case_inputs<'p>(
         &mut self,
-        case: &Case,
+        case: &'p Case,
         site: &Site,
         at: &impl Pointer,
         dir: &Path,
-        seen: &mut HashSet<PathBuf>,
+        seen: &mut FilesSeen<'p>,
     ) {
         for (name, input) in &case.inputs {
             let iat = Lazy(|| format!("{}/inputs/{}", at.pointer(), escape_segment(name)));
@@ -615,24 +620,27 @@ impl Checker {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn check_expected(
+    fn check_expected<'p>(
         &mut self,
-        case: &Case,
+        case: &'p Case,
         site: &Site,
         at: &impl Pointer,
         dir: &Path,
         has_labels_file: bool,
         labels: Option<&[String]>,
-        seen: &mut HashSet<PathBuf>,
+        seen: &mut FilesSeen<'p>,
     ) {
         let eat = Lazy(|| format!("{}/expected", at.pointer()));
         match &case.expected {
             Expected::Regex { pattern } => {
-                let error = self
-                    .checked_patterns
-                    .entry(pattern.clone())
-                    .or_insert_with(|| super::pattern::regex_error(pattern))
-                    .clone();
+                let error = match self.checked_patterns.get(pattern.as_str()) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let fresh = super::pattern::regex_error(pattern);
+                        self.checked_patterns.insert(pattern.clone(), fresh.clone());
+                        fresh
+                    }
+                };
                 if let Some(last) = error {
                     self.diags.push(
                         site.error(
@@ -741,6 +749,14 @@ impl<P: Pointer + ?Sized> Pointer for &P {
 
 /// A pointer made by a closure when needed.
 pub(super) struct Lazy<F>(pub F);
+
+/// The files a promptpack's cases name that were checked already: by name as written, and by
+/// the path it resolves to.
+#[derive(Default)]
+struct FilesSeen<'p> {
+    names: HashSet<&'p str>,
+    paths: HashSet<PathBuf>,
+}
 
 impl<F: Fn() -> String> Pointer for Lazy<F> {
     fn pointer(&self) -> String {

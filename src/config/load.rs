@@ -25,15 +25,22 @@ const EARLY_PATTERNS: usize = 64;
 /// The distinct patterns of the `regex` expectations in a promptpack not yet checked against
 /// its schema (what is not shaped as one is left to the schema check).
 fn raw_patterns(pack: &serde_json::Value) -> Vec<&str> {
+    // A case's mappings hold a few keys each: comparing them costs less than hashing the key.
+    fn field<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
+        v.as_object()?
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
     let mut patterns: Vec<&str> = pack
         .get("cases")
         .and_then(serde_json::Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|case| {
-            let expected = case.get("expected")?;
-            (expected.get("type")?.as_str()? == "regex").then_some(())?;
-            expected.get("pattern")?.as_str()
+            let expected = field(case, "expected")?;
+            (field(expected, "type")?.as_str()? == "regex").then_some(())?;
+            field(expected, "pattern")?.as_str()
         })
         .collect();
     patterns.sort_unstable();
@@ -171,10 +178,7 @@ pub fn check_config_value(
     value: serde_json::Value,
 ) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
     let file = Path::new(IN_MEMORY);
-    let doc = SpannedDoc {
-        value,
-        ..SpannedDoc::default()
-    };
+    let doc = SpannedDoc::unplaced(value);
     let mut l = Loader::new(PathPolicy::default());
     let config = l.typed::<Config>(file, &doc, DocKind::Config);
     if let Some(config) = &config {
@@ -195,10 +199,7 @@ pub fn check_promptpack_value(
     value: serde_json::Value,
 ) -> Result<(Promptpack, Vec<Diagnostic>), Vec<Diagnostic>> {
     let file = Path::new(IN_MEMORY);
-    let doc = SpannedDoc {
-        value,
-        ..SpannedDoc::default()
-    };
+    let doc = SpannedDoc::unplaced(value);
     let mut l = Loader::new(PathPolicy::default());
     let pack = l.typed::<Promptpack>(file, &doc, DocKind::Promptpack);
     if let Some(pack) = &pack {

@@ -55,17 +55,70 @@ impl PosNode {
 }
 
 /// A parsed document: the value, and where each part of it came from.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct SpannedDoc {
     /// The document as plain JSON.
     pub value: Value,
-    /// Positions, shaped like `value`.
-    pub positions: PosNode,
+    /// Positions, shaped like `value`; for a large document, only its top two levels (see
+    /// [`Positions::Lean`]), the rest being found in `reparse` when first asked for.
+    positions: PosNode,
     /// Keys that appear twice in one mapping: (pointer of the entry, position of the repeat).
     pub duplicate_keys: Vec<(String, Pos)>,
+    /// The text of a document parsed with lean positions, and its full positions once needed.
+    reparse: Option<std::sync::Arc<Reparse>>,
+}
+
+/// What a document parsed with lean positions keeps to find the others.
+#[derive(Debug, Default)]
+struct Reparse {
+    text: Box<str>,
+    positions: std::sync::OnceLock<PosNode>,
+}
+
+/// Two documents are equal when their values, repeated keys and (full) positions are.
+impl PartialEq for SpannedDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+            && self.duplicate_keys == other.duplicate_keys
+            && self.full_positions() == other.full_positions()
+    }
+}
+
+/// Which positions a parse keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Positions {
+    /// Every value's and key's.
+    Full,
+    /// Only those of the values on the document's top two levels (the top-level mapping and its
+    /// entries), enough to join the parts of a large text (see [`parse_in_parts`]). The others
+    /// are found by parsing the text again when a diagnostic first needs one: a valid promptpack
+    /// of thousands of cases never needs them, and building them was a third of its memory.
+    Lean,
 }
 
 impl SpannedDoc {
+    /// A document with no positions (one built in memory, not read from a file).
+    pub fn unplaced(value: Value) -> Self {
+        Self {
+            value,
+            ..Self::default()
+        }
+    }
+
+    /// The positions of every value, parsing the text again the first time for a document
+    /// parsed with lean positions.
+    fn full_positions(&self) -> &PosNode {
+        match &self.reparse {
+            None => &self.positions,
+            Some(r) => r.positions.get_or_init(|| {
+                parse_text(&r.text, Positions::Full)
+                    .map(|doc| doc.positions)
+                    // The text parsed once already: it parses again.
+                    .unwrap_or_default()
+            }),
+        }
+    }
+
     /// Frees a large document on another thread: freeing tens of thousands of small maps takes
     /// as long as checking them, and nothing waits for it.
     pub fn drop_in_background(self) {
@@ -96,7 +149,7 @@ impl SpannedDoc {
 
     /// The deepest node on the pointer's path that exists.
     fn deepest(&self, pointer: &str) -> (&PosNode, bool) {
-        let mut node = &self.positions;
+        let mut node = self.full_positions();
         let mut value = &self.value;
         for seg in pointer.split('/').skip(1) {
             match node.child(value, seg) {
@@ -235,6 +288,11 @@ fn events(text: &str, lines_before: u32) -> impl Iterator<Item = Item> + '_ {
 /// parsed in parts, one per core (see [`parse_in_parts`]). Any other large text is parsed on
 /// two threads: one reads the events, the other builds the value from them, in batches.
 pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
+    parse_text(text, Positions::Lean)
+}
+
+/// [`parse`], keeping lean positions for a text parsed in parts when `positions` is lean.
+fn parse_text(text: &str, positions: Positions) -> Result<SpannedDoc, SyntaxError> {
     if let Some((at, c)) = first_unprintable(text) {
         return Err(SyntaxError {
             pos: end_of(&text[..at]),
@@ -246,11 +304,17 @@ pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
         });
     }
     if text.len() < PIPELINE_BYTES {
-        return build(events(text, 0), 0).map(|(doc, _)| doc);
+        return build(events(text, 0), 0, Positions::Full).map(|(doc, _)| doc);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let parts = cores.min(text.len() / PIPELINE_BYTES).min(MAX_PARTS);
-    if let Some(doc) = parse_in_parts(text, parts) {
+    if let Some(mut doc) = parse_in_parts(text, parts, positions) {
+        if positions == Positions::Lean {
+            doc.reparse = Some(std::sync::Arc::new(Reparse {
+                text: text.into(),
+                positions: std::sync::OnceLock::new(),
+            }));
+        }
         return Ok(doc);
     }
     std::thread::scope(|s| {
@@ -273,9 +337,9 @@ pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
                 let _ = tx.send(batch);
             });
         match reader {
-            Ok(_) => build(rx.into_iter().flatten(), 0),
+            Ok(_) => build(rx.into_iter().flatten(), 0, Positions::Full),
             // No thread to be had: parse on this one.
-            Err(_) => build(events(text, 0), 0),
+            Err(_) => build(events(text, 0), 0, Positions::Full),
         }
     })
     .map(|(doc, _)| doc)
@@ -333,7 +397,7 @@ const PART_SEARCH_BYTES: usize = 16 * 1024;
 /// and a plain or block scalar ends before a line indented no deeper than its sequence. An
 /// alias to an anchor in another part is unknown in its part, and fails it. Errors are never
 /// reported from here: a text that fails is parsed whole, and the error is that parse's.
-fn parse_in_parts(text: &str, parts: usize) -> Option<SpannedDoc> {
+fn parse_in_parts(text: &str, parts: usize, positions: Positions) -> Option<SpannedDoc> {
     // Directives (`%TAG`) apply to the whole stream: not to the parts parsed alone.
     if parts < 2 || text.starts_with('%') || text.contains("\n%") || text.contains("\r%") {
         return None;
@@ -349,7 +413,7 @@ fn parse_in_parts(text: &str, parts: usize) -> Option<SpannedDoc> {
     let parse_part = |(start, end): (usize, usize)| {
         let lines_before = line_breaks(&text[..start]);
         // The part's sequence is nested one level deeper in the whole text (in its mapping).
-        build(events(&text[start..end], lines_before), 1).ok()
+        build(events(&text[start..end], lines_before), 1, positions).ok()
     };
     let (first, others) = std::thread::scope(|s| {
         let handles: Vec<_> = ranges
@@ -360,7 +424,7 @@ fn parse_in_parts(text: &str, parts: usize) -> Option<SpannedDoc> {
                     .spawn_scoped(s, move || parse_part(range))
             })
             .collect();
-        let first = build(events(&text[..cuts[0]], 0), 0).ok();
+        let first = build(events(&text[..cuts[0]], 0), 0, positions).ok();
         let others: Vec<_> = handles
             .into_iter()
             .map(|h| match h {
@@ -394,7 +458,7 @@ fn parse_in_parts(text: &str, parts: usize) -> Option<SpannedDoc> {
         || node.first.is_some()
         // A repeated key is where it first was in the mapping: its last entry may be later.
         || doc.duplicate_keys.iter().any(|(p, _)| p.rfind('/') == Some(0))
-        || items.len() != item_nodes.len()
+        || (positions == Positions::Full && items.len() != item_nodes.len())
     {
         return None;
     }
@@ -409,7 +473,9 @@ fn parse_in_parts(text: &str, parts: usize) -> Option<SpannedDoc> {
         else {
             return None;
         };
-        if part.positions.pos != at || more.len() != more_nodes.len() {
+        if part.positions.pos != at
+            || (positions == Positions::Full && more.len() != more_nodes.len())
+        {
             return None;
         }
         // The part's own sequence counted once more than the whole text counts it.
@@ -507,9 +573,11 @@ const BATCHES_IN_FLIGHT: usize = 8;
 fn build(
     items: impl Iterator<Item = Item>,
     depth: usize,
+    positions: Positions,
 ) -> Result<(SpannedDoc, usize), SyntaxError> {
     let mut b = Builder {
         depth,
+        lean: positions == Positions::Lean,
         ..Builder::default()
     };
     let mut first_done = false;
@@ -543,11 +611,15 @@ fn build(
         value,
         positions,
         duplicate_keys: b.duplicate_keys,
+        reparse: None,
     };
     Ok((doc, b.nodes))
 }
 
-/// A container being filled.
+/// A container being filled. Its entries are gathered in vectors reused from one container to
+/// the next and moved into vectors and maps of exactly their size when it ends: a promptpack is
+/// thousands of mappings of a few keys each, and growing each map, its index and its positions
+/// one entry at a time was a fifth of building it.
 enum Frame {
     Seq {
         items: Vec<Value>,
@@ -556,13 +628,26 @@ enum Frame {
         anchor: usize,
     },
     Map {
-        map: Map<String, Value>,
+        entries: Vec<(String, Value)>,
         pos: Vec<PosNode>,
-        /// The key whose value comes next, where it is, and whether the mapping already has it.
-        key: Option<(String, Pos, bool)>,
+        /// Each key's entry, once the mapping has too many keys to search them one by one.
+        index: Option<HashMap<String, usize>>,
+        /// The key whose value comes next, where it is, and the entry it repeats, if any.
+        key: Option<(String, Pos, Option<usize>)>,
         at: Pos,
         anchor: usize,
     },
+}
+
+/// Keys of a mapping searched one by one for a repeat; a larger mapping gets an index.
+const KEYS_SEARCHED: usize = 16;
+
+/// Emptied vectors, kept for the next container (at most one of each per level of nesting).
+#[derive(Default)]
+struct Spare {
+    items: Vec<Vec<Value>>,
+    entries: Vec<Vec<(String, Value)>>,
+    pos: Vec<Vec<PosNode>>,
 }
 
 #[derive(Default)]
@@ -575,6 +660,9 @@ struct Builder {
     started: bool,
     /// Containers around the document in a larger one, counted towards [`MAX_DEPTH`].
     depth: usize,
+    /// Keep positions only on the top two levels of the whole document ([`Positions::Lean`]).
+    lean: bool,
+    spare: Spare,
 }
 
 impl Builder {
@@ -595,7 +683,7 @@ impl Builder {
                 }
                 let forced_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let value = if style == TScalarStyle::Plain && !forced_str {
-                    resolve_plain(&text)
+                    resolve_plain(text)
                 } else {
                     Value::String(text)
                 };
@@ -615,17 +703,19 @@ impl Builder {
                     return Err(err(format!("nesting deeper than {MAX_DEPTH} levels")));
                 }
                 self.count(1, pos)?;
+                let pos_of_entries = self.spare.pos.pop().unwrap_or_default();
                 let frame = if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
-                        items: Vec::new(),
-                        pos: Vec::new(),
+                        items: self.spare.items.pop().unwrap_or_default(),
+                        pos: pos_of_entries,
                         at: pos,
                         anchor,
                     }
                 } else {
                     Frame::Map {
-                        map: Map::new(),
-                        pos: Vec::new(),
+                        entries: self.spare.entries.pop().unwrap_or_default(),
+                        pos: pos_of_entries,
+                        index: None,
                         key: None,
                         at: pos,
                         anchor,
@@ -634,39 +724,42 @@ impl Builder {
                 self.stack.push(frame);
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (value, node, anchor) = match self.stack.pop() {
+                let (value, children, at, anchor) = match self.stack.pop() {
                     Some(Frame::Seq {
-                        items,
+                        mut items,
                         pos,
                         at,
                         anchor,
-                    }) => (
-                        Value::Array(items),
-                        PosNode {
-                            pos: at,
-                            key: None,
-                            children: PosChildren::Seq(pos),
-                            first: None,
-                        },
-                        anchor,
-                    ),
+                    }) => {
+                        let value = Value::Array(exactly(&mut items));
+                        self.spare.items.push(items);
+                        (value, PosChildren::Seq(self.exact(pos)), at, anchor)
+                    }
                     Some(Frame::Map {
-                        map,
+                        mut entries,
                         pos,
                         at,
                         anchor,
                         ..
-                    }) => (
-                        Value::Object(map),
-                        PosNode {
-                            pos: at,
-                            key: None,
-                            children: PosChildren::Map(pos),
-                            first: None,
-                        },
-                        anchor,
-                    ),
+                    }) => {
+                        let mut map = Map::with_capacity(entries.len());
+                        // The keys differ (a repeat replaced its first entry's value).
+                        map.extend(entries.drain(..));
+                        self.spare.entries.push(entries);
+                        (
+                            Value::Object(map),
+                            PosChildren::Map(self.exact(pos)),
+                            at,
+                            anchor,
+                        )
+                    }
                     None => return Err(err("unbalanced document".into())),
+                };
+                let node = PosNode {
+                    pos: at,
+                    key: None,
+                    children,
+                    first: None,
                 };
                 if anchor != 0 {
                     let size = count_nodes(&value);
@@ -693,6 +786,14 @@ impl Builder {
         Ok(false)
     }
 
+    /// The positions of a container's entries in a vector of their number; `gathered` is kept
+    /// for the next container.
+    fn exact(&mut self, mut gathered: Vec<PosNode>) -> Vec<PosNode> {
+        let exact = exactly(&mut gathered);
+        self.spare.pos.push(gathered);
+        exact
+    }
+
     fn count(&mut self, n: usize, pos: Pos) -> Result<(), SyntaxError> {
         self.nodes += n;
         if self.nodes > MAX_NODES {
@@ -710,24 +811,29 @@ impl Builder {
     }
 
     fn set_key(&mut self, key: String, at: Pos) {
-        let repeated =
-            matches!(self.stack.last(), Some(Frame::Map { map, .. }) if map.contains_key(&key));
-        if repeated {
+        let repeats = match self.stack.last() {
+            Some(Frame::Map {
+                index: Some(index), ..
+            }) => index.get(&key).copied(),
+            Some(Frame::Map { entries, .. }) => entries.iter().position(|(k, _)| *k == key),
+            _ => None,
+        };
+        if repeats.is_some() {
             let ptr = format!("{}/{}", self.container_ptr(), escape_segment(&key));
             self.duplicate_keys.push((ptr, at));
         }
         if let Some(Frame::Map {
             key: slot,
             at: start,
-            map,
+            entries,
             ..
         }) = self.stack.last_mut()
         {
             // A block mapping's start is marked after its first key: the key is where it starts.
-            if map.is_empty() && at < *start {
+            if entries.is_empty() && at < *start {
                 *start = at;
             }
-            *slot = Some((key, at, repeated));
+            *slot = Some((key, at, repeats));
         }
     }
 
@@ -749,30 +855,69 @@ impl Builder {
     }
 
     fn push(&mut self, value: Value, mut node: PosNode) {
+        // The value's level in the whole document: the top-level mapping's entries are on 1.
+        let placed = !self.lean || self.depth + self.stack.len() <= 1;
         match self.stack.last_mut() {
             None => self.root = Some((value, node)),
             Some(Frame::Seq { items, pos, .. }) => {
                 items.push(value);
-                pos.push(node);
+                if placed {
+                    pos.push(node);
+                }
             }
-            Some(Frame::Map { map, pos, key, .. }) => {
-                if let Some((k, key_at, repeated)) = key.take() {
-                    node.key = Some(key_at);
-                    // A repeated key keeps the place and positions of its first occurrence.
-                    if !repeated {
-                        pos.push(node);
-                        map.insert(k, value);
-                    } else if let Some(i) = map.keys().position(|key| *key == k)
-                        && let Some(old) = map.insert(k, value)
-                        && let Some(first) = pos.get_mut(i)
-                        && first.first.is_none()
-                    {
-                        first.first = Some(Box::new(old));
+            Some(Frame::Map {
+                entries,
+                pos,
+                index,
+                key,
+                ..
+            }) => {
+                let Some((k, key_at, repeats)) = key.take() else {
+                    return;
+                };
+                node.key = Some(key_at);
+                match repeats {
+                    // A repeated key keeps the place and positions of its first occurrence,
+                    // and the value of its last.
+                    Some(i) => {
+                        if let Some((_, slot)) = entries.get_mut(i) {
+                            let old = std::mem::replace(slot, value);
+                            if let Some(first) = pos.get_mut(i)
+                                && first.first.is_none()
+                            {
+                                first.first = Some(Box::new(old));
+                            }
+                        }
+                    }
+                    None => {
+                        if let Some(index) = index {
+                            index.insert(k.clone(), entries.len());
+                        }
+                        entries.push((k, value));
+                        if placed {
+                            pos.push(node);
+                        }
+                        if index.is_none() && entries.len() >= KEYS_SEARCHED {
+                            *index = Some(
+                                entries
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, (k, _))| (k.clone(), i))
+                                    .collect(),
+                            );
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// `gathered`'s items in a vector of their number, leaving `gathered` empty (with its room).
+fn exactly<T>(gathered: &mut Vec<T>) -> Vec<T> {
+    let mut exact = Vec::with_capacity(gathered.len());
+    exact.append(gathered);
+    exact
 }
 
 fn leaf(pos: Pos) -> PosNode {
@@ -793,7 +938,8 @@ fn count_nodes(v: &Value) -> usize {
 }
 
 /// Resolves a plain scalar with the YAML 1.2 core schema.
-fn resolve_plain(s: &str) -> Value {
+fn resolve_plain(text: String) -> Value {
+    let s = text.as_str();
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
@@ -843,7 +989,7 @@ fn resolve_plain(s: &str) -> Value {
             }),
         };
     }
-    Value::String(s.to_string())
+    Value::String(text)
 }
 
 #[cfg(test)]
@@ -1031,7 +1177,7 @@ mod tests {
 
     /// The whole text parsed on this thread, in one part.
     fn whole(text: &str) -> Result<SpannedDoc, SyntaxError> {
-        build(events(text, 0), 0).map(|(doc, _)| doc)
+        build(events(text, 0), 0, Positions::Full).map(|(doc, _)| doc)
     }
 
     fn promptpack(cases: usize) -> String {
@@ -1050,7 +1196,7 @@ mod tests {
         text.push_str("  - case_id: dup\n    name: a\n    name: b\n# the end\n...\n");
         let want = whole(&text).unwrap();
         for parts in 2..=5 {
-            let got = parse_in_parts(&text, parts).expect("cut between the cases");
+            let got = parse_in_parts(&text, parts, Positions::Full).expect("cut between the cases");
             assert_eq!(got, want, "{parts} parts");
         }
         assert_eq!(
@@ -1070,9 +1216,27 @@ mod tests {
                 col: 16
             }
         );
-        assert_eq!(parse(&text).unwrap(), want);
+        // Parsed in parts (given two cores), the document keeps lean positions and finds the
+        // others when first asked for one.
+        let lean = parse(&text).unwrap();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(lean.reparse.is_some(), cores > 1);
+        assert!(
+            lean.reparse
+                .as_ref()
+                .is_none_or(|r| r.positions.get().is_none())
+        );
+        assert_eq!(
+            lean.pos_of_key("/cases/2999/expected/pattern"),
+            want.pos_of_key("/cases/2999/expected/pattern")
+        );
+        assert_eq!(lean.positions.pos, want.positions.pos);
+        assert_eq!(lean, want);
         let crlf = text.replace('\n', "\r\n");
-        assert_eq!(parse_in_parts(&crlf, 2).unwrap(), whole(&crlf).unwrap());
+        assert_eq!(
+            parse_in_parts(&crlf, 2, Positions::Full).unwrap(),
+            whole(&crlf).unwrap()
+        );
     }
 
     #[test]
@@ -1095,7 +1259,7 @@ mod tests {
                 "a repeated key",
             ),
         ] {
-            assert!(parse_in_parts(&text, 2).is_none(), "{why}");
+            assert!(parse_in_parts(&text, 2, Positions::Full).is_none(), "{why}");
             assert_eq!(parse(&text), whole(&text), "{why}");
         }
     }
@@ -1116,7 +1280,7 @@ mod tests {
             ),
         ] {
             let want = whole(text);
-            if let Some(got) = parse_in_parts(text, parts) {
+            if let Some(got) = parse_in_parts(text, parts, Positions::Full) {
                 assert_eq!(Ok(got), want, "{text:?}");
             }
             assert_eq!(parse(text), want, "{text:?}");
@@ -1163,7 +1327,7 @@ mod tests {
         ) {
             let text = format!("{head}{}", lines.concat());
             let want = whole(&text);
-            if let Some(got) = parse_in_parts(&text, parts) {
+            if let Some(got) = parse_in_parts(&text, parts, Positions::Full) {
                 proptest::prop_assert_eq!(Ok(got), want.clone(), "{:?}", text);
             }
             proptest::prop_assert_eq!(parse(&text), want, "{:?}", text);

@@ -193,6 +193,87 @@ fn huge_and_binary_files_are_refused_cleanly() {
     sb.run(&["validate"]).code(2);
 }
 
+/// A promptpack large enough to be parsed in parts (keeping positions of its top levels only):
+/// a problem deep in a case is still reported at its line and column, found by parsing again.
+#[test]
+fn a_large_promptpack_reports_problems_where_they_are() {
+    let sb = Sandbox::new();
+    sb.write(
+        "model.onnx",
+        std::fs::read(repo().join("examples/quickstart/model.onnx")).unwrap(),
+    );
+    sb.write(
+        "inputs/a.npy",
+        std::fs::read(repo().join("examples/quickstart/inputs/case_000.npy")).unwrap(),
+    );
+    sb.write(
+        "edgegate.yaml",
+        "version: 1\nname: t\nmodel: { path: model.onnx }\npromptpack: { path: pack.yaml }\n\
+         device_matrix:\n  - { name: host, provider: local }\n\
+         gates:\n  - { metric: accuracy, operator: gte, threshold: 0.9 }\n",
+    );
+    // Case i's `inputs:` line is line 6 + 3i, its `expected:` line the one after.
+    let pack = |input: &dyn Fn(usize) -> &'static str, expected: &dyn Fn(usize) -> &'static str| {
+        let mut text = String::from("promptpack_id: p\nversion: 1.0.0\nname: P\ncases:\n");
+        for i in 0..3000 {
+            text.push_str(&format!(
+                "  - case_id: c{i}\n    inputs: {{ image: {{ npy: {} }} }}\n    expected: {}\n",
+                input(i),
+                expected(i)
+            ));
+        }
+        text
+    };
+    sb.write(
+        "pack.yaml",
+        pack(
+            &|i| {
+                if i == 2500 {
+                    "inputs/b.npy"
+                } else {
+                    "inputs/a.npy"
+                }
+            },
+            &|i| match i {
+                2600 => "{ type: exact, text: x, text: y }",
+                _ => "{ type: exact, text: x }",
+            },
+        ),
+    );
+    let r = sb.run(&["validate"]);
+    r.code(2);
+    assert!(
+        r.stderr.contains("--> pack.yaml:7506:29")
+            && r.stderr.contains("= at: /cases/2500/inputs/image/npy"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("duplicate key `text`") && r.stderr.contains("--> pack.yaml:7807:39"),
+        "{}",
+        r.stderr
+    );
+    sb.write(
+        "pack.yaml",
+        pack(&|_| "inputs/a.npy", &|i| match i {
+            2800 => "{ type: exact, txt: x }",
+            _ => "{ type: exact, text: x }",
+        }),
+    );
+    let r = sb.run(&["validate"]);
+    r.code(2);
+    assert!(
+        r.stderr.contains("--> pack.yaml:8407:") && r.stderr.contains("/cases/2800/expected"),
+        "{}",
+        r.stderr
+    );
+    sb.write(
+        "pack.yaml",
+        pack(&|_| "inputs/a.npy", &|_| "{ type: exact, text: x }"),
+    );
+    sb.run(&["validate"]).code(0);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
