@@ -56,8 +56,12 @@ pub(super) struct Checker {
     pub(super) paths: PathPolicy,
     /// Whether the config's model is generative (`model.tokenizer`): its cases run on prompts.
     pub(super) generative: bool,
-    /// Regexes already checked, with their error (cases often repeat them).
-    checked_patterns: HashMap<String, Option<String>>,
+    /// The regexes checked that do not compile, with their error (a valid one is not kept:
+    /// thousands of cases may each have their own).
+    pattern_errors: HashMap<String, String>,
+    /// Whether every regex of the promptpack checked next was checked already (the loader checks
+    /// a large file's while its schema is checked).
+    patterns_checked: bool,
     /// Paths already resolved, by folder and name: cases often name the same input files, and
     /// each resolution walks the file system.
     resolved: HashMap<PathBuf, HashMap<String, Result<PathBuf, PathError>>>,
@@ -70,7 +74,8 @@ impl Checker {
             diags: Vec::new(),
             paths,
             generative: false,
-            checked_patterns: HashMap::new(),
+            pattern_errors: HashMap::new(),
+            patterns_checked: false,
             resolved: HashMap::new(),
         }
     }
@@ -495,10 +500,13 @@ impl Checker {
         }
     }
 
-    /// Checks every distinct regex of the pack not checked yet at once, on all cores (see
-    /// [`super::pattern::regex_errors`]). The results wait in `checked_patterns` for the
-    /// case-by-case checks, which report them.
+    /// Checks every distinct regex of the pack at once, on all cores (see
+    /// [`super::pattern::regex_errors`]), unless they were checked already. The errors wait in
+    /// `pattern_errors` for the case-by-case checks, which report them.
     fn check_patterns(&mut self, pack: &Promptpack) {
+        if std::mem::take(&mut self.patterns_checked) {
+            return;
+        }
         let mut todo: Vec<&str> = pack
             .cases
             .iter()
@@ -506,22 +514,32 @@ impl Checker {
                 Expected::Regex { pattern } => Some(pattern.as_str()),
                 _ => None,
             })
-            .filter(|p| !self.checked_patterns.contains_key(*p))
             .collect();
         todo.sort_unstable();
         todo.dedup();
         let errors = super::pattern::regex_errors(&todo);
-        self.add_checked_patterns(todo.into_iter().zip(errors));
+        self.add_pattern_errors(todo.into_iter().zip(errors));
     }
 
-    /// Records regexes checked elsewhere (see [`super::load`], which checks them while the
-    /// schema is checked), so that they are not checked again.
+    /// Records the regexes of the promptpack checked next, checked elsewhere (see
+    /// [`super::load`], which checks them while the schema is checked): every one of them, so
+    /// that none is checked again.
     pub(super) fn add_checked_patterns<'a>(
         &mut self,
         checked: impl IntoIterator<Item = (&'a str, Option<String>)>,
     ) {
+        self.add_pattern_errors(checked);
+        self.patterns_checked = true;
+    }
+
+    fn add_pattern_errors<'a>(
+        &mut self,
+        checked: impl IntoIterator<Item = (&'a str, Option<String>)>,
+    ) {
         for (pattern, error) in checked {
-            self.checked_patterns.insert(pattern.to_owned(), error);
+            if let Some(error) = error {
+                self.pattern_errors.insert(pattern.to_owned(), error);
+            }
         }
     }
 
@@ -633,14 +651,8 @@ impl Checker {
         let eat = Lazy(|| format!("{}/expected", at.pointer()));
         match &case.expected {
             Expected::Regex { pattern } => {
-                let error = match self.checked_patterns.get(pattern.as_str()) {
-                    Some(known) => known.clone(),
-                    None => {
-                        let fresh = super::pattern::regex_error(pattern);
-                        self.checked_patterns.insert(pattern.clone(), fresh.clone());
-                        fresh
-                    }
-                };
+                // Every pattern of the pack was checked (`check_patterns`).
+                let error = self.pattern_errors.get(pattern.as_str()).cloned();
                 if let Some(last) = error {
                     self.diags.push(
                         site.error(
