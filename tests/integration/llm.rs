@@ -61,6 +61,14 @@ fn refused(sb: &Sandbox, name: &str, text: String, expect: &[&str]) -> String {
 }
 
 /// What a command printed, both streams.
+/// The sandbox's file `name` with `from` replaced by `to`. The file must hold `from`: an edit
+/// that no longer applies to the example would leave its test testing nothing.
+fn edited(sb: &Sandbox, name: &str, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(sb.path().join(name)).expect(name);
+    assert!(text.contains(from), "{name} holds no `{from}`");
+    text.replace(from, to)
+}
+
 fn printed(out: &crate::support::Run) -> String {
     format!("{}{}", out.stdout, out.stderr)
 }
@@ -197,11 +205,10 @@ fn the_regressed_model_fails_the_text_gate() {
 #[test]
 fn speed_gates_are_refused_for_models_that_do_not_generate() {
     let sb = example();
-    let config = std::fs::read_to_string(sb.path().join("edgegate.yaml")).expect("config");
     refused(
         &sb,
         "no-tokenizer.yaml",
-        config.replace("  tokenizer: tokenizer.json", ""),
+        edited(&sb, "edgegate.yaml", "  tokenizer: tokenizer.json", ""),
         &[
             "`generation` needs `model.tokenizer`",
             "`ttft_ms` is measured for generative models only",
@@ -210,22 +217,36 @@ fn speed_gates_are_refused_for_models_that_do_not_generate() {
     refused(
         &sb,
         "aihub.yaml",
-        config.replace(
+        edited(
+            &sb,
+            "edgegate.yaml",
             "  - name: host\n    provider: local",
             "  - name: host\n    provider: local\n  - name: s24\n    hub_device: Samsung Galaxy S24",
         ),
-        &["device `s24` runs on AI Hub, which runs a generative model as two graphs, and `model.graphs` is missing"],
+        &[
+            "device `s24` runs on AI Hub, which runs a generative model as two graphs, and `model.graphs` is missing",
+        ],
     );
     refused(
         &sb,
         "missing.yaml",
-        config.replace("tokenizer: tokenizer.json", "tokenizer: nowhere.json"),
+        edited(
+            &sb,
+            "edgegate.yaml",
+            "tokenizer: tokenizer.json",
+            "tokenizer: nowhere.json",
+        ),
         &["tokenizer file `nowhere.json` does not exist"],
     );
     refused(
         &sb,
         "outside.yaml",
-        config.replace("tokenizer: tokenizer.json", "tokenizer: ../../etc/passwd"),
+        edited(
+            &sb,
+            "edgegate.yaml",
+            "tokenizer: tokenizer.json",
+            "tokenizer: ../../etc/passwd",
+        ),
         &[],
     );
 }
@@ -233,11 +254,15 @@ fn speed_gates_are_refused_for_models_that_do_not_generate() {
 #[test]
 fn unusable_generative_files_stop_the_run_naming_what_to_fix() {
     let sb = example();
-    let config = std::fs::read_to_string(sb.path().join("edgegate.yaml")).expect("config");
     sb.write("bad-tokenizer.json", "{\"model\": {\"type\": \"BPE\"");
     sb.write(
         "bad-tokenizer.yaml",
-        config.replace("tokenizer: tokenizer.json", "tokenizer: bad-tokenizer.json"),
+        edited(
+            &sb,
+            "edgegate.yaml",
+            "tokenizer: tokenizer.json",
+            "tokenizer: bad-tokenizer.json",
+        ),
     );
     let out = run(&sb, "bad-tokenizer.yaml", &[]);
     out.code(2);
@@ -249,7 +274,12 @@ fn unusable_generative_files_stop_the_run_naming_what_to_fix() {
     assert!(!all.contains("panicked"), "{all}");
     sb.write(
         "digits.yaml",
-        config.replace("path: model.onnx", "path: digits.onnx"),
+        edited(
+            &sb,
+            "edgegate.yaml",
+            "path: model.onnx",
+            "path: digits.onnx",
+        ),
     );
     let out = run(&sb, "digits.yaml", &[]);
     out.code(2);
@@ -267,11 +297,15 @@ fn unusable_generative_files_stop_the_run_naming_what_to_fix() {
 #[test]
 fn a_huge_max_new_tokens_is_refused_by_the_schema() {
     let sb = example();
-    let config = std::fs::read_to_string(sb.path().join("edgegate.yaml")).expect("config");
     refused(
         &sb,
         "huge.yaml",
-        config.replace("max_new_tokens: 24", "max_new_tokens: 1000000"),
+        edited(
+            &sb,
+            "edgegate.yaml",
+            "max_new_tokens: 24",
+            "max_new_tokens: 1000000",
+        ),
         &["/model/generation/max_new_tokens"],
     );
 }
@@ -283,10 +317,14 @@ fn a_decoder_whose_positions_come_from_range_is_refused_naming_it() {
         "range_decoder.onnx",
         std::fs::read(repo().join("tests/fixtures/llm/range_decoder.onnx")).expect("fixture"),
     );
-    let config = std::fs::read_to_string(sb.path().join("edgegate.yaml")).expect("config");
     sb.write(
         "range.yaml",
-        config.replace("path: model.onnx", "path: range_decoder.onnx"),
+        edited(
+            &sb,
+            "edgegate.yaml",
+            "path: model.onnx",
+            "path: range_decoder.onnx",
+        ),
     );
     let out = run(&sb, "range.yaml", &[]);
     out.code(2);
@@ -300,25 +338,37 @@ fn a_decoder_whose_positions_come_from_range_is_refused_naming_it() {
     );
 }
 
+/// `edgegate run CONFIG ARGS…` in the sandbox, against hub-sim.
+fn run_on(sb: &Sandbox, sim: &crate::run::Sim, config: &str, args: &[&str]) -> crate::support::Run {
+    crate::support::Run::from(
+        crate::run::command_for(sb.path(), &sim.url(), config, args)
+            .output()
+            .expect("edgegate runs"),
+    )
+}
+
+/// What `run --dry-run` of `config` plans against hub-sim (its JSON).
+fn plan_on(sb: &Sandbox, sim: &crate::run::Sim, config: &str) -> Value {
+    let out = run_on(sb, sim, config, &["--dry-run", "--format", "json"]);
+    out.code(0);
+    serde_json::from_str(&out.stdout).expect("plan is json")
+}
+
 /// The AI Hub example (`edgegate-aihub.yaml`) against hub-sim, with its results.json.
 fn on_hub_sim(sb: &Sandbox, sim: &crate::run::Sim, config: &str) -> (crate::support::Run, Value) {
-    let out = crate::support::Run::from(
-        crate::run::command_for(
-            sb.path(),
-            &sim.url(),
-            config,
-            &[
-                "--json",
-                "r.json",
-                "--junit",
-                "junit.xml",
-                "--markdown",
-                "report.md",
-                "--no-cache",
-            ],
-        )
-        .output()
-        .expect("edgegate runs"),
+    let out = run_on(
+        sb,
+        sim,
+        config,
+        &[
+            "--json",
+            "r.json",
+            "--junit",
+            "junit.xml",
+            "--markdown",
+            "report.md",
+            "--no-cache",
+        ],
     );
     let r = std::fs::read_to_string(sb.path().join("r.json"))
         .ok()
@@ -429,18 +479,7 @@ fn on_ai_hub_the_two_graphs_are_profiled_and_ttft_and_tps_are_labelled_estimates
         out.stdout
     );
     // The plan says the same before anything runs.
-    let plan = crate::support::Run::from(
-        crate::run::command_for(
-            sb.path(),
-            &sim.url(),
-            "edgegate-aihub.yaml",
-            &["--dry-run", "--format", "json"],
-        )
-        .output()
-        .expect("plan"),
-    );
-    plan.code(0);
-    let plan: Value = serde_json::from_str(&plan.stdout).expect("plan is json");
+    let plan = plan_on(&sb, &sim, "edgegate-aihub.yaml");
     let kinds: Vec<&str> = plan["devices"][1]["jobs"]
         .as_array()
         .expect("jobs")
@@ -468,10 +507,9 @@ fn on_ai_hub_the_two_graphs_are_profiled_and_ttft_and_tps_are_labelled_estimates
 fn the_teacher_forced_check_fails_when_one_expected_token_is_changed() {
     let sim = crate::run::Sim::start("pass.yaml");
     let sb = example();
-    let pack = std::fs::read_to_string(sb.path().join("promptpack.yaml")).expect("pack");
     sb.write(
         "promptpack.yaml",
-        pack.replace("text: paris.", "text: parts."),
+        edited(&sb, "promptpack.yaml", "text: paris.", "text: parts."),
     );
     let (out, r) = on_hub_sim(&sb, &sim, "edgegate-aihub.yaml");
     out.code(1);
@@ -500,10 +538,14 @@ fn the_teacher_forced_check_fails_when_one_expected_token_is_changed() {
 fn a_prefill_graph_without_a_fixed_token_count_is_refused_before_any_job() {
     let sim = crate::run::Sim::start("pass.yaml");
     let sb = example();
-    let config = std::fs::read_to_string(sb.path().join("edgegate-aihub.yaml")).expect("config");
     sb.write(
         "dynamic.yaml",
-        config.replace("prefill: prefill.onnx", "prefill: model.onnx"),
+        edited(
+            &sb,
+            "edgegate-aihub.yaml",
+            "prefill: prefill.onnx",
+            "prefill: model.onnx",
+        ),
     );
     let (out, r) = on_hub_sim(&sb, &sim, "dynamic.yaml");
     assert_ne!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -520,35 +562,56 @@ fn a_prefill_graph_without_a_fixed_token_count_is_refused_before_any_job() {
 #[test]
 fn generative_configs_for_ai_hub_that_cannot_work_are_refused_by_validate() {
     let sb = example();
-    let config = std::fs::read_to_string(sb.path().join("edgegate-aihub.yaml")).expect("config");
     refused(
         &sb,
         "no-tokenizer.yaml",
-        config.replace("  tokenizer: tokenizer.json\n", ""),
+        edited(
+            &sb,
+            "edgegate-aihub.yaml",
+            "  tokenizer: tokenizer.json\n",
+            "",
+        ),
         &["`graphs` needs `model.tokenizer`"],
     );
     refused(
         &sb,
         "missing-graph.yaml",
-        config.replace("decode: decode.onnx", "decode: nowhere.onnx"),
+        edited(
+            &sb,
+            "edgegate-aihub.yaml",
+            "decode: decode.onnx",
+            "decode: nowhere.onnx",
+        ),
         &["graph file `nowhere.onnx` does not exist"],
     );
     refused(
         &sb,
         "not-onnx.yaml",
-        config.replace("decode: decode.onnx", "decode: decode.tflite"),
+        edited(
+            &sb,
+            "edgegate-aihub.yaml",
+            "decode: decode.onnx",
+            "decode: decode.tflite",
+        ),
         &["`decode.tflite` is not an `.onnx` file"],
     );
     refused(
         &sb,
         "outside.yaml",
-        config.replace("prefill: prefill.onnx", "prefill: ../../etc/prefill.onnx"),
+        edited(
+            &sb,
+            "edgegate-aihub.yaml",
+            "prefill: prefill.onnx",
+            "prefill: ../../etc/prefill.onnx",
+        ),
         &["/model/graphs/prefill"],
     );
     refused(
         &sb,
         "prefill-on-host.yaml",
-        config.replace(
+        edited(
+            &sb,
+            "edgegate-aihub.yaml",
             "    devices: [s24]\n    description: one pass",
             "    description: one pass",
         ),
@@ -557,7 +620,12 @@ fn generative_configs_for_ai_hub_that_cannot_work_are_refused_by_validate() {
     refused(
         &sb,
         "latency-on-hub.yaml",
-        config.replace("metric: prefill_ms", "metric: inference_time_ms"),
+        edited(
+            &sb,
+            "edgegate-aihub.yaml",
+            "metric: prefill_ms",
+            "metric: inference_time_ms",
+        ),
         &["there is no single `inference_time_ms`"],
     );
     let ok = edgegate(&sb, &["validate", "edgegate-aihub.yaml"]);
@@ -573,32 +641,8 @@ fn generative_configs_for_ai_hub_that_cannot_work_are_refused_by_validate() {
 fn after_a_run_an_answer_change_plans_and_runs_only_the_teacher_forced_job() {
     let sim = crate::run::Sim::start("pass.yaml");
     let sb = example();
-    let run_cached = || {
-        crate::support::Run::from(
-            crate::run::command_for(
-                sb.path(),
-                &sim.url(),
-                "edgegate-aihub.yaml",
-                &["--json", "r.json"],
-            )
-            .output()
-            .expect("edgegate runs"),
-        )
-    };
-    let plan = || -> Value {
-        let out = crate::support::Run::from(
-            crate::run::command_for(
-                sb.path(),
-                &sim.url(),
-                "edgegate-aihub.yaml",
-                &["--dry-run", "--format", "json"],
-            )
-            .output()
-            .expect("plan"),
-        );
-        out.code(0);
-        serde_json::from_str(&out.stdout).expect("plan is json")
-    };
+    let run_cached = || run_on(&sb, &sim, "edgegate-aihub.yaml", &["--json", "r.json"]);
+    let plan = || plan_on(&sb, &sim, "edgegate-aihub.yaml");
     let reused = |p: &Value| -> Vec<String> {
         p["devices"][1]["reused"]
             .as_array()
@@ -619,10 +663,9 @@ fn after_a_run_an_answer_change_plans_and_runs_only_the_teacher_forced_job() {
     );
     assert_eq!(p["devices"][1]["hub_jobs"], 0);
 
-    let pack = std::fs::read_to_string(sb.path().join("promptpack.yaml")).expect("pack");
     sb.write(
         "promptpack.yaml",
-        pack.replace("text: tokyo.", "text: kyoto."),
+        edited(&sb, "promptpack.yaml", "text: tokyo.", "text: kyoto."),
     );
     let p = plan();
     assert_eq!(reused(&p), ["compile_graphs", "profile_graphs"], "{p:#}");
@@ -642,10 +685,14 @@ fn after_a_run_an_answer_change_plans_and_runs_only_the_teacher_forced_job() {
 fn a_prefill_graph_with_more_inputs_is_profiled_and_its_cases_skipped_with_the_reason() {
     let sim = crate::run::Sim::start("pass.yaml");
     let sb = example();
-    let config = std::fs::read_to_string(sb.path().join("edgegate-aihub.yaml")).expect("config");
     sb.write(
         "cached.yaml",
-        config.replace("prefill: prefill.onnx", "prefill: decode.onnx"),
+        edited(
+            &sb,
+            "edgegate-aihub.yaml",
+            "prefill: prefill.onnx",
+            "prefill: decode.onnx",
+        ),
     );
     let plan = sb.run(&["run", "cached.yaml", "--dry-run"]);
     plan.code(0);
