@@ -285,8 +285,10 @@ fn events(text: &str, lines_before: u32) -> impl Iterator<Item = Item> + '_ {
 /// A second document (after `---` or `...`) is an error at its start, never silently ignored.
 ///
 /// A large text whose top level ends with a long block sequence (a promptpack's `cases:`) is
-/// parsed in parts, one per core (see [`parse_in_parts`]). Any other large text is parsed on
-/// two threads: one reads the events, the other builds the value from them, in batches.
+/// parsed in parts, one per core (see [`parse_in_parts`]), keeping the positions of its top two
+/// levels only: the others are found by parsing the text again when first asked for (see
+/// [`Positions::Lean`]). Any other large text is parsed on two threads: one reads the events, the
+/// other builds the value from them, in batches.
 pub fn parse(text: &str) -> Result<SpannedDoc, SyntaxError> {
     parse_text(text, Positions::Lean)
 }
