@@ -59,9 +59,6 @@ pub(super) struct Checker {
     /// The regexes checked that do not compile, with their error (a valid one is not kept:
     /// thousands of cases may each have their own).
     pattern_errors: HashMap<String, String>,
-    /// Whether every regex of the promptpack checked next was checked already (the loader checks
-    /// a large file's while its schema is checked).
-    patterns_checked: bool,
     /// Paths already resolved, by folder and name: cases often name the same input files, and
     /// each resolution walks the file system.
     resolved: HashMap<PathBuf, HashMap<String, Result<PathBuf, PathError>>>,
@@ -75,7 +72,6 @@ impl Checker {
             paths,
             generative: false,
             pattern_errors: HashMap::new(),
-            patterns_checked: false,
             resolved: HashMap::new(),
         }
     }
@@ -437,7 +433,15 @@ impl Checker {
         }
     }
 
-    pub(super) fn check_pack(&mut self, pack: &Promptpack, site: &Site, dir: &Path) {
+    /// The semantic checks of a promptpack. `patterns` says whether its regexes were checked
+    /// already (the loader checks a large file's while its schema is checked).
+    pub(super) fn check_pack(
+        &mut self,
+        pack: &Promptpack,
+        site: &Site,
+        dir: &Path,
+        patterns: Patterns,
+    ) {
         if semver::Version::parse(&pack.version).is_err() {
             self.diags.push(
                 site.error(
@@ -471,7 +475,9 @@ impl Checker {
                 }
             }
         });
-        self.check_patterns(pack);
+        if patterns == Patterns::Unchecked {
+            self.check_patterns(pack);
+        }
         let mut ids: HashMap<&str, usize> = HashMap::new();
         let mut checked_files = FilesSeen::default();
         for (i, case) in pack.cases.iter().enumerate() {
@@ -501,12 +507,9 @@ impl Checker {
     }
 
     /// Checks every distinct regex of the pack at once, on all cores (see
-    /// [`super::pattern::regex_errors`]), unless they were checked already. The errors wait in
-    /// `pattern_errors` for the case-by-case checks, which report them.
+    /// [`super::pattern::regex_errors`]). The errors wait in `pattern_errors` for the
+    /// case-by-case checks, which report them.
     fn check_patterns(&mut self, pack: &Promptpack) {
-        if std::mem::take(&mut self.patterns_checked) {
-            return;
-        }
         let mut todo: Vec<&str> = pack
             .cases
             .iter()
@@ -521,18 +524,8 @@ impl Checker {
         self.add_pattern_errors(todo.into_iter().zip(errors));
     }
 
-    /// Records the regexes of the promptpack checked next, checked elsewhere (see
-    /// [`super::load`], which checks them while the schema is checked): every one of them, so
-    /// that none is checked again.
-    pub(super) fn add_checked_patterns<'a>(
-        &mut self,
-        checked: impl IntoIterator<Item = (&'a str, Option<String>)>,
-    ) {
-        self.add_pattern_errors(checked);
-        self.patterns_checked = true;
-    }
-
-    fn add_pattern_errors<'a>(
+    /// Records checked regexes (each with its error, if any) for the case-by-case checks.
+    pub(super) fn add_pattern_errors<'a>(
         &mut self,
         checked: impl IntoIterator<Item = (&'a str, Option<String>)>,
     ) {
@@ -651,7 +644,7 @@ impl Checker {
         let eat = Lazy(|| format!("{}/expected", at.pointer()));
         match &case.expected {
             Expected::Regex { pattern } => {
-                // Every pattern of the pack was checked (`check_patterns`).
+                // Every pattern of the pack was checked before its cases (`Patterns`).
                 let error = self.pattern_errors.get(pattern.as_str()).cloned();
                 if let Some(last) = error {
                     self.diags.push(
@@ -761,6 +754,15 @@ impl<P: Pointer + ?Sized> Pointer for &P {
 
 /// A pointer made by a closure when needed.
 pub(super) struct Lazy<F>(pub F);
+
+/// Whether a promptpack's regexes were checked before [`Checker::check_pack`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Patterns {
+    /// Every one of them, with its error recorded by [`Checker::add_pattern_errors`].
+    Checked,
+    /// Not yet: `check_pack` checks them.
+    Unchecked,
+}
 
 /// The files a promptpack's cases name that were checked already: by name as written, and by
 /// the path it resolves to.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use super::check::{Checker, Site};
+use super::check::{Checker, Patterns, Site};
 use super::diagnostic::{Diagnostic, Severity};
 use super::matrix::MatrixDevice;
 use super::paths::{OutsideProject, PathError, PathPolicy};
@@ -208,7 +208,8 @@ pub fn check_promptpack_value(
             doc: &doc,
             prefix: String::new(),
         };
-        l.checks.check_pack(pack, &site, Path::new(""));
+        l.checks
+            .check_pack(pack, &site, Path::new(""), Patterns::Unchecked);
     }
     finish_in_memory(l, pack)
 }
@@ -466,7 +467,8 @@ impl Loader {
                     doc: &doc,
                     prefix: "/promptpack/content".into(),
                 };
-                self.checks.check_pack(&pack, &inline, &base_dir);
+                self.checks
+                    .check_pack(&pack, &inline, &base_dir, Patterns::Unchecked);
                 (Some(pack), PromptpackOrigin::Inline, base_dir.clone())
             }
             (None, None, Some(r)) => {
@@ -527,10 +529,14 @@ impl Loader {
             let checked = early.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
             (pack, checked)
         });
-        if let Some(errors) = checked {
-            self.checks
-                .add_checked_patterns(patterns.iter().copied().zip(errors));
-        }
+        let checked = match checked {
+            Some(errors) => {
+                self.checks
+                    .add_pattern_errors(patterns.iter().copied().zip(errors));
+                Patterns::Checked
+            }
+            None => Patterns::Unchecked,
+        };
         let pack = pack?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let site = Site {
@@ -538,7 +544,7 @@ impl Loader {
             doc: &doc,
             prefix: String::new(),
         };
-        self.checks.check_pack(&pack, &site, &dir);
+        self.checks.check_pack(&pack, &site, &dir, checked);
         drop(site);
         doc.drop_in_background();
         Some(pack)
